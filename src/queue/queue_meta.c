@@ -1,0 +1,242 @@
+/* queue_meta - see queue_meta.h. */
+#include "queue/queue_meta.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct queue_meta_item {
+    char *key;
+    char *value; /* len bytes plus a NUL */
+    size_t len;
+};
+
+struct queue_meta {
+    /* A handful of keys per entry: a linear scan beats a hash table here and
+     * keeps the insertion order for free. */
+    GPtrArray *items;
+};
+
+static void item_free(gpointer p)
+{
+    struct queue_meta_item *item = p;
+    g_free(item->key);
+    g_free(item->value);
+    g_free(item);
+}
+
+struct queue_meta *queue_meta_new(void)
+{
+    struct queue_meta *meta = g_new0(struct queue_meta, 1);
+    meta->items = g_ptr_array_new_with_free_func(item_free);
+    return meta;
+}
+
+void queue_meta_free(struct queue_meta *meta)
+{
+    if (meta == NULL)
+        return;
+    g_ptr_array_free(meta->items, TRUE);
+    g_free(meta);
+}
+
+struct queue_meta *queue_meta_copy(const struct queue_meta *meta)
+{
+    struct queue_meta *copy = queue_meta_new();
+    for (guint i = 0; i < meta->items->len; i++) {
+        const struct queue_meta_item *item = g_ptr_array_index(meta->items, i);
+        queue_meta_set_len(copy, item->key, item->value, item->len);
+    }
+    return copy;
+}
+
+bool queue_meta_key_valid(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > QUEUE_META_MAX_KEY)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = key[i];
+        if (!g_ascii_isalnum(c) && c != '_' && c != '.')
+            return false;
+    }
+    return true;
+}
+
+static struct queue_meta_item *find(const struct queue_meta *meta, const char *key, guint *index_r)
+{
+    for (guint i = 0; i < meta->items->len; i++) {
+        struct queue_meta_item *item = g_ptr_array_index(meta->items, i);
+        if (strcmp(item->key, key) == 0) {
+            if (index_r != NULL)
+                *index_r = i;
+            return item;
+        }
+    }
+    return NULL;
+}
+
+void queue_meta_set_len(struct queue_meta *meta, const char *key, const void *value, size_t len)
+{
+    char *copy = g_malloc(len + 1);
+    if (len > 0)
+        memcpy(copy, value, len);
+    copy[len] = '\0';
+    struct queue_meta_item *item = find(meta, key, NULL);
+    if (item != NULL) {
+        g_free(item->value);
+    } else {
+        item = g_new0(struct queue_meta_item, 1);
+        item->key = g_strdup(key);
+        g_ptr_array_add(meta->items, item);
+    }
+    item->value = copy;
+    item->len = len;
+}
+
+void queue_meta_set(struct queue_meta *meta, const char *key, const char *value)
+{
+    queue_meta_set_len(meta, key, value, strlen(value));
+}
+
+void queue_meta_set_uint(struct queue_meta *meta, const char *key, uint64_t value)
+{
+    char buf[32];
+    int n = g_snprintf(buf, sizeof buf, "%" PRIu64, value);
+    queue_meta_set_len(meta, key, buf, (size_t)n);
+}
+
+const char *queue_meta_get_len(const struct queue_meta *meta, const char *key, size_t *len_r)
+{
+    const struct queue_meta_item *item = find(meta, key, NULL);
+    if (item == NULL)
+        return NULL;
+    if (len_r != NULL)
+        *len_r = item->len;
+    return item->value;
+}
+
+const char *queue_meta_get(const struct queue_meta *meta, const char *key)
+{
+    return queue_meta_get_len(meta, key, NULL);
+}
+
+int queue_meta_get_uint(const struct queue_meta *meta, const char *key, uint64_t *value_r,
+                        char **error_r)
+{
+    size_t len;
+    const char *value = queue_meta_get_len(meta, key, &len);
+    if (value == NULL)
+        return 0;
+    /* strtoull alone accepts signs, blanks and an empty string. */
+    bool digits = len > 0 && len <= 20;
+    for (size_t i = 0; digits && i < len; i++)
+        digits = g_ascii_isdigit(value[i]);
+    errno = 0;
+    unsigned long long n = digits ? strtoull(value, NULL, 10) : 0;
+    if (!digits || errno != 0) {
+        *error_r = g_strdup_printf("metadata %s is not an unsigned number", key);
+        return -1;
+    }
+    *value_r = n;
+    return 1;
+}
+
+bool queue_meta_remove(struct queue_meta *meta, const char *key)
+{
+    guint index;
+    if (find(meta, key, &index) == NULL)
+        return false;
+    g_ptr_array_remove_index(meta->items, index);
+    return true;
+}
+
+size_t queue_meta_count(const struct queue_meta *meta)
+{
+    return meta->items->len;
+}
+
+const char *queue_meta_nth(const struct queue_meta *meta, size_t i, const char **value_r,
+                           size_t *len_r)
+{
+    const struct queue_meta_item *item = g_ptr_array_index(meta->items, i);
+    if (value_r != NULL)
+        *value_r = item->value;
+    if (len_r != NULL)
+        *len_r = item->len;
+    return item->key;
+}
+
+void queue_meta_escape(GString *out, const void *value, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = value;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if (c == '\\') {
+            g_string_append(out, "\\\\");
+        } else if (c == '\n') {
+            g_string_append(out, "\\n");
+        } else if (c == '\r') {
+            g_string_append(out, "\\r");
+        } else if (c < 0x20 || c == 0x7f) {
+            char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            g_string_append_len(out, esc, 4);
+        } else {
+            g_string_append_c(out, (char)c);
+        }
+    }
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int queue_meta_unescape(GString *out, const char *in, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        /* A raw control byte means the writer was not ours: refuse it rather
+         * than guess what it meant. */
+        if (c < 0x20 || c == 0x7f)
+            return -1;
+        if (c != '\\') {
+            g_string_append_c(out, (char)c);
+            continue;
+        }
+        if (++i >= len)
+            return -1;
+        switch (in[i]) {
+        case '\\':
+            g_string_append_c(out, '\\');
+            break;
+        case 'n':
+            g_string_append_c(out, '\n');
+            break;
+        case 'r':
+            g_string_append_c(out, '\r');
+            break;
+        case 'x': {
+            if (i + 2 >= len)
+                return -1;
+            int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            g_string_append_c(out, (char)(hi << 4 | lo));
+            i += 2;
+            break;
+        }
+        default:
+            return -1;
+        }
+    }
+    return 0;
+}

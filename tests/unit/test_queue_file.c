@@ -1,0 +1,309 @@
+/* Unit tests for queue_meta and queue_file: escaping, the file format and
+ * its strict parser, base names and slices. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "queue/queue_file.h"
+#include "queue/queue_meta.h"
+
+#include <string.h>
+
+/* Formats meta + msg into a whole file image. */
+static GString *image_of(const struct queue_meta *meta, const void *msg, size_t len)
+{
+    GString *out = g_string_new(NULL);
+    char *error = NULL;
+    assert_int_equal(queue_file_format_header(out, meta, len, &error), 0);
+    g_string_append_len(out, msg, (gssize)len);
+    return out;
+}
+
+static void test_escape_round_trip(void **state)
+{
+    static const struct {
+        const char *name;
+        const char *value;
+        size_t len;
+    } cases[] = {
+        {"empty", "", 0},
+        {"newline", "a\nb\n", 4},
+        {"colons", "key: value: more:", 17},
+        {"backslash escapes as text", "\\n \\x41 \\", 9},
+        {"crlf", "\r\n", 2},
+        {"nul and controls", "a\0b\tc\x1b\x7f", 8},
+        {"utf8",
+         "Gr\xc3\xbc\xc3\x9f"
+         "e",
+         7},
+        {"8-bit not utf8", "\xff\xfe\x80", 3},
+        {"leading and trailing blanks", "  x  ", 5},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        struct queue_meta *meta = queue_meta_new();
+        queue_meta_set_len(meta, "value", cases[i].value, cases[i].len);
+        queue_meta_set(meta, "after", "x");
+        GString *img = image_of(meta, "M", 1);
+        /* The escaped value occupies exactly one line. */
+        const char *line = strstr(img->str, "\nvalue:");
+        assert_non_null(line);
+        assert_non_null(strstr(line + 1, "\nafter: x\n\nM"));
+        struct queue_meta *back;
+        size_t off;
+        char *error = NULL;
+        assert_int_equal(queue_file_parse(img->str, img->len, &back, &off, &error), 0);
+        size_t len;
+        const char *got = queue_meta_get_len(back, "value", &len);
+        assert_non_null(got);
+        if (len != cases[i].len || memcmp(got, cases[i].value, len) != 0)
+            fail_msg("case %s does not round-trip", cases[i].name);
+        assert_string_equal(queue_meta_get(back, "after"), "x");
+        queue_meta_free(back);
+        queue_meta_free(meta);
+        g_string_free(img, TRUE);
+    }
+}
+
+static void test_every_byte_and_long_value(void **state)
+{
+    GString *value = g_string_new(NULL);
+    for (int round = 0; round < 4000; round++)
+        for (int c = 0; c < 256; c++)
+            g_string_append_c(value, (char)c);
+    struct queue_meta *meta = queue_meta_new();
+    queue_meta_set_len(meta, "all", value->str, value->len);
+    queue_meta_set(meta, "_runtime", "never written");
+    GString *img = image_of(meta, "", 0);
+    assert_null(strstr(img->str, "_runtime"));
+    struct queue_meta *back;
+    size_t off, len;
+    char *error = NULL;
+    assert_int_equal(queue_file_parse(img->str, img->len, &back, &off, &error), 0);
+    const char *got = queue_meta_get_len(back, "all", &len);
+    assert_int_equal(len, value->len);
+    assert_memory_equal(got, value->str, len);
+    assert_null(queue_meta_get(back, "_runtime"));
+    assert_int_equal(off, img->len);
+    queue_meta_free(back);
+    queue_meta_free(meta);
+    g_string_free(img, TRUE);
+    g_string_free(value, TRUE);
+}
+
+static void test_writer_refuses_what_reader_would(void **state)
+{
+    static const char *bad_keys[] = {"", "has space", "colon:", "dash-key", "nl\n"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_keys); i++) {
+        struct queue_meta *meta = queue_meta_new();
+        queue_meta_set(meta, bad_keys[i], "v");
+        GString *out = g_string_new("keep");
+        char *error = NULL;
+        assert_int_equal(queue_file_format_header(out, meta, 0, &error), -1);
+        assert_non_null(error);
+        assert_string_equal(out->str, "keep");
+        g_free(error);
+        g_string_free(out, TRUE);
+        queue_meta_free(meta);
+    }
+    /* A value too long for one line once escaped ("\n" doubles it). */
+    struct queue_meta *meta = queue_meta_new();
+    char *big = g_malloc(QUEUE_FILE_MAX_LINE / 2 + 1);
+    memset(big, '\n', QUEUE_FILE_MAX_LINE / 2 + 1);
+    queue_meta_set_len(meta, "recipients", big, QUEUE_FILE_MAX_LINE / 2 + 1);
+    GString *out = g_string_new(NULL);
+    char *error = NULL;
+    assert_int_equal(queue_file_format_header(out, meta, 0, &error), -1);
+    assert_non_null(strstr(error, "longer than"));
+    g_free(error);
+    g_free(big);
+    g_string_free(out, TRUE);
+    queue_meta_free(meta);
+}
+
+static void test_malformed_files(void **state)
+{
+    GString *huge = g_string_new("crier-queue 1\nmessage-size: 0\nbig: ");
+    for (size_t i = 0; i < QUEUE_FILE_MAX_LINE + 10; i++)
+        g_string_append_c(huge, 'x');
+    g_string_append(huge, "\n\n");
+    static const struct {
+        const char *name;
+        const char *data; /* NULL: the huge line above */
+        const char *error_part;
+    } cases[] = {
+        {"empty file", "", "not a crier queue file"},
+        {"a pickle", "\x80\x04\x95", "not a crier queue file"},
+        {"other version", "crier-queue 2\nmessage-size: 0\n\n", "unsupported queue file version"},
+        {"version with junk", "crier-queue 1x\nmessage-size: 0\n\n", "unsupported"},
+        {"truncated in metadata", "crier-queue 1\nmessage-size: 3\nlistid: a", "truncated"},
+        {"no blank line", "crier-queue 1\nmessage-size: 0\n", "truncated"},
+        {"truncated message", "crier-queue 1\nmessage-size: 10\n\nshort", "truncated message"},
+        {"trailing bytes", "crier-queue 1\nmessage-size: 1\n\nab", "after the message"},
+        {"no size", "crier-queue 1\nlistid: a\n\n", "missing message-size"},
+        {"size twice", "crier-queue 1\nmessage-size: 0\nmessage-size: 0\n\n", "message-size"},
+        {"size with zero", "crier-queue 1\nmessage-size: 01\n\nx", "message-size"},
+        {"size negative", "crier-queue 1\nmessage-size: -1\n\n", "message-size"},
+        {"duplicate key", "crier-queue 1\nmessage-size: 0\na: 1\na: 2\n\n", "repeated"},
+        {"no colon", "crier-queue 1\nmessage-size: 0\njust text\n\n", "no valid key"},
+        {"bad key", "crier-queue 1\nmessage-size: 0\nsp ace: 1\n\n", "no valid key"},
+        {"no space", "crier-queue 1\nmessage-size: 0\na:1\n\n", "malformed metadata line"},
+        {"bad escape", "crier-queue 1\nmessage-size: 0\na: \\q\n\n", "bad escape"},
+        {"cut escape", "crier-queue 1\nmessage-size: 0\na: \\x4\n\n", "bad escape"},
+        {"raw control", "crier-queue 1\nmessage-size: 0\na: x\ry\n\n", "bad escape"},
+        {"huge metadata line", NULL, "longer than"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *data = cases[i].data ? cases[i].data : huge->str;
+        size_t len = cases[i].data ? strlen(data) : huge->len;
+        struct queue_meta *meta = NULL;
+        size_t off;
+        char *error = NULL;
+        if (queue_file_parse(data, len, &meta, &off, &error) != -1)
+            fail_msg("case \"%s\" was accepted", cases[i].name);
+        assert_null(meta);
+        if (error == NULL || strstr(error, cases[i].error_part) == NULL)
+            fail_msg("case \"%s\": error \"%s\"", cases[i].name, error);
+        g_free(error);
+    }
+    g_string_free(huge, TRUE);
+}
+
+static void test_too_many_keys(void **state)
+{
+    GString *img = g_string_new("crier-queue 1\nmessage-size: 0\n");
+    for (unsigned i = 0; i <= QUEUE_FILE_MAX_KEYS; i++)
+        g_string_append_printf(img, "k%u: v\n", i);
+    g_string_append_c(img, '\n');
+    struct queue_meta *meta = NULL;
+    size_t off;
+    char *error = NULL;
+    assert_int_equal(queue_file_parse(img->str, img->len, &meta, &off, &error), -1);
+    assert_non_null(strstr(error, "metadata keys"));
+    g_free(error);
+    g_string_free(img, TRUE);
+}
+
+static void test_base_names(void **state)
+{
+    char *a = queue_file_new_base("x", 1, "y", 1);
+    char *b = queue_file_new_base("x", 1, "y", 1);
+    /* Same content, still distinct names. */
+    assert_string_not_equal(a, b);
+    struct queue_file_base pa, pb;
+    assert_true(queue_file_parse_base(a, strlen(a), &pa));
+    assert_true(queue_file_parse_base(b, strlen(b), &pb));
+    assert_true(queue_file_compare(&pa, a, &pb, b) < 0);
+    /* "<seconds>.<7 digits>+<40 hex>" as Mailman shows them. */
+    assert_true(g_regex_match_simple("^[0-9]+\\.[0-9]{7}\\+[0-9a-f]{40}$", a, 0, 0));
+    g_free(a);
+    g_free(b);
+
+#define H40 "1458aa1458aa1458aa1458aa1458aa1458aa1458"
+    static const struct {
+        const char *name;
+        bool ok;
+    } cases[] = {
+        {"1795470202.7844224+" H40, true},
+        {"1795470202+" H40, true},
+        {"1795470202.78+1458AA1458aa1458aa1458aa1458aa1458aa1458", true},
+        {"1795470202.+" H40, false},
+        {"1795470202.7844224+1458aa", false},
+        {"1795470202.7844224+" H40 "0", false},
+        {"1795470202.7844224-" H40, false},
+        {"x795470202.7844224+" H40, false},
+        {"1795470202.7844224+1458aa1458aa1458aa1458aa1458aa1458aa145g", false},
+        {"", false},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        struct queue_file_base p;
+        if (queue_file_parse_base(cases[i].name, strlen(cases[i].name), &p) != cases[i].ok)
+            fail_msg("base \"%s\" misjudged", cases[i].name);
+    }
+}
+
+static void test_fifo_compare_is_numeric(void **state)
+{
+    /* 9.5 s comes before 10.25 s although "10" < "9" as text. */
+    const char *early = "9.5+0000000000000000000000000000000000000000";
+    const char *late = "10.25+0000000000000000000000000000000000000000";
+    const char *later = "10.3+0000000000000000000000000000000000000000";
+    struct queue_file_base e, l, l2;
+    assert_true(queue_file_parse_base(early, strlen(early), &e));
+    assert_true(queue_file_parse_base(late, strlen(late), &l));
+    assert_true(queue_file_parse_base(later, strlen(later), &l2));
+    assert_true(queue_file_compare(&e, early, &l, late) < 0);
+    assert_true(queue_file_compare(&l, late, &l2, later) < 0);
+    assert_int_equal(l.nanos, 250000000);
+}
+
+static void test_slices(void **state)
+{
+    static const struct {
+        const char *hex;
+        unsigned count, index;
+    } cases[] = {
+        {"0000000000000000000000000000000000000000", 4, 0},
+        {"3fffffffffffffffffffffffffffffffffffffff", 4, 0},
+        {"4000000000000000000000000000000000000000", 4, 1},
+        {"8000000000000000000000000000000000000000", 2, 1},
+        {"7fffffffffffffffffffffffffffffffffffffff", 2, 0},
+        {"ffffffffffffffffffffffffffffffffffffffff", 8, 7},
+        {"ffffffffffffffffffffffffffffffffffffffff", 1, 0},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *name = g_strdup_printf("1.0+%s", cases[i].hex);
+        struct queue_file_base b;
+        assert_true(queue_file_parse_base(name, strlen(name), &b));
+        for (unsigned s = 0; s < cases[i].count; s++)
+            assert_int_equal(queue_file_in_slice(&b, cases[i].count, s), s == cases[i].index);
+    }
+    char *error = NULL;
+    assert_int_equal(queue_file_check_slice(3, 0, &error), -1);
+    g_free(error);
+    error = NULL;
+    assert_int_equal(queue_file_check_slice(4, 4, &error), -1);
+    g_free(error);
+    assert_int_equal(queue_file_check_slice(4, 3, &error), 0);
+}
+
+static void test_meta_map(void **state)
+{
+    struct queue_meta *meta = queue_meta_new();
+    queue_meta_set(meta, "b", "1");
+    queue_meta_set(meta, "a", "2");
+    queue_meta_set(meta, "b", "3"); /* keeps its place */
+    assert_int_equal(queue_meta_count(meta), 2);
+    assert_string_equal(queue_meta_nth(meta, 0, NULL, NULL), "b");
+    assert_string_equal(queue_meta_get(meta, "b"), "3");
+    uint64_t n;
+    char *error = NULL;
+    assert_int_equal(queue_meta_get_uint(meta, "b", &n, &error), 1);
+    assert_int_equal(n, 3);
+    assert_int_equal(queue_meta_get_uint(meta, "zz", &n, &error), 0);
+    queue_meta_set(meta, "c", "+4");
+    assert_int_equal(queue_meta_get_uint(meta, "c", &n, &error), -1);
+    g_free(error);
+    assert_true(queue_meta_remove(meta, "a"));
+    assert_false(queue_meta_remove(meta, "a"));
+    assert_null(queue_meta_get(meta, "a"));
+    queue_meta_free(meta);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escape_round_trip),
+        cmocka_unit_test(test_every_byte_and_long_value),
+        cmocka_unit_test(test_writer_refuses_what_reader_would),
+        cmocka_unit_test(test_malformed_files),
+        cmocka_unit_test(test_too_many_keys),
+        cmocka_unit_test(test_base_names),
+        cmocka_unit_test(test_fifo_compare_is_numeric),
+        cmocka_unit_test(test_slices),
+        cmocka_unit_test(test_meta_map),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
