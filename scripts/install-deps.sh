@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages crier needs to build and test.
+# As root it runs apt-get; otherwise it prints the exact command to run.
+# Usage: scripts/install-deps.sh [build|test|run]
+set -eu
+what=${1:-build}
+build_pkgs="cmake make gcc pkg-config libevent-dev libssl-dev libgmime-3.0-dev libsqlite3-dev
+libpq-dev libjansson-dev libcmocka-dev"
+test_pkgs="clang python3 python3-pytest python3-aiosmtpd sqlite3 postfix"
+case $what in
+build|run) pkgs=$build_pkgs ;;
+test) pkgs="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 [build|test|run]" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+    st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "crier needs these Debian packages:$missing" >&2
+    echo "run as root: apt-get update && apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# postfix asks debconf questions; answer them so CI never blocks on input.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
