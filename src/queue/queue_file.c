@@ -51,13 +51,13 @@ int queue_file_format_header(GString *out, const struct queue_meta *meta, size_t
         }
         if (out->len - line > QUEUE_FILE_MAX_LINE)
             return format_fail(out, start, error_r,
-                               g_strdup_printf("metadata %s longer than %u bytes once escaped",
-                                               key, QUEUE_FILE_MAX_LINE));
+                               g_strdup_printf("metadata %s longer than %u bytes once escaped", key,
+                                               QUEUE_FILE_MAX_LINE));
         g_string_append_c(out, '\n');
         if (out->len - start >= QUEUE_FILE_MAX_META)
-            return format_fail(out, start, error_r,
-                               g_strdup_printf("metadata larger than %u bytes",
-                                               QUEUE_FILE_MAX_META));
+            return format_fail(
+                out, start, error_r,
+                g_strdup_printf("metadata larger than %u bytes", QUEUE_FILE_MAX_META));
     }
     g_string_append_c(out, '\n');
     return 0;

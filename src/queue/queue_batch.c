@@ -1,0 +1,258 @@
+/* queue_batch - see queue_batch.h. */
+#include "queue/queue_batch.h"
+
+#include "queue/queue_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define QUEUE_FILE_MODE 0660
+
+enum entry_state {
+    ENTRY_PENDING, /* added, not yet committed */
+    ENTRY_WRITTEN, /* "<base>.pck.tmp" written, fd open */
+    ENTRY_RENAMED, /* "<base>.pck" in place, directory not yet synced */
+    ENTRY_DURABLE, /* result 0 */
+    ENTRY_FAILED,  /* result -1, nothing left on disk */
+};
+
+struct batch_entry {
+    struct queue *queue;
+    GString *header; /* formatted at add time */
+    char *format_error;
+    const void *msg;
+    size_t msg_len;
+    char *base;
+    char *error;
+    int fd;
+    enum entry_state state;
+};
+
+struct queue_batch {
+    enum queue_sync sync;
+    GArray *entries;  /* of struct batch_entry */
+    size_t committed; /* entries before this index are done */
+};
+
+static void entry_clear(gpointer p)
+{
+    struct batch_entry *e = p;
+    if (e->fd >= 0)
+        close(e->fd);
+    if (e->header != NULL)
+        g_string_free(e->header, TRUE);
+    g_free(e->format_error);
+    g_free(e->base);
+    g_free(e->error);
+}
+
+struct queue_batch *queue_batch_new(struct queue_root *root)
+{
+    struct queue_batch *batch = g_new0(struct queue_batch, 1);
+    batch->sync = queue_root_sync(root);
+    batch->entries = g_array_new(FALSE, TRUE, sizeof(struct batch_entry));
+    g_array_set_clear_func(batch->entries, entry_clear);
+    return batch;
+}
+
+void queue_batch_free(struct queue_batch *batch)
+{
+    if (batch == NULL)
+        return;
+    g_array_free(batch->entries, TRUE);
+    g_free(batch);
+}
+
+void queue_batch_set_sync(struct queue_batch *batch, enum queue_sync sync)
+{
+    batch->sync = sync;
+}
+
+size_t queue_batch_add(struct queue_batch *batch, struct queue *q, const struct queue_meta *meta,
+                       const void *msg, size_t msg_len)
+{
+    struct batch_entry e = {.queue = q, .msg = msg, .msg_len = msg_len, .fd = -1};
+    e.header = g_string_sized_new(256);
+    if (queue_file_format_header(e.header, meta, msg_len, &e.format_error) < 0) {
+        g_string_free(e.header, TRUE);
+        e.header = NULL;
+    }
+    g_array_append_val(batch->entries, e);
+    return batch->entries->len - 1;
+}
+
+size_t queue_batch_count(const struct queue_batch *batch)
+{
+    return batch->entries->len;
+}
+
+static char *entry_name(const struct batch_entry *e, const char *suffix)
+{
+    return g_strconcat(e->base, suffix, NULL);
+}
+
+/* Marks e failed with a reason, removing whatever it left on disk. */
+static void G_GNUC_PRINTF(2, 3) entry_fail(struct batch_entry *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    e->error = g_strdup_printf("queue %s: %s", e->queue->name, why);
+    if (e->fd >= 0) {
+        close(e->fd);
+        e->fd = -1;
+    }
+    if (e->state == ENTRY_WRITTEN) {
+        g_autofree char *tmp = entry_name(e, ".pck.tmp");
+        unlinkat(e->queue->dirfd, tmp, 0);
+    } else if (e->state == ENTRY_RENAMED) {
+        /* A runner may already have claimed it; then it is processed even
+         * though we report failure (at-least-once, never lost). */
+        g_autofree char *pck = entry_name(e, ".pck");
+        unlinkat(e->queue->dirfd, pck, 0);
+    }
+    e->state = ENTRY_FAILED;
+}
+
+static void entry_write(struct batch_entry *e)
+{
+    if (e->header == NULL) {
+        e->error = g_strdup_printf("queue %s: %s", e->queue->name, e->format_error);
+        e->state = ENTRY_FAILED;
+        return;
+    }
+    e->base = queue_file_new_base(e->header->str, e->header->len, e->msg, e->msg_len);
+    g_autofree char *tmp = entry_name(e, ".pck.tmp");
+    e->fd = openat(e->queue->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, QUEUE_FILE_MODE);
+    if (e->fd < 0) {
+        entry_fail(e, "cannot create %s: %s", tmp, g_strerror(errno));
+        return;
+    }
+    e->state = ENTRY_WRITTEN;
+    if (queue_file_write_all(e->fd, e->header->str, e->header->len, e->msg, e->msg_len) < 0)
+        entry_fail(e, "cannot write %s: %s", tmp, g_strerror(errno));
+}
+
+/* Step 2: the data of every written entry in [from, to) reaches the disk. */
+static void sync_data(struct queue_batch *batch, size_t from, size_t to)
+{
+    struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
+    if (batch->sync == QUEUE_SYNC_SYNCFS) {
+        /* One syncfs per file system; its error covers all of them. */
+        for (size_t i = from; i < to; i++) {
+            if (es[i].state != ENTRY_WRITTEN)
+                continue;
+            bool seen = false;
+            for (size_t j = from; j < i && !seen; j++)
+                seen = es[j].state == ENTRY_WRITTEN && es[j].queue->dev == es[i].queue->dev;
+            if (seen || syncfs(es[i].fd) == 0)
+                continue;
+            int err = errno;
+            dev_t dev = es[i].queue->dev;
+            for (size_t j = i; j < to; j++)
+                if (es[j].state == ENTRY_WRITTEN && es[j].queue->dev == dev)
+                    entry_fail(&es[j], "syncfs failed: %s", g_strerror(err));
+        }
+        return;
+    }
+    if (batch->sync == QUEUE_SYNC_WRITEBACK && to - from > 1) {
+        /* Start every write-out first, so that the fdatasync calls below
+         * find their data already on its way and the disk sees them
+         * together. Errors show up again in fdatasync. */
+        for (size_t i = from; i < to; i++)
+            if (es[i].state == ENTRY_WRITTEN)
+                sync_file_range(es[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
+    for (size_t i = from; i < to; i++)
+        if (es[i].state == ENTRY_WRITTEN && fdatasync(es[i].fd) != 0)
+            entry_fail(&es[i], "cannot sync %s.pck.tmp: %s", es[i].base, g_strerror(errno));
+}
+
+/* Step 3 (after closing): "<base>.pck.tmp" becomes "<base>.pck". */
+static void entry_rename(struct batch_entry *e)
+{
+    if (e->state != ENTRY_WRITTEN)
+        return;
+    int fd = e->fd;
+    e->fd = -1;
+    if (close(fd) != 0) {
+        entry_fail(e, "cannot write %s.pck.tmp: %s", e->base, g_strerror(errno));
+        return;
+    }
+    g_autofree char *tmp = entry_name(e, ".pck.tmp");
+    g_autofree char *pck = entry_name(e, ".pck");
+    int dfd = e->queue->dirfd;
+    /* Never replace an entry, however unlikely a repeated base is. */
+    if (queue_file_rename_noreplace(dfd, tmp, dfd, pck) != 0) {
+        entry_fail(e, "cannot rename %s into place: %s", tmp, g_strerror(errno));
+        return;
+    }
+    e->state = ENTRY_RENAMED;
+}
+
+/* Step 4: one fsync per directory that received an entry. */
+static void sync_dirs(struct queue_batch *batch, size_t from, size_t to)
+{
+    struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
+    for (size_t i = from; i < to; i++) {
+        if (es[i].state != ENTRY_RENAMED)
+            continue;
+        struct queue *q = es[i].queue;
+        if (fsync(q->dirfd) == 0) {
+            for (size_t j = i; j < to; j++)
+                if (es[j].state == ENTRY_RENAMED && es[j].queue == q)
+                    es[j].state = ENTRY_DURABLE;
+            continue;
+        }
+        int err = errno;
+        for (size_t j = i; j < to; j++)
+            if (es[j].state == ENTRY_RENAMED && es[j].queue == q)
+                entry_fail(&es[j], "cannot sync directory %s: %s", q->dir, g_strerror(err));
+    }
+}
+
+static void commit_chunk(struct queue_batch *batch, size_t from, size_t to)
+{
+    struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
+    for (size_t i = from; i < to; i++)
+        entry_write(&es[i]);
+    sync_data(batch, from, to);
+    for (size_t i = from; i < to; i++)
+        entry_rename(&es[i]);
+    sync_dirs(batch, from, to);
+}
+
+size_t queue_batch_commit(struct queue_batch *batch)
+{
+    size_t total = batch->entries->len, failed = 0;
+    for (size_t from = batch->committed; from < total; from += QUEUE_BATCH_CHUNK)
+        commit_chunk(batch, from, MIN(total, from + QUEUE_BATCH_CHUNK));
+    for (size_t i = batch->committed; i < total; i++)
+        if (g_array_index(batch->entries, struct batch_entry, i).state != ENTRY_DURABLE)
+            failed++;
+    batch->committed = total;
+    return failed;
+}
+
+int queue_batch_result(const struct queue_batch *batch, size_t index, const char **base_r,
+                       const char **error_r)
+{
+    if (index >= batch->committed) {
+        if (error_r != NULL)
+            *error_r = "not committed";
+        return -1;
+    }
+    const struct batch_entry *e = &g_array_index(batch->entries, struct batch_entry, index);
+    if (e->state != ENTRY_DURABLE) {
+        if (error_r != NULL)
+            *error_r = e->error;
+        return -1;
+    }
+    if (base_r != NULL)
+        *base_r = e->base;
+    return 0;
+}

@@ -1,0 +1,250 @@
+/* Unit tests for queue_batch (group commit) and queue_watch (inotify). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "lib/fsutil.h"
+#include "queue/queue.h"
+#include "queue/queue_batch.h"
+#include "queue/queue_watch.h"
+
+#include <poll.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct fixture {
+    char *dir;
+    struct queue_root *root;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = g_new0(struct fixture, 1);
+    f->dir = g_dir_make_tmp("crier-batch-XXXXXX", NULL);
+    assert_non_null(f->dir);
+    f->root = queue_root_new(f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char *error = NULL;
+    queue_root_free(f->root);
+    assert_int_equal(fs_remove_tree(f->dir, &error), 0);
+    g_free(f->dir);
+    g_free(f);
+    return 0;
+}
+
+static struct queue *get(struct fixture *f, const char *name)
+{
+    struct queue *q;
+    char *error = NULL;
+    if (queue_root_get(f->root, name, &q, &error) < 0)
+        fail_msg("%s", error);
+    return q;
+}
+
+static unsigned count_files(const char *dir, const char *suffix)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    assert_non_null(d);
+    unsigned n = 0;
+    const char *name;
+    while ((name = g_dir_read_name(d)) != NULL)
+        n += g_str_has_suffix(name, suffix);
+    g_dir_close(d);
+    return n;
+}
+
+/* 16 entries over three queues, in every sync mode: all durable, each in
+ * its queue with its own message and metadata. */
+static void test_batch_many_queues(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const names[] = {"in", "command", "bounces"};
+    static const enum queue_sync modes[] = {QUEUE_SYNC_WRITEBACK, QUEUE_SYNC_FDATASYNC,
+                                            QUEUE_SYNC_SYNCFS};
+    for (size_t m = 0; m < G_N_ELEMENTS(modes); m++) {
+        struct queue_batch *batch = queue_batch_new(f->root);
+        queue_batch_set_sync(batch, modes[m]);
+        char msgs[16][64];
+        size_t lens[16];
+        for (int i = 0; i < 16; i++) {
+            /* Binary: a NUL inside and an 8-bit byte at the end. */
+            int n = g_snprintf(msgs[i], sizeof msgs[i], "Subject: %d\n\n\x01", i);
+            msgs[i][n] = '\0';
+            msgs[i][n + 1] = (char)(0x80 + i);
+            lens[i] = (size_t)n + 2;
+            struct queue_meta *meta = queue_meta_new();
+            queue_meta_set_uint(meta, "index", (uint64_t)i);
+            assert_int_equal(queue_batch_add(batch, get(f, names[i % 3]), meta, msgs[i], lens[i]),
+                             (size_t)i);
+            queue_meta_free(meta); /* the batch keeps its own copy */
+        }
+        assert_int_equal(queue_batch_count(batch), 16);
+        assert_int_equal(queue_batch_commit(batch), 0);
+        for (int i = 0; i < 16; i++) {
+            const char *base = NULL, *error = NULL;
+            assert_int_equal(queue_batch_result(batch, (size_t)i, &base, &error), 0);
+            struct queue_entry *e = NULL;
+            char *err = NULL;
+            assert_int_equal(queue_claim(get(f, names[i % 3]), base, &e, &err), 1);
+            uint64_t index = 99;
+            assert_int_equal(queue_meta_get_uint(e->meta, "index", &index, &err), 1);
+            assert_int_equal(index, i);
+            assert_int_equal(e->msg_len, lens[i]);
+            assert_memory_equal(e->msg, msgs[i], lens[i]);
+            assert_int_equal(queue_finish(e, &err), 0);
+            queue_entry_free(e);
+        }
+        queue_batch_free(batch);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+        assert_int_equal(count_files(get(f, names[i])->dir, ".tmp"), 0);
+}
+
+/* One bad entry fails alone; the others are durable. */
+static void test_batch_per_entry_results(void **state)
+{
+    struct fixture *f = *state;
+    struct queue *in = get(f, "in"), *out = get(f, "out");
+    struct queue_meta *good = queue_meta_new();
+    queue_meta_set(good, "listid", "l");
+    struct queue_meta *bad = queue_meta_new();
+    queue_meta_set(bad, "not a key", "v");
+
+    /* A queue whose directory vanished after it was opened. */
+    char *error = NULL;
+    assert_int_equal(fs_remove_tree(out->dir, &error), 0);
+
+    struct queue_batch *batch = queue_batch_new(f->root);
+    queue_batch_add(batch, in, good, "one", 3);
+    queue_batch_add(batch, in, bad, "two", 3);
+    queue_batch_add(batch, out, good, "three", 5);
+    queue_batch_add(batch, in, good, "four", 4);
+    assert_int_equal(queue_batch_commit(batch), 2);
+    const char *base, *why;
+    assert_int_equal(queue_batch_result(batch, 0, &base, &why), 0);
+    assert_int_equal(queue_batch_result(batch, 1, &base, &why), -1);
+    assert_non_null(strstr(why, "invalid metadata key"));
+    assert_int_equal(queue_batch_result(batch, 2, &base, &why), -1);
+    assert_non_null(strstr(why, "queue out"));
+    assert_int_equal(queue_batch_result(batch, 3, &base, &why), 0);
+    assert_int_equal(count_files(in->dir, ".pck"), 2);
+    assert_int_equal(count_files(in->dir, ".tmp"), 0);
+
+    /* A batch can go on after a commit. */
+    size_t i = queue_batch_add(batch, in, good, "five", 4);
+    assert_int_equal(queue_batch_result(batch, i, &base, &why), -1); /* not yet */
+    assert_int_equal(queue_batch_commit(batch), 0);
+    assert_int_equal(queue_batch_result(batch, i, &base, &why), 0);
+    assert_int_equal(count_files(in->dir, ".pck"), 3);
+    queue_batch_free(batch);
+    queue_meta_free(good);
+    queue_meta_free(bad);
+}
+
+/* More entries than one chunk of open descriptors. */
+static void test_batch_larger_than_chunk(void **state)
+{
+    struct fixture *f = *state;
+    struct queue *in = get(f, "in");
+    struct queue_meta *meta = queue_meta_new();
+    struct queue_batch *batch = queue_batch_new(f->root);
+    size_t n = QUEUE_BATCH_CHUNK * 2 + 3;
+    for (size_t i = 0; i < n; i++)
+        queue_batch_add(batch, in, meta, "m", 1);
+    assert_int_equal(queue_batch_commit(batch), 0);
+    assert_int_equal(count_files(in->dir, ".pck"), n);
+    GPtrArray *bases;
+    char *error = NULL;
+    assert_int_equal(queue_list(in, 1, 0, &bases, &error), 0);
+    /* FIFO follows the order of the batch. */
+    for (size_t i = 0; i < n; i++) {
+        const char *base;
+        assert_int_equal(queue_batch_result(batch, i, &base, NULL), 0);
+        assert_string_equal(g_ptr_array_index(bases, i), base);
+    }
+    g_ptr_array_unref(bases);
+    queue_batch_free(batch);
+    queue_meta_free(meta);
+}
+
+static bool readable_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/* The descriptor wakes up when another process enqueues. */
+static void test_watch_sees_other_process(void **state)
+{
+    struct fixture *f = *state;
+    struct queue *in = get(f, "in");
+    struct queue_watch *watch;
+    char *error = NULL;
+    assert_int_equal(queue_watch_open(in->dir, &watch, &error), 0);
+    assert_false(readable_within(queue_watch_fd(watch), 0));
+    assert_int_equal(queue_watch_drain(watch, &error), 0);
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct queue_root *root = queue_root_new(f->dir);
+        struct queue *q;
+        char *err = NULL;
+        struct queue_meta *meta = queue_meta_new();
+        int rc = queue_root_get(root, "in", &q, &err) == 0 &&
+                         queue_enqueue(q, meta, "hello", 5, NULL, &err) == 0
+                     ? 0
+                     : 1;
+        _exit(rc);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(readable_within(queue_watch_fd(watch), 5000));
+    assert_int_equal(queue_watch_drain(watch, &error), 1);
+    /* Drained: quiet again. */
+    assert_false(readable_within(queue_watch_fd(watch), 0));
+    assert_int_equal(queue_watch_drain(watch, &error), 0);
+
+    /* Files that are not entries wake it up but do not count. */
+    g_autofree char *tmp = g_build_filename(in->dir, "1.0+x.pck.tmp", NULL);
+    assert_true(g_file_set_contents(tmp, "x", 1, NULL));
+    assert_true(readable_within(queue_watch_fd(watch), 5000));
+    assert_int_equal(queue_watch_drain(watch, &error), 0);
+
+    /* A recovery (".bak" renamed back) counts as a new entry. */
+    GPtrArray *bases;
+    assert_int_equal(queue_list(in, 1, 0, &bases, &error), 0);
+    struct queue_entry *e = NULL;
+    assert_int_equal(queue_claim(in, g_ptr_array_index(bases, 0), &e, &error), 1);
+    assert_int_equal(queue_watch_drain(watch, &error), 0);
+    assert_int_equal(queue_release(e, &error), 0);
+    assert_int_equal(queue_watch_drain(watch, &error), 1);
+    queue_entry_free(e);
+    g_ptr_array_unref(bases);
+    queue_watch_close(watch);
+
+    assert_int_equal(queue_watch_open("/nonexistent/dir", &watch, &error), -1);
+    g_free(error);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_batch_many_queues, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_per_entry_results, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_larger_than_chunk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_sees_other_process, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
