@@ -1,0 +1,277 @@
+/* runner - see runner.h. */
+#include "runner/runner.h"
+
+#include "config/config.h"
+#include "lib/log.h"
+#include "queue/queue.h"
+#include "queue/queue_recover.h"
+#include "queue/queue_watch.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct runner_proc {
+    struct runner r;
+    int ready_fd;
+    bool ready;
+    bool stopping;
+    bool restart; /* SIGUSR1: exit so that the master starts a fresh one */
+    struct queue_watch *watch;
+    struct event *watch_ev, *tick_ev, *work_ev;
+    struct event *sig_ev[4];
+};
+
+int runner_parse_spec(const char *spec, char **name_r, unsigned *slice_r, unsigned *count_r)
+{
+    g_auto(GStrv) parts = g_strsplit(spec, ":", -1);
+    guint n = g_strv_length(parts);
+    if ((n != 1 && n != 3) || parts[0][0] == '\0')
+        return -1;
+    unsigned slice = 0, count = 1;
+    if (n == 3) {
+        char *end1, *end2;
+        unsigned long s = strtoul(parts[1], &end1, 10);
+        unsigned long c = strtoul(parts[2], &end2, 10);
+        if (*end1 || *end2 || !*parts[1] || !*parts[2] || c == 0 || c > 1024 || s >= c)
+            return -1;
+        slice = (unsigned)s;
+        count = (unsigned)c;
+    }
+    *name_r = g_strdup(parts[0]);
+    *slice_r = slice;
+    *count_r = count;
+    return 0;
+}
+
+void runner_ready(struct runner *r)
+{
+    struct runner_proc *p = (struct runner_proc *)r;
+    if (p->ready)
+        return;
+    p->ready = true;
+    if (p->ready_fd < 0)
+        return;
+    char line[64];
+    int n = snprintf(line, sizeof line, "R %ld\n", (long)getpid());
+    /* A short line is atomic on a pipe (PIPE_BUF); the master may be gone. */
+    if (write(p->ready_fd, line, (size_t)n) != n)
+        log_warn("runner %s: cannot tell the master it is ready: %s", r->name, strerror(errno));
+    close(p->ready_fd);
+    p->ready_fd = -1;
+}
+
+/* Entries handled per turn of the loop: between turns, signals are seen. */
+#define RUNNER_BATCH 64
+
+/* Works through the waiting entries of the slice in FIFO order, at most
+ * RUNNER_BATCH per turn; a full turn schedules the next one. */
+static void runner_work(evutil_socket_t fd, short what, void *arg)
+{
+    struct runner_proc *p = arg;
+    struct runner *r = &p->r;
+    if (p->stopping)
+        return;
+    GPtrArray *bases = NULL;
+    char *err = NULL;
+    if (queue_list(r->queue, r->count, r->slice, &bases, &err) < 0) {
+        log_error("runner %s: %s", r->name, err);
+        g_free(err);
+        return;
+    }
+    guint n = MIN(bases->len, RUNNER_BATCH);
+    if (bases->len > n)
+        event_active(p->work_ev, EV_TIMEOUT, 0);
+    for (guint i = 0; i < n && !p->stopping; i++) {
+        struct queue_entry *e = NULL;
+        int got = queue_claim(r->queue, bases->pdata[i], &e, &err);
+        if (got < 0) {
+            log_error("runner %s: %s: %s", r->name, (char *)bases->pdata[i], err);
+            g_clear_pointer(&err, g_free);
+            continue;
+        }
+        if (got == 0)
+            continue;
+        if (r->kind->handle(r, e, &err) < 0) {
+            log_error("runner %s: shunting %s: %s", r->name, e->base, err ? err : "failed");
+            g_clear_pointer(&err, g_free);
+            if (!e->done && queue_shunt(e, &err) < 0) {
+                log_error("runner %s: cannot shunt %s: %s", r->name, e->base, err);
+                g_clear_pointer(&err, g_free);
+            }
+        } else if (!e->done) {
+            log_error("runner %s: handler left %s unfinished; releasing it", r->name, e->base);
+            if (queue_release(e, &err) < 0)
+                g_clear_pointer(&err, g_free);
+        }
+        queue_entry_free(e);
+    }
+    g_ptr_array_unref(bases);
+}
+
+static void runner_on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    struct runner_proc *p = arg;
+    char *err = NULL;
+    int rc = queue_watch_drain(p->watch, &err);
+    if (rc < 0) {
+        log_error("runner %s: %s", p->r.name, err);
+        g_free(err);
+        return;
+    }
+    if (rc > 0)
+        event_active(p->work_ev, EV_TIMEOUT, 0);
+}
+
+static void runner_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct runner_proc *p = arg;
+    p->r.kind->tick(&p->r);
+}
+
+static void runner_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct runner_proc *p = arg;
+    switch (sig) {
+    case SIGHUP:
+        log_reopen();
+        return;
+    case SIGUSR1:
+        p->restart = true;
+        break;
+    default:
+        break;
+    }
+    p->stopping = true;
+    event_base_loopbreak(p->r.base);
+}
+
+static int runner_open_queue(struct runner_proc *p, char **error_r)
+{
+    struct runner *r = &p->r;
+    g_autofree char *section = g_strconcat("runner.", r->name, NULL);
+    r->qroot = queue_root_new(config_path(r->cfg, "queue_dir"));
+    const char *path = config_get(r->cfg, section, "path");
+    if (*path) {
+        GHashTable *extra = g_hash_table_new(g_str_hash, g_str_equal);
+        g_hash_table_insert(extra, "name", r->name);
+        g_autofree char *dir = config_expand(r->cfg, path, extra);
+        g_hash_table_unref(extra);
+        if (queue_root_set_path(r->qroot, r->name, dir, error_r) < 0)
+            return -1;
+    }
+    if (queue_root_get(r->qroot, r->name, &r->queue, error_r) < 0)
+        return -1;
+    struct queue_recover_stats st = {0};
+    if (queue_recover(r->queue, r->count, r->slice, &st, error_r) < 0)
+        return -1;
+    if (st.restored || st.preserved)
+        log_info("runner %s: recovered %u entries, %u preserved in bad", r->name, st.restored,
+                 st.preserved);
+    if (r->kind->handle == NULL)
+        return 0;
+    if (queue_watch_open(r->queue->dir, &p->watch, error_r) < 0)
+        return -1;
+    p->watch_ev =
+        event_new(r->base, queue_watch_fd(p->watch), EV_READ | EV_PERSIST, runner_on_watch, p);
+    event_add(p->watch_ev, NULL);
+    return 0;
+}
+
+static void runner_open_log(struct config *cfg)
+{
+    g_autofree char *path = g_build_filename(config_path(cfg, "log_dir"),
+                                             config_get(cfg, "logging.runner", "path"), NULL);
+    if (log_open(path) < 0)
+        log_warn("cannot open log %s: %s", path, strerror(errno));
+}
+
+int runner_main(struct config *cfg, const char *spec, int ready_fd)
+{
+    struct runner_proc p = {.ready_fd = ready_fd};
+    struct runner *r = &p.r;
+    r->cfg = cfg;
+    if (runner_parse_spec(spec, &r->name, &r->slice, &r->count) < 0) {
+        fprintf(stderr, "Error: bad runner spec '%s' (want NAME or NAME:SLICE:COUNT)\n", spec);
+        return 2;
+    }
+    g_autofree char *section = g_strconcat("runner.", r->name, NULL);
+    if (!config_has_section(cfg, section)) {
+        fprintf(stderr, "Error: no such runner: %s\n", r->name);
+        g_free(r->name);
+        return 2;
+    }
+    r->kind = runner_kind_find(config_get(cfg, section, "class"));
+    if (r->kind == NULL) {
+        fprintf(stderr, "Error: runner %s: unknown class %s\n", r->name,
+                config_get(cfg, section, "class"));
+        g_free(r->name);
+        return 2;
+    }
+    g_autofree char *prefix = g_strdup_printf("runner %s", r->name);
+    log_set_prefix(prefix);
+    runner_open_log(cfg);
+    signal(SIGPIPE, SIG_IGN);
+    r->base = event_base_new();
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+    for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++) {
+        p.sig_ev[i] = evsignal_new(r->base, sigs[i], runner_on_signal, &p);
+        evsignal_add(p.sig_ev[i], NULL);
+    }
+    char *err = NULL;
+    int rc = 0;
+    if (r->kind->has_queue && runner_open_queue(&p, &err) < 0)
+        goto fail;
+    if (r->kind->start && r->kind->start(r, &err) < 0)
+        goto fail;
+    if (r->kind->tick) {
+        double secs = config_get_duration(cfg, section, "sleep_time");
+        struct timeval tv = {(time_t)secs, (suseconds_t)((secs - (time_t)secs) * 1e6)};
+        if (tv.tv_sec == 0 && tv.tv_usec < 10000)
+            tv.tv_usec = 10000;
+        p.tick_ev = event_new(r->base, -1, EV_PERSIST, runner_on_tick, &p);
+        event_add(p.tick_ev, &tv);
+    }
+    if (r->kind->has_queue && r->kind->handle) {
+        p.work_ev = event_new(r->base, -1, 0, runner_work, &p);
+        event_active(p.work_ev, EV_TIMEOUT, 0); /* the backlog */
+    } else if (r->kind->has_queue) {
+        log_info("runner %s: not implemented yet; entries wait in %s", r->name, r->queue->dir);
+    }
+    runner_ready(r);
+    log_info("runner %s started (slice %u/%u, pid %ld)", r->name, r->slice, r->count,
+             (long)getpid());
+    event_base_dispatch(r->base);
+    log_info("runner %s %s", r->name, p.restart ? "exiting for a restart" : "stopped");
+    rc = p.restart ? 3 : 0;
+    goto out;
+fail:
+    log_error("runner %s cannot start: %s", r->name, err);
+    fprintf(stderr, "runner %s cannot start: %s\n", r->name, err);
+    g_free(err);
+    rc = 1;
+out:
+    if (r->kind->stop)
+        r->kind->stop(r);
+    for (size_t i = 0; i < G_N_ELEMENTS(p.sig_ev); i++)
+        if (p.sig_ev[i])
+            event_free(p.sig_ev[i]);
+    if (p.watch_ev)
+        event_free(p.watch_ev);
+    if (p.tick_ev)
+        event_free(p.tick_ev);
+    if (p.work_ev)
+        event_free(p.work_ev);
+    if (p.watch)
+        queue_watch_close(p.watch);
+    if (r->qroot)
+        queue_root_free(r->qroot);
+    event_base_free(r->base);
+    g_free(r->name);
+    return rc;
+}

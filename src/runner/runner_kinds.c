@@ -1,0 +1,72 @@
+/* runner_kinds - the table of runner kinds, by Mailman's class names, and
+ * the small runners that need no file of their own. */
+#include "runner/runner.h"
+
+#include "lib/log.h"
+#include "queue/queue.h"
+
+#include <glib.h>
+#include <string.h>
+
+/* Mailman's RetryRunner: every sleep_time, everything in retry goes back to
+ * out (reference §4.3); out decides what to do with it. */
+static void retry_tick(struct runner *r)
+{
+    struct queue *out;
+    char *err = NULL;
+    GPtrArray *bases = NULL;
+    if (queue_root_get(r->qroot, "out", &out, &err) < 0 ||
+        queue_list(r->queue, r->count, r->slice, &bases, &err) < 0) {
+        log_error("retry: %s", err);
+        g_free(err);
+        return;
+    }
+    for (guint i = 0; i < bases->len; i++) {
+        struct queue_entry *e = NULL;
+        if (queue_claim(r->queue, bases->pdata[i], &e, &err) <= 0) {
+            g_clear_pointer(&err, g_free);
+            continue;
+        }
+        if (queue_requeue(e, out, NULL, 0, NULL, &err) < 0) {
+            log_error("retry: cannot move %s to out: %s", e->base, err);
+            g_clear_pointer(&err, g_free);
+            queue_release(e, &err);
+            g_clear_pointer(&err, g_free);
+        }
+        queue_entry_free(e);
+    }
+    g_ptr_array_unref(bases);
+}
+
+static void task_tick(struct runner *r)
+{
+    /* Evicting expired pendings and requests lands with issue 8. */
+}
+
+/* Queue runners whose processing lands with later issues have no handler:
+ * their entries wait safely in the queue until it does. */
+static const struct runner_kind kinds[] = {
+    {"archive", "mailman.runners.archive.ArchiveRunner", true, NULL, NULL, NULL, NULL},
+    {"bad", "mailman.runners.fake.BadRunner", true, NULL, NULL, NULL, NULL},
+    {"bounces", "mailman.runners.bounce.BounceRunner", true, NULL, NULL, NULL, NULL},
+    {"command", "mailman.runners.command.CommandRunner", true, NULL, NULL, NULL, NULL},
+    {"digest", "mailman.runners.digest.DigestRunner", true, NULL, NULL, NULL, NULL},
+    {"in", "mailman.runners.incoming.IncomingRunner", true, NULL, NULL, NULL, NULL},
+    {"lmtp", "mailman.runners.lmtp.LMTPRunner", false, NULL, NULL, NULL, NULL},
+    {"nntp", "mailman.runners.nntp.NNTPRunner", true, NULL, NULL, NULL, NULL},
+    {"out", "mailman.runners.outgoing.OutgoingRunner", true, NULL, NULL, NULL, NULL},
+    {"pipeline", "mailman.runners.pipeline.PipelineRunner", true, NULL, NULL, NULL, NULL},
+    {"rest", "mailman.runners.rest.RESTRunner", false, NULL, NULL, NULL, NULL},
+    {"retry", "mailman.runners.retry.RetryRunner", true, NULL, NULL, retry_tick, NULL},
+    {"shunt", "mailman.runners.fake.ShuntRunner", true, NULL, NULL, NULL, NULL},
+    {"task", "mailman.runners.task.TaskRunner", false, NULL, NULL, task_tick, NULL},
+    {"virgin", "mailman.runners.virgin.VirginRunner", true, NULL, NULL, NULL, NULL},
+};
+
+const struct runner_kind *runner_kind_find(const char *class_name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
+        if (strcmp(kinds[i].class_name, class_name) == 0 || strcmp(kinds[i].name, class_name) == 0)
+            return &kinds[i];
+    return NULL;
+}
