@@ -242,6 +242,8 @@ int runner_main(struct config *cfg, const char *spec, int ready_fd)
         event_active(p.work_ev, EV_TIMEOUT, 0); /* the backlog */
     } else if (r->kind->has_queue) {
         log_info("runner %s: not implemented yet; entries wait in %s", r->name, r->queue->dir);
+    } else if (!r->kind->start && !r->kind->tick) {
+        log_info("runner %s: not implemented yet; it only idles", r->name);
     }
     runner_ready(r);
     log_info("runner %s started (slice %u/%u, pid %ld)", r->name, r->slice, r->count,
