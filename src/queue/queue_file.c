@@ -109,7 +109,9 @@ static int parse_line(const char *line, size_t len, struct queue_meta *meta, boo
         key[key_len] = '\0';
     }
     bool is_size = colon != NULL && strcmp(key, QUEUE_FILE_SIZE_KEY) == 0;
-    if (colon == NULL || (!is_size && !queue_meta_key_valid(key))) {
+    /* A NUL would hide the rest of the key; '_' keys are never written. */
+    if (colon == NULL || memchr(key, '\0', key_len) != NULL || key[0] == '_' ||
+        (!is_size && !queue_meta_key_valid(key))) {
         *error_r = g_strdup("malformed metadata line (no valid key)");
         return -1;
     }

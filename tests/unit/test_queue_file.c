@@ -149,6 +149,7 @@ static void test_malformed_files(void **state)
         {"duplicate key", "crier-queue 1\nmessage-size: 0\na: 1\na: 2\n\n", "repeated"},
         {"no colon", "crier-queue 1\nmessage-size: 0\njust text\n\n", "no valid key"},
         {"bad key", "crier-queue 1\nmessage-size: 0\nsp ace: 1\n\n", "no valid key"},
+        {"runtime key", "crier-queue 1\nmessage-size: 0\n_parsemsg: 1\n\n", "no valid key"},
         {"no space", "crier-queue 1\nmessage-size: 0\na:1\n\n", "malformed metadata line"},
         {"bad escape", "crier-queue 1\nmessage-size: 0\na: \\q\n\n", "bad escape"},
         {"cut escape", "crier-queue 1\nmessage-size: 0\na: \\x4\n\n", "bad escape"},
@@ -169,6 +170,14 @@ static void test_malformed_files(void **state)
         g_free(error);
     }
     g_string_free(huge, TRUE);
+
+    /* A NUL inside a key must not cut it short. */
+    static const char nul_key[] = "crier-queue 1\nmessage-size: 0\nab\0cd: 1\n\n";
+    struct queue_meta *meta = NULL;
+    size_t off;
+    char *error = NULL;
+    assert_int_equal(queue_file_parse(nul_key, sizeof nul_key - 1, &meta, &off, &error), -1);
+    g_free(error);
 }
 
 static void test_too_many_keys(void **state)
