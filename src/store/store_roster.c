@@ -1,0 +1,146 @@
+/*
+ * store_roster - rosters streamed through a callback, member counts and
+ * findmember (store.h "members").
+ *
+ * A roster is one statement whatever the list's size: filters are bit
+ * masks tested in SQL, preferences are resolved in the same query, and each
+ * row is handed to the callback as it is read, so memory does not grow with
+ * the roster.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/store_db.h"
+#include "store/store_member.h"
+
+/* "mask = 0 or bit v of mask is set", in portable SQL. */
+#define MASK_TEST(param, expr) "(" param " = 0 OR ((" param " >> " expr ") & 1) = 1)"
+
+#define ROSTER_FILTER                                                                              \
+    MASK_TEST("$2", "m.role")                                                                      \
+    " AND " MASK_TEST("$3", "COALESCE(m.p_mode, a.p_mode, u.p_mode, 1)") " AND " MASK_TEST(        \
+        "$4", "COALESCE(m.p_status, a.p_status, u.p_status, 1)")
+
+static int stream(struct store_stmt *s, const GRegex *re,
+                  int (*fn)(const struct store_member *m, void *ctx), void *ctx, char **error_r)
+{
+    int rc;
+    while ((rc = store_db_step(s, error_r)) == 1) {
+        struct store_member m;
+        store_member_from_row(s, &m);
+        if (re != NULL && !g_regex_match(re, m.email, 0, NULL))
+            continue;
+        int r = fn(&m, ctx);
+        if (r != 0) {
+            rc = r;
+            break;
+        }
+    }
+    store_db_done(s);
+    return rc;
+}
+
+int store_roster(struct store *st, const struct store_roster_filter *f,
+                 int (*fn)(const struct store_member *m, void *ctx), void *ctx, char **error_r)
+{
+    struct store_stmt *s;
+    if (f->list_id != NULL) {
+        int64_t row = 0;
+        int rc = store_db_list_row(st, f->list_id, &row, error_r);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            return store_db_fail(error_r, STORE_NOT_FOUND, "No such list: %s", f->list_id);
+        s = store_db_prepare(st,
+                             STORE_MEMBER_SELECT " WHERE m.list = $1 AND " ROSTER_FILTER
+                                                 " ORDER BY a.email, m.role",
+                             error_r);
+        if (s == NULL)
+            return STORE_ERR;
+        store_db_bind_int(s, 1, row);
+    } else {
+        s = store_db_prepare(st,
+                             STORE_MEMBER_SELECT " WHERE $1 = 0 AND " ROSTER_FILTER
+                                                 " ORDER BY a.email, l.list_id, m.role",
+                             error_r);
+        if (s == NULL)
+            return STORE_ERR;
+        store_db_bind_int(s, 1, 0);
+    }
+    store_db_bind_int(s, 2, f->role_mask);
+    store_db_bind_int(s, 3, f->delivery_mode_mask);
+    store_db_bind_int(s, 4, f->delivery_status_mask);
+    return stream(s, NULL, fn, ctx, error_r);
+}
+
+int store_member_count(struct store *st, const char *list_id, int role, int64_t *count_r,
+                       char **error_r)
+{
+    *count_r = 0;
+    int64_t row = 0;
+    int rc = store_db_list_row(st, list_id ? list_id : "", &row, error_r);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return store_db_fail(error_r, STORE_NOT_FOUND, "No such list: %s", list_id ? list_id : "");
+    struct store_stmt *s = store_db_prepare(
+        st, "SELECT count(*) FROM member WHERE list = $1 AND ($2 = 0 OR role = $2)", error_r);
+    if (s == NULL)
+        return STORE_ERR;
+    store_db_bind_int(s, 1, row);
+    store_db_bind_int(s, 2, role);
+    rc = store_db_step(s, error_r);
+    if (rc == 1)
+        *count_r = store_db_col_int(s, 0);
+    store_db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+/* A LIKE pattern matching `needle` anywhere, with LIKE's wildcards escaped. */
+static char *like_pattern(const char *needle)
+{
+    GString *s = g_string_new("%");
+    for (const char *p = needle; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            g_string_append_c(s, '\\');
+        g_string_append_c(s, *p);
+    }
+    g_string_append_c(s, '%');
+    return g_string_free(s, FALSE);
+}
+
+int store_member_find(struct store *st, const char *pattern, const char *list_id, int role,
+                      int (*fn)(const struct store_member *m, void *ctx), void *ctx, char **error_r)
+{
+    g_autoptr(GRegex) re = NULL;
+    g_autofree char *like = NULL;
+    if (pattern != NULL && pattern[0] == '^') {
+        GError *gerr = NULL;
+        re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, &gerr);
+        if (re == NULL) {
+            int r = store_db_fail(error_r, STORE_INVALID, "Invalid regular expression %s: %s",
+                                  pattern, gerr->message);
+            g_error_free(gerr);
+            return r;
+        }
+    } else if (pattern != NULL && *pattern != '\0') {
+        if (!g_utf8_validate(pattern, -1, NULL))
+            return store_db_fail(error_r, STORE_INVALID, "Invalid pattern");
+        g_autofree char *lower = g_utf8_strdown(pattern, -1);
+        like = like_pattern(lower);
+    }
+    g_autofree char *list_lower = list_id ? g_utf8_strdown(list_id, -1) : NULL;
+    struct store_stmt *s = store_db_prepare(
+        st,
+        STORE_MEMBER_SELECT " WHERE ($1 IS NULL OR a.email LIKE $1 ESCAPE '\\') "
+                            "AND ($2 IS NULL OR l.list_id = $2) AND ($3 = 0 OR m.role = $3) "
+                            "ORDER BY a.email, l.list_id, m.role",
+        error_r);
+    if (s == NULL)
+        return STORE_ERR;
+    store_db_bind_text(s, 1, like);
+    store_db_bind_text(s, 2, list_lower);
+    store_db_bind_int(s, 3, role);
+    return stream(s, re, fn, ctx, error_r);
+}
