@@ -3,6 +3,7 @@
 #include "runner/runner.h"
 
 #include "lib/log.h"
+#include "lmtp/lmtp_runner.h"
 #include "queue/queue.h"
 
 #include <glib.h>
@@ -52,7 +53,8 @@ static const struct runner_kind kinds[] = {
     {"command", "mailman.runners.command.CommandRunner", true, NULL, NULL, NULL, NULL},
     {"digest", "mailman.runners.digest.DigestRunner", true, NULL, NULL, NULL, NULL},
     {"in", "mailman.runners.incoming.IncomingRunner", true, NULL, NULL, NULL, NULL},
-    {"lmtp", "mailman.runners.lmtp.LMTPRunner", false, NULL, NULL, NULL, NULL},
+    {"lmtp", "mailman.runners.lmtp.LMTPRunner", false, lmtp_runner_start, NULL, NULL,
+     lmtp_runner_stop},
     {"nntp", "mailman.runners.nntp.NNTPRunner", true, NULL, NULL, NULL, NULL},
     {"out", "mailman.runners.outgoing.OutgoingRunner", true, NULL, NULL, NULL, NULL},
     {"pipeline", "mailman.runners.pipeline.PipelineRunner", true, NULL, NULL, NULL, NULL},

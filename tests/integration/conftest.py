@@ -83,5 +83,13 @@ def crier(tmp_path):
     return Crier(tmp_path)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def have_postmap() -> bool:
     return shutil.which("postmap") is not None or os.path.exists("/usr/sbin/postmap")

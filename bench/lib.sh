@@ -1,0 +1,47 @@
+# Shared helpers for the bench scripts (sourced, not run).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+CRIER=${CRIER:-$top/build/crier}
+ROOT_FLAG=$([ "$(id -u)" = 0 ] && echo --run-as-root || true)
+export PATH=$PATH:/usr/sbin
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Refuses a port that something already listens on (a benchmark of someone
+# else's server is worse than none).
+port_is_free() {
+    ! ss -Hltn "sport = :$1" | grep -q .
+}
+
+now() { date +%s.%N; }
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+minmax() { sort -g | awk 'NR==1{mn=$1} {mx=$1} END {print mn" "mx}'; }
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+machine() {
+    echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr), $(df -hT /tmp | awk 'NR==2{print $2}') /tmp"
+}
+
+# A private crier instance in $1 with LMTP on $2.
+crier_setup() {
+    local dir=$1 port=$2
+    mkdir -p "$dir"
+    cat >"$dir/mailman.cfg" <<CFG
+[mailman]
+layout: bench
+[paths.bench]
+var_dir: $dir/var
+[mta]
+incoming: mailman.mta.null.NullMTA
+lmtp_port: $port
+[runner.rest]
+start: no
+CFG
+}
+
+crier_cmd() { "$CRIER" -C "$1/mailman.cfg" $ROOT_FLAG "${@:2}"; }

@@ -1,0 +1,266 @@
+/* lmtp_runner - see lmtp_runner.h. */
+#include "lmtp/lmtp_runner.h"
+
+#include "config/config.h"
+#include "lib/log.h"
+#include "lmtp/lmtp_intake.h"
+#include "lmtp/lmtp_route.h"
+#include "proto/lmtp_server.h"
+#include "queue/queue.h"
+#include "queue/queue_batch.h"
+#include "runner/runner.h"
+#include "store/store.h"
+
+#include <event2/event.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LMTP_TEXT_OK  "2.0.0 Ok"
+#define LMTP_TEXT_550 "5.1.1 Requested action not taken: mailbox unavailable"
+#define LMTP_TEXT_451 "4.3.0 Requested action aborted: error in processing"
+
+/* One DATA waiting for the group commit. */
+struct lmtp_pending {
+    struct lmtp_delivery *delivery;
+    size_t n;
+    struct lmtp_reply *replies; /* n; 0 code = waits for entry index[i] */
+    size_t *index;
+    GByteArray *msg; /* the edited message, borrowed by the batch */
+};
+
+struct lmtp_runner_state {
+    struct runner *r;
+    struct lmtp_server *server;
+    struct store *store;
+    struct queue_batch *batch;
+    GPtrArray *pending; /* struct lmtp_pending */
+    struct event *commit_ev;
+    char *hostname;
+    const char *site_owner;
+    struct lmtp_route_lookup lookup;
+    struct store_domain **domains; /* for alias_of, refreshed per lookup */
+};
+
+static bool lookup_list(void *ctx, const char *fqdn)
+{
+    struct lmtp_runner_state *s = ctx;
+    struct store_list *l = NULL;
+    char *err = NULL;
+    int rc = store_list_get(s->store, fqdn, &l, &err);
+    if (rc < 0) {
+        log_error("lmtp: list lookup %s: %s", fqdn, err);
+        g_free(err);
+    }
+    store_list_free(l);
+    return rc == 1;
+}
+
+static const char *lookup_alias(void *ctx, const char *domain)
+{
+    struct lmtp_runner_state *s = ctx;
+    store_domainv_free(s->domains);
+    s->domains = NULL;
+    char *err = NULL;
+    if (store_domain_list(s->store, &s->domains, &err) < 0) {
+        log_error("lmtp: domain lookup: %s", err);
+        g_free(err);
+        return NULL;
+    }
+    for (struct store_domain **d = s->domains; *d; d++)
+        if ((*d)->alias_domain && g_ascii_strcasecmp((*d)->alias_domain, domain) == 0)
+            return (*d)->mail_host;
+    return NULL;
+}
+
+static void on_rcpt(void *ctx, const struct lmtp_session_info *info, const char *sender,
+                    const char *recipient, struct lmtp_reply *reply_r)
+{
+    struct lmtp_runner_state *s = ctx;
+    struct lmtp_route route;
+    if (lmtp_route_resolve(&s->lookup, recipient, &route) == 1)
+        lmtp_reply_set(reply_r, 250, "2.1.5 Ok");
+    else
+        lmtp_reply_set(reply_r, 550, LMTP_TEXT_550);
+}
+
+static void pending_free(void *p)
+{
+    struct lmtp_pending *pd = p;
+    g_free(pd->replies);
+    g_free(pd->index);
+    if (pd->msg)
+        g_byte_array_unref(pd->msg);
+    g_free(pd);
+}
+
+/* The metadata Mailman's LMTP runner gives an entry (reference §2). */
+static struct queue_meta *entry_meta(struct lmtp_runner_state *s, const struct lmtp_route *route,
+                                     size_t original_size, const char *received)
+{
+    struct queue_meta *m = queue_meta_new();
+    g_autofree char *list_id = g_strdup(route->fqdn);
+    *strchr(list_id, '@') = '.';
+    queue_meta_set(m, "listid", list_id);
+    queue_meta_set_uint(m, "original_size", original_size);
+    queue_meta_set(m, "received_time", received);
+    const char *sub = lmtp_route_subaddress(route->sub);
+    if (sub)
+        queue_meta_set(m, "subaddress", sub);
+    switch (route->sub) {
+    case LMTP_SUB_POST:
+        queue_meta_set(m, "to_list", "true");
+        break;
+    case LMTP_SUB_OWNER:
+        queue_meta_set(m, "to_owner", "true");
+        queue_meta_set(m, "envsender", s->site_owner);
+        break;
+    case LMTP_SUB_REQUEST:
+        queue_meta_set(m, "to_request", "true");
+        break;
+    default:
+        break;
+    }
+    return m;
+}
+
+static void on_deliver(void *ctx, struct lmtp_delivery *delivery, const struct lmtp_message *msg)
+{
+    struct lmtp_runner_state *s = ctx;
+    struct lmtp_pending *pd = g_new0(struct lmtp_pending, 1);
+    pd->delivery = delivery;
+    pd->n = msg->n_recipients;
+    pd->replies = g_new0(struct lmtp_reply, pd->n);
+    pd->index = g_new0(size_t, pd->n);
+    char hash[MSGID_HASH_LEN + 1];
+    const char *why = NULL;
+    if (lmtp_intake_prepare(msg->data, msg->len, msg->sender, s->hostname, &pd->msg, hash, &why) <
+        0) {
+        /* RFC 2033 §4.2: one reply per recipient, even for a bad message. */
+        for (size_t i = 0; i < pd->n; i++)
+            lmtp_reply_set(&pd->replies[i], 501, "5.6.0 %s", why);
+        log_info("lmtp: session %llu: refused a message from <%s>: %s",
+                 (unsigned long long)msg->session_id, msg->sender, why);
+        lmtp_session_data_done(delivery, pd->replies, pd->n);
+        pending_free(pd);
+        return;
+    }
+    GDateTime *now = g_date_time_new_now_utc();
+    g_autofree char *received = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%f");
+    g_date_time_unref(now);
+    for (size_t i = 0; i < pd->n; i++) {
+        struct lmtp_route route;
+        struct queue *q = NULL;
+        char *err = NULL;
+        /* Mailman resolves again at DATA: the list may be gone by now. */
+        if (lmtp_route_resolve(&s->lookup, msg->recipients[i], &route) != 1) {
+            lmtp_reply_set(&pd->replies[i], 550, LMTP_TEXT_550);
+            continue;
+        }
+        if (queue_root_get(s->r->qroot, lmtp_route_queue(route.sub), &q, &err) < 0) {
+            log_error("lmtp: %s", err);
+            g_free(err);
+            lmtp_reply_set(&pd->replies[i], 451, LMTP_TEXT_451);
+            continue;
+        }
+        struct queue_meta *m = entry_meta(s, &route, msg->size, received);
+        pd->index[i] = queue_batch_add(s->batch, q, m, pd->msg->data, pd->msg->len);
+        queue_meta_free(m);
+    }
+    g_ptr_array_add(s->pending, pd);
+    /* Commit once the loop has served every session that is ready now. */
+    event_active(s->commit_ev, EV_TIMEOUT, 0);
+}
+
+static void on_commit(evutil_socket_t fd, short what, void *arg)
+{
+    struct lmtp_runner_state *s = arg;
+    struct queue_batch *batch = s->batch;
+    GPtrArray *pending = s->pending;
+    s->batch = queue_batch_new(s->r->qroot);
+    s->pending = g_ptr_array_new_with_free_func(pending_free);
+    size_t failed = queue_batch_commit(batch);
+    if (failed)
+        log_error("lmtp: %zu of %zu queue entries could not be written", failed,
+                  queue_batch_count(batch));
+    for (guint p = 0; p < pending->len; p++) {
+        struct lmtp_pending *pd = pending->pdata[p];
+        for (size_t i = 0; i < pd->n; i++) {
+            if (pd->replies[i].code != 0)
+                continue;
+            const char *base = NULL, *err = NULL;
+            if (queue_batch_result(batch, pd->index[i], &base, &err) == 0) {
+                lmtp_reply_set(&pd->replies[i], 250, LMTP_TEXT_OK);
+            } else {
+                log_error("lmtp: cannot queue a message: %s", err ? err : "?");
+                /* RFC 3463: 4.3.1 when the spool is full, else a plain 4.3.0. */
+                if (err && strstr(err, "No space left"))
+                    lmtp_reply_set(&pd->replies[i], 452, "4.3.1 Insufficient system storage");
+                else
+                    lmtp_reply_set(&pd->replies[i], 451, LMTP_TEXT_451);
+            }
+        }
+        lmtp_session_data_done(pd->delivery, pd->replies, pd->n);
+    }
+    g_ptr_array_unref(pending);
+    queue_batch_free(batch);
+}
+
+int lmtp_runner_start(struct runner *r, char **error_r)
+{
+    struct lmtp_runner_state *s = g_new0(struct lmtp_runner_state, 1);
+    r->state = s;
+    s->r = r;
+    struct config *cfg = r->cfg;
+    r->qroot = queue_root_new(config_path(cfg, "queue_dir"));
+    g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
+    if (store_open(url, &s->store, error_r) < 0)
+        return -1;
+    s->hostname = g_strdup(g_get_host_name());
+    s->site_owner = config_get(cfg, "mailman", "site_owner");
+    s->lookup = (struct lmtp_route_lookup){lookup_list, lookup_alias, s,
+                                           config_get(cfg, "mta", "verp_delimiter")};
+    s->batch = queue_batch_new(r->qroot);
+    s->pending = g_ptr_array_new_with_free_func(pending_free);
+    s->commit_ev = event_new(r->base, -1, 0, on_commit, s);
+
+    struct lmtp_server_settings set;
+    lmtp_server_settings_init(&set);
+    set.hostname = s->hostname;
+    set.rcpt = on_rcpt;
+    set.deliver = on_deliver;
+    set.ctx = s;
+    if (lmtp_server_new(r->base, &set, &s->server, error_r) < 0)
+        return -1;
+    const char *host = config_get(cfg, "mta", "lmtp_host");
+    unsigned port = (unsigned)config_get_int(cfg, "mta", "lmtp_port");
+    if (lmtp_server_listen(s->server, host, port, error_r) < 0)
+        return -1;
+    log_info("lmtp: listening on %s:%u", host, port);
+    return 0;
+}
+
+void lmtp_runner_stop(struct runner *r)
+{
+    struct lmtp_runner_state *s = r->state;
+    if (s == NULL)
+        return;
+    if (s->server)
+        lmtp_server_free(s->server);
+    /* Deliveries written but not yet answered are committed now: the MTA
+     * may retry them, which is a duplicate at worst, never a loss. */
+    if (s->pending && s->pending->len)
+        on_commit(-1, 0, s);
+    if (s->commit_ev)
+        event_free(s->commit_ev);
+    if (s->batch)
+        queue_batch_free(s->batch);
+    if (s->pending)
+        g_ptr_array_unref(s->pending);
+    store_domainv_free(s->domains);
+    if (s->store)
+        store_close(s->store);
+    g_free(s->hostname);
+    g_free(s);
+    r->state = NULL;
+}

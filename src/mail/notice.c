@@ -1,0 +1,118 @@
+/* notice - see notice.h. */
+#include "mail/notice.h"
+
+#include <glib.h>
+#include <gmime/gmime.h>
+#include <stdbool.h>
+#include <string.h>
+
+static void notice_gmime_init(void)
+{
+    static gsize done = 0;
+    if (g_once_init_enter(&done)) {
+        g_mime_init();
+        g_once_init_leave(&done, 1);
+    }
+}
+
+static bool is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s > 127)
+            return false;
+    return true;
+}
+
+char *notice_build(const char *from, const char *const *recipients, const char *subject,
+                   const char *text, const char *hostname, size_t *len_r)
+{
+    notice_gmime_init();
+    GMimeMessage *msg = g_mime_message_new(TRUE);
+    InternetAddressList *fl = internet_address_list_parse(NULL, from);
+    if (fl)
+        internet_address_list_append(g_mime_message_get_from(msg), fl);
+    for (const char *const *r = recipients; *r; r++) {
+        InternetAddressList *tl = internet_address_list_parse(NULL, *r);
+        if (tl) {
+            internet_address_list_append(g_mime_message_get_to(msg), tl);
+            g_object_unref(tl);
+        }
+    }
+    if (fl)
+        g_object_unref(fl);
+    g_mime_message_set_subject(msg, subject, "utf-8");
+    GDateTime *now = g_date_time_new_now_local();
+    g_mime_message_set_date(msg, now);
+    g_date_time_unref(now);
+    char *id = g_mime_utils_generate_message_id(hostname);
+    g_mime_message_set_message_id(msg, id);
+    g_free(id);
+    g_mime_object_set_header(GMIME_OBJECT(msg), "Precedence", "bulk", NULL);
+
+    GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
+    g_mime_text_part_set_text(part, text);
+    g_mime_text_part_set_charset(part, is_ascii(text) ? "us-ascii" : "utf-8");
+    g_mime_part_set_content_encoding(GMIME_PART(part), is_ascii(text)
+                                                           ? GMIME_CONTENT_ENCODING_7BIT
+                                                           : GMIME_CONTENT_ENCODING_8BIT);
+    g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+    g_object_unref(part);
+
+    GMimeFormatOptions *fo = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
+    char *out = g_mime_object_to_string(GMIME_OBJECT(msg), fo);
+    g_mime_format_options_free(fo);
+    g_object_unref(msg);
+    *len_r = strlen(out);
+    return out;
+}
+
+static void fill(GString *out, GString *para, size_t column)
+{
+    if (para->len == 0)
+        return;
+    g_auto(GStrv) words = g_strsplit_set(para->str, " \n\t", -1);
+    size_t col = 0;
+    for (char **w = words; *w; w++) {
+        size_t n = strlen(*w);
+        if (n == 0)
+            continue;
+        if (col > 0 && col + 1 + n > column) {
+            g_string_append_c(out, '\n');
+            col = 0;
+        } else if (col > 0) {
+            g_string_append_c(out, ' ');
+            col++;
+        }
+        g_string_append(out, *w);
+        col += n;
+    }
+    g_string_append_c(out, '\n');
+    g_string_truncate(para, 0);
+}
+
+char *notice_wrap(const char *text, size_t column)
+{
+    GString *out = g_string_new(NULL);
+    GString *para = g_string_new(NULL);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint n = g_strv_length(lines);
+    for (guint i = 0; i < n; i++) {
+        const char *line = lines[i];
+        bool last = i + 1 == n;
+        if (*line == '\0' || *line == ' ' || *line == '\t') {
+            fill(out, para, column);
+            if (!(last && *line == '\0')) {
+                g_string_append(out, line);
+                g_string_append_c(out, '\n');
+            }
+            continue;
+        }
+        if (para->len)
+            g_string_append_c(para, ' ');
+        g_string_append(para, line);
+    }
+    fill(out, para, column);
+    g_string_free(para, TRUE);
+    return g_string_free(out, FALSE);
+}

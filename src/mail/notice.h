@@ -1,0 +1,24 @@
+/*
+ * notice - internally generated mail (Mailman's UserNotification): a
+ * text/plain message with From, To, Subject, Date, Message-ID and
+ * Precedence: bulk, built with GMime so that headers are encoded
+ * (RFC 2047) and folded properly. And Mailman's wrap(): fill paragraphs to
+ * 70 columns, leaving indented lines alone.
+ *
+ * Results are newly allocated (g_free). No I/O.
+ */
+#ifndef CRIER_NOTICE_H
+#define CRIER_NOTICE_H
+
+#include <stddef.h>
+
+/* recipients: NULL-terminated. The text is sent as UTF-8 (us-ascii when it
+ * is plain ASCII). *len_r gets the length of the returned message. */
+char *notice_build(const char *from, const char *const *recipients, const char *subject,
+                   const char *text, const char *hostname, size_t *len_r);
+
+/* Fills each paragraph (lines separated by blank lines) to column; lines
+ * starting with white space are kept as they are. */
+char *notice_wrap(const char *text, size_t column);
+
+#endif

@@ -1,0 +1,200 @@
+"""LMTP intake against the running daemon (reference §2, §12 items 1-10)."""
+import os
+import signal
+import smtplib
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import free_port
+
+MSG = (b"From: anne@example.org\r\n"
+       b"To: ant@example.com\r\n"
+       b"Subject: hello\r\n"
+       b"Message-ID: <ant>\r\n"
+       b"\r\n"
+       b"Hello, world.\r\n")
+
+
+@pytest.fixture
+def lmtp(crier):
+    port = free_port()
+    crier.lmtp_port = port
+    crier.write_config(extra=f"""\
+        [runner.rest]
+        start: no
+        [mta]
+        lmtp_port: {port}
+        """)
+    crier.ok("create", "ant@example.com")
+    crier.ok("create", "test-join@example.com")
+    crier.ok("start", "-q")
+    yield crier
+    crier.run("stop", "-q")
+
+
+def client(crier) -> smtplib.LMTP:
+    c = smtplib.LMTP("127.0.0.1", crier.lmtp_port, timeout=10)
+    c.ehlo_or_helo_if_needed = lambda: None
+    code, _ = c.docmd("LHLO", "tester.example")
+    assert code == 250
+    return c
+
+
+def entries(crier, queue):
+    return sorted((crier.var / "queue" / queue).glob("*.pck"))
+
+
+def qfile(crier, path):
+    return crier.ok("qfile", str(path)).stdout
+
+
+def test_greeting_and_lhlo(lmtp):
+    with socket.create_connection(("127.0.0.1", lmtp.lmtp_port), timeout=5) as s:
+        f = s.makefile("rwb")
+        greeting = f.readline().decode()
+        assert greeting.startswith("220 ") and "LMTP runner" in greeting
+        f.write(b"HELO x\r\n")
+        f.flush()
+        assert f.readline() == b'500 Error: command "HELO" not recognized\r\n'
+        f.write(b"LHLO x\r\n")
+        f.flush()
+        lines = []
+        while True:
+            line = f.readline().decode()
+            lines.append(line[4:].strip())
+            if line[3] == " ":
+                break
+        for ext in ("PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME", "SIZE 33554432"):
+            assert ext in lines
+
+
+def test_rcpt_addressing(lmtp):
+    c = client(lmtp)
+    c.mail("anne@example.org")
+    for rcpt, want in (("ant@example.com", 250), ("TEST-Join@EXAMPLE.com", 250),
+                       ("ant+x@example.com", 250), ("ant-request@example.com", 250),
+                       ("nosuch@example.com", 550), ("ant@example.org", 550),
+                       ("ant-bogus@example.com", 550)):
+        code, text = c.rcpt(rcpt)
+        assert code == want, (rcpt, code, text)
+        if want == 550:
+            assert b"Requested action not taken: mailbox unavailable" in text
+    c.rset()
+    c.quit()
+
+
+def test_post_is_queued_with_mailman_headers(lmtp):
+    c = client(lmtp)
+    refused = c.sendmail("anne@example.org", ["ant@example.com", "ant-owner@example.com",
+                                              "ant-request@example.com"], MSG)
+    assert refused == {}
+    c.quit()
+    posts = [e for e in entries(lmtp, "in") if "'to_list'" in qfile(lmtp, e)]
+    assert len(posts) == 1
+    text = qfile(lmtp, posts[0])
+    assert "Message-ID-Hash: MS6QLWERIJLGCRF44J7USBFDELMNT2BW" in text
+    assert "X-Message-ID-Hash: MS6QLWERIJLGCRF44J7USBFDELMNT2BW" in text
+    assert "X-MailFrom: anne@example.org" in text
+    assert "'listid': 'ant.example.com'" in text
+    owner = [e for e in entries(lmtp, "in") if "'to_owner'" in qfile(lmtp, e)]
+    assert len(owner) == 1
+    assert "'envsender': 'owner@example.net'" in qfile(lmtp, owner[0])
+    (req,) = entries(lmtp, "command")
+    assert "'subaddress': 'request'" in qfile(lmtp, req)
+
+
+def test_routing_table(lmtp):
+    c = client(lmtp)
+    rcpts = ["ant-bounces+bob=example.org@example.com", "ant-confirm+abc@example.com",
+             "ant-join@example.com", "ant-subscribe@example.com", "ant-leave@example.com",
+             "ant-unsubscribe@example.com", "test-join@example.com",
+             "test-join-join@example.com"]
+    assert c.sendmail("anne@example.org", rcpts, MSG) == {}
+    c.quit()
+    assert len(entries(lmtp, "bounces")) == 1
+    subs = sorted(qfile(lmtp, e).split("'subaddress': '")[1].split("'")[0]
+                  for e in entries(lmtp, "command"))
+    assert subs == ["confirm", "join", "join", "join", "leave", "leave"]
+    posts = [qfile(lmtp, e) for e in entries(lmtp, "in")]
+    assert len(posts) == 1 and "'listid': 'test-join.example.com'" in posts[0]
+
+
+def test_missing_message_id_added(lmtp):
+    c = client(lmtp)
+    msg = b"From: anne@example.org\r\nSubject: no id\r\n\r\nbody\r\n"
+    assert c.sendmail("anne@example.org", ["ant@example.com"], msg) == {}
+    c.quit()
+    text = qfile(lmtp, entries(lmtp, "in")[0])
+    assert "\nMessage-ID: <" in text and "Message-ID-Hash: " in text
+
+
+def test_defective_message_one_reply_per_recipient(lmtp):
+    with socket.create_connection(("127.0.0.1", lmtp.lmtp_port), timeout=5) as s:
+        f = s.makefile("rwb")
+        f.readline()
+        f.write(b"LHLO x\r\nMAIL FROM:<anne@example.org>\r\n"
+                b"RCPT TO:<ant@example.com>\r\nRCPT TO:<ant-owner@example.com>\r\nDATA\r\n")
+        f.flush()
+        replies = []
+        while len(replies) < 5:
+            line = f.readline()
+            if line[3:4] == b" ":
+                replies.append(line)
+        assert replies[-1].startswith(b"354")
+        f.write(b"Subject: x\r\nthis header line has no colon\r\n\r\nbody\r\n.\r\n")
+        f.flush()
+        r1, r2 = f.readline(), f.readline()
+        assert r1.startswith(b"501 5.6.0 Message has defects")
+        assert r2.startswith(b"501 5.6.0 Message has defects")
+    assert entries(lmtp, "in") == []
+
+
+def test_list_created_while_running_is_reachable(lmtp):
+    c = client(lmtp)
+    c.mail("anne@example.org")
+    assert c.rcpt("bee@example.com")[0] == 550
+    c.rset()
+    lmtp.ok("create", "bee@example.com")
+    c.mail("anne@example.org")
+    assert c.rcpt("bee@example.com")[0] == 250
+    c.quit()
+
+
+def test_kill_lmtp_runner_after_250_loses_nothing(lmtp):
+    from test_daemon import runner_pids, wait_for
+    c = client(lmtp)
+    for i in range(5):
+        msg = MSG.replace(b"<ant>", f"<kill-{i}>".encode())
+        assert c.sendmail("anne@example.org", ["ant@example.com"], msg) == {}
+    c.close()
+    pid = next(p for p, spec in runner_pids(lmtp).items() if spec.startswith("lmtp"))
+    os.kill(pid, signal.SIGKILL)
+    # Every accepted message is on disk, whatever happens to the runner.
+    assert len(entries(lmtp, "in")) == 5
+    # The master restarts the runner and intake resumes.
+    assert wait_for(lambda: any(s.startswith("lmtp") and p != pid
+                                for p, s in runner_pids(lmtp).items()))
+    def accepts():
+        try:
+            c2 = client(lmtp)
+            ok = c2.sendmail("anne@example.org", ["ant@example.com"], MSG) == {}
+            c2.quit()
+            return ok
+        except OSError:
+            return False
+    assert wait_for(accepts)
+    assert len(entries(lmtp, "in")) == 6
+
+
+def test_pipelined_burst_many_sessions(lmtp):
+    clients = [client(lmtp) for _ in range(8)]
+    for i, c in enumerate(clients):
+        for j in range(5):
+            msg = MSG.replace(b"<ant>", f"<burst-{i}-{j}>".encode())
+            assert c.sendmail("anne@example.org", ["ant@example.com"], msg) == {}
+    for c in clients:
+        c.quit()
+    assert len(entries(lmtp, "in")) == 40
