@@ -1,0 +1,124 @@
+/* cli_aliases - the MTA's view of the lists: `aliases`, and the hooks the
+ * list verbs and `start` call (cli_verbs.h). */
+#include "cli/cli_verbs.h"
+
+#include "config/config.h"
+#include "lib/fsutil.h"
+#include "mta/mta.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct mta_settings settings_of(struct config *cfg)
+{
+    return (struct mta_settings){
+        .lmtp_host = config_get(cfg, "mta", "lmtp_host"),
+        .lmtp_port = (unsigned)config_get_int(cfg, "mta", "lmtp_port"),
+        .postmap_command = config_get(cfg, "postfix", "postmap_command"),
+        .regex =
+            g_ascii_strcasecmp(config_get(cfg, "postfix", "transport_file_type"), "regex") == 0,
+    };
+}
+
+int cli_mta_regenerate(struct cli *cli, const char *dir, char **error_r)
+{
+    struct config *cfg = cli_config(cli);
+    if (mta_kind_of(config_get(cfg, "mta", "incoming")) != MTA_POSTFIX)
+        return 0;
+    struct store *st = cli_store(cli);
+    /* Mailman's lock: one writer of the maps at a time. */
+    g_autofree char *lock_path = g_build_filename(config_path(cfg, "lock_dir"), "mta", NULL);
+    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+        *error_r = g_strdup_printf("cannot lock %s: %s", lock_path, g_strerror(errno));
+        if (lock >= 0)
+            close(lock);
+        return -1;
+    }
+    struct store_list **lists = NULL;
+    struct store_domain **domains = NULL;
+    int rc = -1;
+    if (store_list_list(st, NULL, false, &lists, error_r) < 0 ||
+        store_domain_list(st, &domains, error_r) < 0)
+        goto out;
+    GHashTable *alias = g_hash_table_new(g_str_hash, g_str_equal);
+    for (struct store_domain **d = domains; *d; d++)
+        if ((*d)->alias_domain)
+            g_hash_table_insert(alias, (*d)->mail_host, (*d)->alias_domain);
+    GArray *v = g_array_new(FALSE, FALSE, sizeof(struct mta_list));
+    for (struct store_list **l = lists; *l; l++) {
+        struct mta_list ml = {(*l)->list_name, (*l)->mail_host,
+                              g_hash_table_lookup(alias, (*l)->mail_host)};
+        g_array_append_val(v, ml);
+    }
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    struct mta_settings s = settings_of(cfg);
+    const char *target = dir ? dir : config_path(cfg, "data_dir");
+    rc = mta_postfix_write(&s, target, (struct mta_list *)(void *)v->data, v->len, stamp, error_r);
+    g_array_free(v, TRUE);
+    g_hash_table_unref(alias);
+out:
+    if (lists)
+        store_listv_free(lists);
+    if (domains)
+        store_domainv_free(domains);
+    close(lock);
+    return rc;
+}
+
+int cli_mta_list_created(struct cli *cli, const struct store_list *l, char **error_r)
+{
+    /* The list's data directory: digests live there, and Exim finds lists
+     * by it (reference §3.2). */
+    g_autofree char *dir =
+        g_build_filename(config_path(cli_config(cli), "list_data_dir"), l->list_id, NULL);
+    if (fs_mkdirs(dir, 0755, error_r) < 0)
+        return -1;
+    return cli_mta_regenerate(cli, NULL, error_r);
+}
+
+int cli_mta_list_removed(struct cli *cli, const struct store_list *l, char **error_r)
+{
+    return cli_mta_regenerate(cli, NULL, error_r);
+}
+
+int cli_generate_maps(struct cli *cli)
+{
+    char *err = NULL;
+    if (cli_mta_regenerate(cli, NULL, &err) < 0) {
+        fprintf(stderr, "Error: cannot generate the MTA maps: %s\n", err);
+        g_free(err);
+        return 1;
+    }
+    return 0;
+}
+
+int cli_aliases_run(struct cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"directory", required_argument, NULL, 'd'}, {0}};
+    const char *dir = NULL;
+    int c;
+    while ((c = cli_getopt(cli, argc, argv, "d:", opts)) != -1)
+        dir = optarg;
+    cli_want_args(cli, argc, argv, NULL);
+    if (dir && !g_file_test(dir, G_FILE_TEST_IS_DIR))
+        cli_usage_error(cli,
+                        "Invalid value for '--directory' / '-d': Directory '%s' does not "
+                        "exist.",
+                        dir);
+    char *err = NULL;
+    if (cli_mta_regenerate(cli, dir, &err) < 0)
+        cli_fail(1, "%s", err);
+    return 0;
+}
