@@ -23,8 +23,11 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCRIER_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# The daemon in the foreground on the embedded defaults (or the first
+# mailman.cfg found, as Mailman searches); Ctrl-C stops it.
 run: build
-	$(BUILD)/crier $(ROOT_FLAG) conf
+	@scripts/install-deps.sh run
+	$(BUILD)/crier $(ROOT_FLAG) start -F
 
 $(TEST_BUILD)/crier: test-deps FORCE
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCRIER_SANITIZE=ON >/dev/null

@@ -8,7 +8,8 @@ build_pkgs="cmake make gcc pkg-config libevent-dev libssl-dev libgmime-3.0-dev l
 libpq-dev libjansson-dev libcmocka-dev"
 test_pkgs="clang python3 python3-pytest python3-aiosmtpd sqlite3 postfix"
 case $what in
-build|run) pkgs=$build_pkgs ;;
+build) pkgs=$build_pkgs ;;
+run) pkgs="$build_pkgs postfix" ;; # postmap writes the hash maps at start
 test) pkgs="$build_pkgs $test_pkgs" ;;
 *) echo "usage: $0 [build|test|run]" >&2; exit 2 ;;
 esac

@@ -93,17 +93,6 @@ int cli_mta_list_removed(struct cli *cli, const struct store_list *l, char **err
     return cli_mta_regenerate(cli, NULL, error_r);
 }
 
-int cli_generate_maps(struct cli *cli)
-{
-    char *err = NULL;
-    if (cli_mta_regenerate(cli, NULL, &err) < 0) {
-        fprintf(stderr, "Error: cannot generate the MTA maps: %s\n", err);
-        g_free(err);
-        return 1;
-    }
-    return 0;
-}
-
 int cli_aliases_run(struct cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"directory", required_argument, NULL, 'd'}, {0}};

@@ -83,8 +83,13 @@ int cli_start_run(struct cli *cli, int argc, char **argv)
     if (!quiet)
         printf("Generating MTA alias maps\n");
     fflush(stdout);
-    if (cli_generate_maps(cli) != 0)
-        return 1;
+    /* As in Mailman, a map failure does not keep the daemon from starting:
+     * lists that exist still get their mail. */
+    char *maperr = NULL;
+    if (cli_mta_regenerate(cli, NULL, &maperr) < 0) {
+        fprintf(stderr, "Warning: cannot generate the MTA maps: %s\n", maperr);
+        g_free(maperr);
+    }
     struct master_opts mo = {
         .config_file = config_filename(cfg), .run_as_root = cli->run_as_root, .force = force};
     /* Runners re-read the configuration; they must find the same var_dir

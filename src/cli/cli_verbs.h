@@ -39,8 +39,5 @@ int cli_mta_list_removed(struct cli *cli, const struct store_list *l, char **err
 /* Rewrites the maps into dir (NULL: data_dir) under LOCK_DIR/mta. */
 int cli_mta_regenerate(struct cli *cli, const char *dir, char **error_r);
 
-/* Regenerates the MTA's maps from the store under LOCK_DIR/mta (cli_aliases.c);
- * prints the error and returns 1 on failure. */
-int cli_generate_maps(struct cli *cli);
 
 #endif
