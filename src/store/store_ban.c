@@ -99,7 +99,9 @@ int store_ban_remove(struct store *st, const char *list_id, const char *email, c
 {
     if (email == NULL)
         return 0;
-    g_autofree char *entry = email[0] == '^' ? g_strdup(email) : g_utf8_strdown(email, -1);
+    g_autofree char *entry = email[0] == '^' ? g_strdup(email) : store_db_lower(email);
+    if (entry == NULL)
+        return 0;
     int64_t row = 0;
     int rc = ban_list_row(st, list_id, &row, error_r);
     if (rc < 0)
@@ -142,7 +144,9 @@ int store_ban_list(struct store *st, const char *list_id, char ***emails_r, char
 
 int store_ban_is_banned(struct store *st, const char *list_id, const char *email, char **error_r)
 {
-    g_autofree char *lower = g_utf8_strdown(email ? email : "", -1);
+    g_autofree char *lower = store_db_lower(email);
+    if (lower == NULL)
+        return 0;     /* not text: cannot match an entry */
     int64_t row = -1; /* matches no list: global bans only */
     if (list_id != NULL) {
         int rc = store_db_list_row(st, list_id, &row, error_r);

@@ -15,7 +15,7 @@ int store_bounce_add(struct store *st, const char *list_id, const char *email, i
     if (email == NULL || !g_utf8_validate(email, -1, NULL))
         return store_db_bad_email(email, error_r);
     g_autofree char *lower = g_utf8_strdown(email, -1);
-    g_autofree char *list_lower = list_id ? g_utf8_strdown(list_id, -1) : NULL;
+    g_autofree char *list_lower = store_db_lower(list_id);
     struct store_stmt *s = store_db_prepare(st,
                                             "INSERT INTO bounce_event (list_id, email, timestamp, "
                                             "message_id, context, processed) "

@@ -83,7 +83,9 @@ int store_db_query_int(struct store *st, const char *sql, int64_t *v_r, char **e
 
 int store_db_list_row(struct store *st, const char *list_id, int64_t *row_r, char **error_r)
 {
-    g_autofree char *lower = g_utf8_strdown(list_id, -1);
+    g_autofree char *lower = store_db_lower(list_id);
+    if (lower == NULL)
+        return 0;
     return store_db_query_int(st, "SELECT id FROM mailinglist WHERE list_id = $1", row_r, error_r,
                               1, lower);
 }
@@ -215,6 +217,13 @@ char *store_db_uuid(void)
 char *store_db_token(void)
 {
     return random_hex(20);
+}
+
+char *store_db_lower(const char *s)
+{
+    if (s == NULL || !g_utf8_validate(s, -1, NULL))
+        return NULL;
+    return g_utf8_strdown(s, -1);
 }
 
 char *store_db_email_lower(const char *email)

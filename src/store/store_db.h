@@ -81,6 +81,9 @@ int store_db_list_row(struct store *st, const char *list_id, int64_t *row_r, cha
 int store_db_address_row(struct store *st, const char *email, int64_t *row_r, char **error_r);
 
 /* Utilities shared by the entity files (store_db.c). */
+/* Lower-cases UTF-8 text from outside (g_free); NULL for NULL or invalid
+ * UTF-8, which glib's case functions must never see. */
+char *store_db_lower(const char *s);
 int64_t store_db_now(void);
 char *store_db_uuid(void);  /* 32 lower hex, random */
 char *store_db_token(void); /* 40 lower hex, random */

@@ -271,7 +271,11 @@ int store_list_list(struct store *st, const char *mail_host, bool advertised_onl
                     struct store_list ***v_r, char **error_r)
 {
     *v_r = NULL;
-    g_autofree char *host = mail_host ? g_utf8_strdown(mail_host, -1) : NULL;
+    g_autofree char *host = store_db_lower(mail_host);
+    if (mail_host != NULL && host == NULL) {
+        *v_r = g_new0(struct store_list *, 1); /* not text: no such domain */
+        return 0;
+    }
     /* Two queries whatever the number of lists: the lists, then all their
      * attribute rows. */
     struct store_stmt *s =

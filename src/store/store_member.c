@@ -45,7 +45,7 @@ void store_member_from_row(struct store_stmt *s, struct store_member *m)
 static int list_lookup(struct store *st, const char *list_id, int64_t *row_r, char **fqdn_r,
                        char **error_r)
 {
-    g_autofree char *lower = g_utf8_strdown(list_id ? list_id : "", -1);
+    g_autofree char *lower = store_db_lower(list_id);
     struct store_stmt *s = store_db_prepare(
         st, "SELECT id, list_name || '@' || mail_host FROM mailinglist WHERE list_id = $1",
         error_r);
@@ -238,8 +238,8 @@ int store_member_get_by_email(struct store *st, const char *list_id, const char 
 {
     *m_r = NULL;
     g_autofree char *lower = store_db_email_lower(email);
-    g_autofree char *list_lower = g_utf8_strdown(list_id ? list_id : "", -1);
-    if (lower == NULL)
+    g_autofree char *list_lower = store_db_lower(list_id);
+    if (lower == NULL || list_lower == NULL)
         return 0;
     struct store_stmt *s = store_db_prepare(
         st, STORE_MEMBER_SELECT " WHERE l.list_id = $1 AND a.email = $2 AND m.role = $3", error_r);

@@ -130,7 +130,9 @@ int store_member_find(struct store *st, const char *pattern, const char *list_id
         g_autofree char *lower = g_utf8_strdown(pattern, -1);
         like = like_pattern(lower);
     }
-    g_autofree char *list_lower = list_id ? g_utf8_strdown(list_id, -1) : NULL;
+    g_autofree char *list_lower = store_db_lower(list_id);
+    if (list_id != NULL && list_lower == NULL)
+        return 0; /* not text: no such list */
     struct store_stmt *s = store_db_prepare(
         st,
         STORE_MEMBER_SELECT " WHERE ($1 IS NULL OR a.email LIKE $1 ESCAPE '\\') "

@@ -388,6 +388,57 @@ static void test_remove_list_cascades(void **state)
     g_free(t2);
 }
 
+static int count_any(const struct store_member *m, void *ctx)
+{
+    (void)m;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Bytes that are not UTF-8, or not an address, never reach glib's case
+ * functions and never widen a filter: they match nothing. */
+static void test_hostile_input(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const junk[] = {"\xff", "ant\xf0", "\xc3", "",
+                                       "@",    "a@",      "@b",   "ant.example.com\xf0\x9f"};
+    CHECK(store_member_add(f->st, "ant.example.com", "anne@example.com", NULL, 1, 0, NULL, &err));
+    for (size_t i = 0; i < G_N_ELEMENTS(junk); i++) {
+        const char *j = junk[i];
+        struct store_list *l = NULL;
+        assert_true(store_list_get(f->st, j, &l, &err) == 0);
+        assert_null(l);
+        char *e = NULL;
+        assert_true(store_member_add(f->st, "ant.example.com", j, NULL, 1, 0, NULL, &e) ==
+                    STORE_INVALID);
+        g_free(e);
+        e = NULL;
+        assert_true(store_member_add(f->st, j, "x@example.com", NULL, 1, 0, NULL, &e) < 0);
+        g_free(e);
+        assert_int_equal(store_ban_is_banned(f->st, j, j, &err), 0);
+        int n = 0;
+        e = NULL;
+        int rc = store_member_find(f->st, j, NULL, 0, count_any, &n, &e);
+        g_free(e);
+        if (*j != '\0' && strcmp(j, "@") != 0)
+            assert_true(rc == STORE_INVALID || (rc == 0 && n == 0));
+        n = 0;
+        CHECK(store_member_find(f->st, NULL, j, 0, count_any, &n, &err));
+        assert_int_equal(n, 0);
+        struct store_list **v = NULL;
+        CHECK(store_list_list(f->st, j, false, &v, &err));
+        assert_null(v[0]);
+        store_listv_free(v);
+        struct store_roster_filter filter = {j, 0, 0, 0};
+        e = NULL;
+        assert_int_equal(store_roster(f->st, &filter, count_any, &n, &e), STORE_NOT_FOUND);
+        g_free(e);
+        e = NULL;
+        assert_true(store_domain_create(f->st, j, NULL, NULL, NULL, &e) < 0 || strcmp(j, "@") == 0);
+        g_free(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_list_cascades, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_input, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
