@@ -68,7 +68,7 @@ int lmtp_route_resolve(const struct lmtp_route_lookup *lk, const char *rcpt,
     char *cut = strstr(local, delim);
     if (cut != NULL)
         *cut = '\0';
-    if (*local == '\0' || strlen(local) + strlen(domain) + 2 > sizeof route_r->fqdn)
+    if (*local == '\0')
         return 0;
 
     enum lmtp_sub sub = LMTP_SUB_POST;
@@ -82,12 +82,17 @@ int lmtp_route_resolve(const struct lmtp_route_lookup *lk, const char *rcpt,
         }
     }
     /* A list may itself be called like "x-join": then it is a post to it. */
-    snprintf(route_r->fqdn, sizeof route_r->fqdn, "%s@%s", local, domain);
-    if (sub != LMTP_SUB_POST && lk->list_exists(lk->ctx, route_r->fqdn))
+    int n = snprintf(route_r->fqdn, sizeof route_r->fqdn, "%s@%s", local, domain);
+    if (n < 0 || (size_t)n >= sizeof route_r->fqdn)
+        return 0;
+    if (sub != LMTP_SUB_POST && lk->list_exists(lk->ctx, route_r->fqdn)) {
         sub = LMTP_SUB_POST;
-    else if (sub != LMTP_SUB_POST)
-        snprintf(route_r->fqdn, sizeof route_r->fqdn, "%.*s@%s", (int)(dash - local), local,
-                 domain);
+    } else if (sub != LMTP_SUB_POST) {
+        n = snprintf(route_r->fqdn, sizeof route_r->fqdn, "%.*s@%s", (int)(dash - local), local,
+                     domain);
+        if (n < 0 || (size_t)n >= sizeof route_r->fqdn)
+            return 0;
+    }
     if (!lk->list_exists(lk->ctx, route_r->fqdn))
         return 0;
     route_r->sub = sub;
