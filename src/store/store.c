@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "lib/fsutil.h"
 #include "store/store_db.h"
 #include "store/store_enum.h"
 
@@ -25,6 +26,10 @@ static int open_sqlite(const char *url, const char *rest, struct store **st_r, c
     if (path[1] == '\0')
         return store_db_fail(error_r, STORE_INVALID, "Invalid database url: %s (no path)", url);
 
+    /* Mailman creates var/data at startup; a fresh crier does the same. */
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (fs_mkdirs(dir, 0755, error_r) < 0)
+        return STORE_ERR;
     struct store *st = g_new0(struct store, 1);
     st->backend = STORE_BACKEND_SQLITE;
     if (store_db_open(st, path, error_r) < 0) {

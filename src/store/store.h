@@ -352,7 +352,8 @@ void store_member_free(struct store_member *m);
 struct store_member *store_member_dup(const struct store_member *m);
 
 /* Subscribes email (created as an address, with a user, if new; an existing
- * address keeps its display name unless it had none) to the list with role.
+ * address keeps its display name unless it had none; for role nonmember no
+ * user is created, as Mailman) to the list with role.
  * delivery_mode 0 leaves it to the preferences. STORE_EXISTS when the
  * address already has that role on the list ("Member already subscribed"
  * for members, "<email> is already a(n) <role> of <fqdn>" otherwise);

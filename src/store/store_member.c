@@ -80,7 +80,10 @@ static int member_insert(struct store *st, int64_t list_row, const struct store_
                          char **member_id_r, char **error_r)
 {
     int64_t arow = 0;
-    int rc = store_address_ensure(st, sp->email, sp->display_name, true, &arow, NULL, error_r);
+    /* As Mailman: subscribers get a user; a nonmember (a poster the
+     * moderation rule registers) stays a bare address. */
+    int rc = store_address_ensure(st, sp->email, sp->display_name, sp->role != STORE_ROLE_NONMEMBER,
+                                  &arow, NULL, error_r);
     if (rc < 0)
         return rc;
     struct store_stmt *s =

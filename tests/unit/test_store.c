@@ -117,8 +117,13 @@ static void test_open_fresh_and_reopen(void **state)
 
 static void test_open_urls(void **state)
 {
-    (void)state;
+    struct fixture *f = *state;
     struct store *st = NULL;
+    /* Missing directories on the way to the file are created. */
+    g_autofree char *deep = g_strconcat("sqlite://", f->dir, "/var/data/mailman.db", NULL);
+    CHECK(store_open(deep, &st, &err));
+    store_close(st);
+    st = NULL;
     EXPECT_FAIL(store_open("postgres://u:p@localhost/mailman", &st, &err), STORE_UNSUPPORTED,
                 "not supported yet");
     assert_null(st);

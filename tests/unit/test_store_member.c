@@ -147,11 +147,18 @@ static void test_subscribe_and_duplicates(void **state)
     store_member_free(other);
     store_member_free(m);
 
+    /* A nonmember is a bare address, without a user. */
+    struct store_member *nm = NULL;
+    CHECK(store_member_add(f->st, "ant.example.com", "poster@example.net", NULL,
+                           STORE_ROLE_NONMEMBER, 0, &nm, &err));
+    assert_null(nm->user_id);
+    store_member_free(nm);
+
     int64_t n = 0;
     CHECK(store_member_count(f->st, "ant.example.com", STORE_ROLE_MEMBER, &n, &err));
     assert_int_equal(n, 1);
     CHECK(store_member_count(f->st, "ant.example.com", 0, &n, &err));
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
 }
 
 static void test_roster_and_unsubscribe(void **state)
