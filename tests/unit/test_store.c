@@ -168,6 +168,25 @@ static void test_transactions(void **state)
     EXPECT_FAIL(store_commit(f->st, &err), STORE_ERR, "no transaction");
 }
 
+static void test_two_connections(void **state)
+{
+    /* The CLI and the runners each open the file: writes of one are seen
+     * by the other, and migrations do not run twice. */
+    struct fixture *f = *state;
+    struct store *other = NULL;
+    CHECK(store_open(f->url, &other, &err));
+    assert_int_equal(store_schema_version(other), store_schema_version(f->st));
+    CHECK(store_list_create(f->st, "ant@example.com", NULL, NULL, &err));
+    struct store_list *l = NULL;
+    assert_int_equal(store_list_get(other, "ant.example.com", &l, &err), 1);
+    store_list_free(l);
+    CHECK(store_list_set_attr(other, "ant.example.com", "emergency", "yes", &err));
+    assert_int_equal(store_list_get(f->st, "ant@example.com", &l, &err), 1);
+    assert_true(store_list_attr_bool(l, "emergency"));
+    store_list_free(l);
+    store_close(other);
+}
+
 /* ---- domains --------------------------------------------------------------- */
 
 static void test_domains(void **state)
@@ -518,6 +537,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_create_and_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_listing, setup, teardown),
