@@ -28,7 +28,7 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(machine), load at start: $(loadavg)"
 
 sink_port=$(free_port)
 port_is_free "$sink_port"
-smtp-sink -u nobody -c 127.0.0.1:"$sink_port" 256 &
+smtp-sink -L -u nobody -c 127.0.0.1:"$sink_port" 256 >/dev/null 2>&1 &
 sink_pid=$!
 sleep 0.3
 

@@ -39,38 +39,59 @@ struct lmtp_runner_state {
     char *hostname;
     const char *site_owner;
     struct lmtp_route_lookup lookup;
-    struct store_domain **domains; /* for alias_of, refreshed per lookup */
+    GHashTable *names;   /* fqdn_listname set */
+    GHashTable *aliases; /* alias_domain → mail_host */
+    int64_t generation;  /* of the store when names were read */
 };
+
+/* The list names and alias domains, reloaded only when the store changed
+ * since (another process created or removed a list): a list created while
+ * the daemon runs is reachable at once, and an RCPT costs one cheap query. */
+static void refresh_names(struct lmtp_runner_state *s)
+{
+    int64_t gen = 0;
+    char *err = NULL;
+    if (store_generation(s->store, &gen, &err) < 0) {
+        log_error("lmtp: %s", err);
+        g_free(err);
+        return; /* keep the names we have */
+    }
+    if (s->names != NULL && gen == s->generation)
+        return;
+    char **names = NULL, **aliases = NULL;
+    if (store_list_names(s->store, &names, &aliases, &err) < 0) {
+        log_error("lmtp: cannot read the list names: %s", err);
+        g_free(err);
+        return;
+    }
+    if (s->names)
+        g_hash_table_unref(s->names);
+    if (s->aliases)
+        g_hash_table_unref(s->aliases);
+    s->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->aliases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (size_t i = 0; names[i]; i++) {
+        if (*aliases[i]) {
+            const char *host = strchr(names[i], '@') + 1;
+            g_hash_table_replace(s->aliases, g_ascii_strdown(aliases[i], -1), g_strdup(host));
+        }
+        g_hash_table_add(s->names, g_strdup(names[i]));
+    }
+    g_strfreev(names);
+    g_strfreev(aliases);
+    s->generation = gen;
+}
 
 static bool lookup_list(void *ctx, const char *fqdn)
 {
     struct lmtp_runner_state *s = ctx;
-    struct store_list *l = NULL;
-    char *err = NULL;
-    int rc = store_list_get(s->store, fqdn, &l, &err);
-    if (rc < 0) {
-        log_error("lmtp: list lookup %s: %s", fqdn, err);
-        g_free(err);
-    }
-    store_list_free(l);
-    return rc == 1;
+    return s->names && g_hash_table_contains(s->names, fqdn);
 }
 
 static const char *lookup_alias(void *ctx, const char *domain)
 {
     struct lmtp_runner_state *s = ctx;
-    store_domainv_free(s->domains);
-    s->domains = NULL;
-    char *err = NULL;
-    if (store_domain_list(s->store, &s->domains, &err) < 0) {
-        log_error("lmtp: domain lookup: %s", err);
-        g_free(err);
-        return NULL;
-    }
-    for (struct store_domain **d = s->domains; *d; d++)
-        if ((*d)->alias_domain && g_ascii_strcasecmp((*d)->alias_domain, domain) == 0)
-            return (*d)->mail_host;
-    return NULL;
+    return s->aliases ? g_hash_table_lookup(s->aliases, domain) : NULL;
 }
 
 static void on_rcpt(void *ctx, const struct lmtp_session_info *info, const char *sender,
@@ -78,6 +99,7 @@ static void on_rcpt(void *ctx, const struct lmtp_session_info *info, const char 
 {
     struct lmtp_runner_state *s = ctx;
     struct lmtp_route route;
+    refresh_names(s);
     if (lmtp_route_resolve(&s->lookup, recipient, &route) == 1)
         lmtp_reply_set(reply_r, 250, "2.1.5 Ok");
     else
@@ -145,6 +167,7 @@ static void on_deliver(void *ctx, struct lmtp_delivery *delivery, const struct l
         pending_free(pd);
         return;
     }
+    refresh_names(s);
     GDateTime *now = g_date_time_new_now_utc();
     g_autofree char *received = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%f");
     g_date_time_unref(now);
@@ -257,7 +280,10 @@ void lmtp_runner_stop(struct runner *r)
         queue_batch_free(s->batch);
     if (s->pending)
         g_ptr_array_unref(s->pending);
-    store_domainv_free(s->domains);
+    if (s->names)
+        g_hash_table_unref(s->names);
+    if (s->aliases)
+        g_hash_table_unref(s->aliases);
     if (s->store)
         store_close(s->store);
     g_free(s->hostname);

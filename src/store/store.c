@@ -318,3 +318,16 @@ void store_prefs_clear(struct store_prefs *p)
     g_free(p->preferred_language);
     p->preferred_language = NULL;
 }
+
+int store_generation(struct store *st, int64_t *gen_r, char **error_r)
+{
+    /* SQLite: data_version changes when another connection commits. */
+    struct store_stmt *s = store_db_prepare(st, "PRAGMA data_version", error_r);
+    if (s == NULL)
+        return STORE_ERR;
+    int rc = store_db_step(s, error_r);
+    if (rc == 1)
+        *gen_r = store_db_col_int(s, 0);
+    store_db_done(s);
+    return rc == 1 ? 0 : (rc < 0 ? rc : STORE_ERR);
+}

@@ -190,6 +190,16 @@ int store_list_list(struct store *st, const char *mail_host, bool advertised_onl
  * header matches and bounce events in one transaction. 1 removed, 0 none. */
 int store_list_remove(struct store *st, const char *spec, char **error_r);
 
+/* Every list's posting address with its domain's alias_domain ("" when
+ * none), one query, no attributes: for the LMTP runner's cache. names_r
+ * and aliases_r are NULL-terminated and parallel (g_strfreev both). */
+int store_list_names(struct store *st, char ***names_r, char ***aliases_r, char **error_r);
+
+/* A number that changes whenever another connection commits a change
+ * (SQLite: PRAGMA data_version), so a process can cache what it reads and
+ * reload only when the store has changed. */
+int store_generation(struct store *st, int64_t *gen_r, char **error_r);
+
 /* Attribute accessors on a loaded list. NULL / 0 / false for an unknown
  * name (a programming error, logged). store_list_attr_int gives an enum's
  * stored value, a bool's 0/1, a duration's whole seconds, a time's

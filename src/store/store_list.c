@@ -394,3 +394,32 @@ void store_listv_free(struct store_list **v)
         store_list_free(*p);
     g_free(v);
 }
+
+int store_list_names(struct store *st, char ***names_r, char ***aliases_r, char **error_r)
+{
+    struct store_stmt *s = store_db_prepare(
+        st,
+        "SELECT m.list_name, m.mail_host, COALESCE(d.alias_domain, '') FROM mailinglist m"
+        " JOIN domain d ON d.id = m.domain ORDER BY m.mail_host, m.list_name",
+        error_r);
+    if (s == NULL)
+        return STORE_ERR;
+    GPtrArray *names = g_ptr_array_new(), *aliases = g_ptr_array_new();
+    int rc;
+    while ((rc = store_db_step(s, error_r)) == 1) {
+        g_ptr_array_add(names,
+                        g_strdup_printf("%s@%s", store_db_col_text(s, 0), store_db_col_text(s, 1)));
+        g_ptr_array_add(aliases, g_strdup(store_db_col_text(s, 2)));
+    }
+    store_db_done(s);
+    g_ptr_array_add(names, NULL);
+    g_ptr_array_add(aliases, NULL);
+    if (rc < 0) {
+        g_strfreev((char **)g_ptr_array_free(names, FALSE));
+        g_strfreev((char **)g_ptr_array_free(aliases, FALSE));
+        return rc;
+    }
+    *names_r = (char **)g_ptr_array_free(names, FALSE);
+    *aliases_r = (char **)g_ptr_array_free(aliases, FALSE);
+    return 0;
+}
