@@ -7,7 +7,7 @@
 runs=${1:-3}
 msgs=${MSGS:-2000}
 size=10240
-work=$(mktemp -d /tmp/crier-bench.XXXXXX)
+work=$(mktemp -d "${BENCH_TMP:-/tmp}/crier-bench.XXXXXX")
 sink_pid=
 cleanup() {
     [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null || true

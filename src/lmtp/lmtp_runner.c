@@ -11,7 +11,11 @@
 #include "runner/runner.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <event2/event.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,9 +37,20 @@ struct lmtp_runner_state {
     struct runner *r;
     struct lmtp_server *server;
     struct store *store;
-    struct queue_batch *batch;
-    GPtrArray *pending; /* struct lmtp_pending */
+    struct queue_batch *batch; /* collecting */
+    GPtrArray *pending;        /* struct lmtp_pending of the collecting batch */
     struct event *commit_ev;
+    /* The group commit runs in a sync thread so the loop keeps serving the
+     * other sessions meanwhile; what completes during a commit forms the
+     * next batch. One batch is in flight at a time. */
+    pthread_t syncer;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct queue_batch *inflight; /* given to the thread; NULL when idle */
+    GPtrArray *inflight_pending;
+    bool done, quit, thread_started;
+    int done_fd; /* eventfd: the thread's "batch synced" */
+    struct event *done_ev;
     char *hostname;
     const char *site_owner;
     struct lmtp_route_lookup lookup;
@@ -195,17 +210,34 @@ static void on_deliver(void *ctx, struct lmtp_delivery *delivery, const struct l
     event_active(s->commit_ev, EV_TIMEOUT, 0);
 }
 
-static void on_commit(evutil_socket_t fd, short what, void *arg)
+static void *syncer_main(void *arg)
 {
     struct lmtp_runner_state *s = arg;
-    struct queue_batch *batch = s->batch;
-    GPtrArray *pending = s->pending;
-    s->batch = queue_batch_new(s->r->qroot);
-    s->pending = g_ptr_array_new_with_free_func(pending_free);
-    size_t failed = queue_batch_commit(batch);
-    if (failed)
-        log_error("lmtp: %zu of %zu queue entries could not be written", failed,
-                  queue_batch_count(batch));
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        /* Wait for a batch that is not synced yet (or for the end). */
+        while (s->inflight == NULL || s->done) {
+            if (s->quit) {
+                pthread_mutex_unlock(&s->lock);
+                return NULL;
+            }
+            pthread_cond_wait(&s->wake, &s->lock);
+        }
+        struct queue_batch *batch = s->inflight;
+        pthread_mutex_unlock(&s->lock);
+        queue_batch_commit(batch);
+        pthread_mutex_lock(&s->lock);
+        s->done = true;
+        uint64_t one = 1;
+        if (write(s->done_fd, &one, sizeof one) < 0)
+            log_error("lmtp: eventfd: %s", g_strerror(errno));
+    }
+}
+
+/* Answers every delivery of a synced batch. */
+static void answer(struct queue_batch *batch, GPtrArray *pending)
+{
+    size_t failed = 0;
     for (guint p = 0; p < pending->len; p++) {
         struct lmtp_pending *pd = pending->pdata[p];
         for (size_t i = 0; i < pd->n; i++) {
@@ -214,19 +246,66 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
             const char *base = NULL, *err = NULL;
             if (queue_batch_result(batch, pd->index[i], &base, &err) == 0) {
                 lmtp_reply_set(&pd->replies[i], 250, LMTP_TEXT_OK);
-            } else {
-                log_error("lmtp: cannot queue a message: %s", err ? err : "?");
-                /* RFC 3463: 4.3.1 when the spool is full, else a plain 4.3.0. */
-                if (err && strstr(err, "No space left"))
-                    lmtp_reply_set(&pd->replies[i], 452, "4.3.1 Insufficient system storage");
-                else
-                    lmtp_reply_set(&pd->replies[i], 451, LMTP_TEXT_451);
+                continue;
             }
+            failed++;
+            log_error("lmtp: cannot queue a message: %s", err ? err : "?");
+            /* RFC 3463: 4.3.1 when the spool is full, else a plain 4.3.0. */
+            if (err && strstr(err, "No space left"))
+                lmtp_reply_set(&pd->replies[i], 452, "4.3.1 Insufficient system storage");
+            else
+                lmtp_reply_set(&pd->replies[i], 451, LMTP_TEXT_451);
         }
         lmtp_session_data_done(pd->delivery, pd->replies, pd->n);
     }
+    if (failed)
+        log_error("lmtp: %zu queue entries could not be written", failed);
+}
+
+/* Hands the collecting batch to the sync thread if it is idle. */
+static void start_commit(struct lmtp_runner_state *s)
+{
+    if (s->pending->len == 0 || s->inflight_pending != NULL)
+        return;
+    s->inflight_pending = s->pending;
+    s->pending = g_ptr_array_new_with_free_func(pending_free);
+    struct queue_batch *batch = s->batch;
+    s->batch = queue_batch_new(s->r->qroot);
+    pthread_mutex_lock(&s->lock);
+    s->inflight = batch;
+    s->done = false;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_commit(evutil_socket_t fd, short what, void *arg)
+{
+    start_commit(arg);
+}
+
+static void on_synced(evutil_socket_t fd, short what, void *arg)
+{
+    struct lmtp_runner_state *s = arg;
+    uint64_t n;
+    if (read(s->done_fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        log_error("lmtp: eventfd: %s", g_strerror(errno));
+    pthread_mutex_lock(&s->lock);
+    bool done = s->done;
+    struct queue_batch *batch = s->inflight;
+    if (done) {
+        s->inflight = NULL;
+        s->done = false;
+        pthread_cond_signal(&s->wake);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!done)
+        return;
+    GPtrArray *pending = s->inflight_pending;
+    s->inflight_pending = NULL;
+    answer(batch, pending);
     g_ptr_array_unref(pending);
     queue_batch_free(batch);
+    start_commit(s); /* what arrived meanwhile */
 }
 
 int lmtp_runner_start(struct runner *r, char **error_r)
@@ -246,6 +325,28 @@ int lmtp_runner_start(struct runner *r, char **error_r)
     s->batch = queue_batch_new(r->qroot);
     s->pending = g_ptr_array_new_with_free_func(pending_free);
     s->commit_ev = event_new(r->base, -1, 0, on_commit, s);
+    /* The queues intake writes to are opened now: the sync thread uses the
+     * root, which must not change under it. */
+    static const char *const intake_queues[] = {"in", "bounces", "command"};
+    for (size_t i = 0; i < G_N_ELEMENTS(intake_queues); i++) {
+        struct queue *q;
+        if (queue_root_get(r->qroot, intake_queues[i], &q, error_r) < 0)
+            return -1;
+    }
+    s->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->done_fd < 0) {
+        *error_r = g_strdup_printf("eventfd: %s", g_strerror(errno));
+        return -1;
+    }
+    s->done_ev = event_new(r->base, s->done_fd, EV_READ | EV_PERSIST, on_synced, s);
+    event_add(s->done_ev, NULL);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if (pthread_create(&s->syncer, NULL, syncer_main, s) != 0) {
+        *error_r = g_strdup("cannot start the sync thread");
+        return -1;
+    }
+    s->thread_started = true;
 
     struct lmtp_server_settings set;
     lmtp_server_settings_init(&set);
@@ -270,10 +371,33 @@ void lmtp_runner_stop(struct runner *r)
         return;
     if (s->server)
         lmtp_server_free(s->server);
-    /* Deliveries written but not yet answered are committed now: the MTA
-     * may retry them, which is a duplicate at worst, never a loss. */
-    if (s->pending && s->pending->len)
-        on_commit(-1, 0, s);
+    if (s->thread_started) {
+        /* The thread finishes the batch it is syncing, then ends. */
+        pthread_mutex_lock(&s->lock);
+        s->quit = true;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->syncer, NULL);
+        if (s->inflight_pending) {
+            if (!s->done)
+                queue_batch_commit(s->inflight);
+            answer(s->inflight, s->inflight_pending);
+            g_ptr_array_unref(s->inflight_pending);
+            queue_batch_free(s->inflight);
+        }
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->wake);
+    }
+    /* Deliveries accepted but not yet synced are synced now: the MTA may
+     * have gone, and then retries them: a duplicate at worst, never a loss. */
+    if (s->pending && s->pending->len && s->batch) {
+        queue_batch_commit(s->batch);
+        answer(s->batch, s->pending);
+    }
+    if (s->done_ev)
+        event_free(s->done_ev);
+    if (s->done_fd > 0)
+        close(s->done_fd);
     if (s->commit_ev)
         event_free(s->commit_ev);
     if (s->batch)

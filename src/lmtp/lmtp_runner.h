@@ -5,9 +5,11 @@
  * (reference §2): one queue entry per accepted recipient.
  *
  * Durability: a recipient gets 250 only once its entry is on stable storage.
- * Deliveries completed in the same turn of the event loop are committed
- * together (queue_batch: one sync pass, one fsync per directory), so
- * concurrent sessions share fsyncs instead of paying one each.
+ * Group commit: a sync thread makes one batch durable (queue_batch: one
+ * sync pass, one fsync per directory) while the event loop goes on serving
+ * the other sessions; every delivery completed meanwhile joins the next
+ * batch. So concurrent sessions share fsyncs instead of paying one each,
+ * and the loop never waits for the disk.
  */
 #ifndef CRIER_LMTP_RUNNER_H
 #define CRIER_LMTP_RUNNER_H
