@@ -99,6 +99,19 @@ const struct cli_verb cli_verbs[] = {
      "  -v, --verbose          A more verbose output including the file system paths\n"
      "                         that Mailman is using.\n",
      cli_info_run},
+    {"inject", "[OPTIONS] LISTSPEC", "Inject a message from a file into a mailing list's queue.",
+     "  Inject a message from a file into a mailing list's queue.\n\n"
+     "Options:\n"
+     "  -q, --queue TEXT     The name of the queue to inject the message to.  QUEUE\n"
+     "                       must be one of the directories inside the queue\n"
+     "                       directory.  If omitted, the incoming queue is used.\n"
+     "  -s, --show           Show a list of all available queue names and exit.\n"
+     "  -f, --filename FILE  Name of file containing the message to inject.  If not\n"
+     "                       given, or '-' (without quotes) standard input is used.\n"
+     "  -m, --metadata TEXT  Additional metadata key/value pairs to add to the\n"
+     "                       message metadata dictionary.  Use the format key=value.\n"
+     "                       Multiple -m options are allowed.\n",
+     cli_inject_run},
     {"lists", "[OPTIONS]", "List all mailing lists.",
      "  List all mailing lists.\n"
      "\n"

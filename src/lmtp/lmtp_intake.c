@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A header field name: printable ASCII except ':' (RFC 5322 §2.2). */
@@ -36,8 +37,18 @@ static char *make_message_id(const char *hostname)
 /* Appends the Message-ID if missing, the hash headers, X-MailFrom and the
  * body; consumes msgid. */
 static void append_tail(GByteArray *out, GString *msgid, const char *sender, const char *hostname,
-                        const char *body, const char *end, char hash_r[MSGID_HASH_LEN + 1])
+                        bool add_date, const char *body, const char *end,
+                        char hash_r[MSGID_HASH_LEN + 1])
 {
+    if (add_date) {
+        /* RFC 5322 §3.3 date-time, local time as Python's formatdate(localtime=True). */
+        char date[64];
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(date, sizeof date, "Date: %a, %d %b %Y %H:%M:%S %z\n", &tm);
+        g_byte_array_append(out, (const guint8 *)date, (guint)strlen(date));
+    }
     if (msgid == NULL) {
         g_autofree char *id = make_message_id(hostname);
         g_autofree char *line = g_strdup_printf("Message-ID: %s\n", id);
@@ -46,8 +57,10 @@ static void append_tail(GByteArray *out, GString *msgid, const char *sender, con
     }
     msgid_hash(msgid->str, msgid->len, hash_r);
     g_string_free(msgid, TRUE);
-    g_autofree char *added = g_strdup_printf(
-        "Message-ID-Hash: %s\nX-Message-ID-Hash: %s\nX-MailFrom: %s\n", hash_r, hash_r, sender);
+    g_autofree char *added =
+        sender ? g_strdup_printf("Message-ID-Hash: %s\nX-Message-ID-Hash: %s\nX-MailFrom: %s\n",
+                                 hash_r, hash_r, sender)
+               : g_strdup_printf("Message-ID-Hash: %s\nX-Message-ID-Hash: %s\n", hash_r, hash_r);
     g_byte_array_append(out, (const guint8 *)added, (guint)strlen(added));
     g_byte_array_append(out, (const guint8 *)body, (guint)(end - body));
 }
@@ -55,6 +68,14 @@ static void append_tail(GByteArray *out, GString *msgid, const char *sender, con
 int lmtp_intake_prepare(const char *msg, size_t len, const char *sender, const char *hostname,
                         GByteArray **out_r, char hash_r[MSGID_HASH_LEN + 1], const char **why_r)
 {
+    return lmtp_intake_prepare_ex(msg, len, sender, hostname, false, out_r, hash_r, why_r);
+}
+
+int lmtp_intake_prepare_ex(const char *msg, size_t len, const char *sender, const char *hostname,
+                           bool add_date, GByteArray **out_r, char hash_r[MSGID_HASH_LEN + 1],
+                           const char **why_r)
+{
+    bool have_date = false;
     GByteArray *out = g_byte_array_sized_new((guint)len + 256);
     const char *p = msg, *end = msg + len;
     GString *msgid = NULL; /* the first Message-ID's value, unfolded as Python keeps it */
@@ -96,6 +117,7 @@ int lmtp_intake_prepare(const char *msg, size_t len, const char *sender, const c
             goto defect;
         in_msgid = false;
         skipping = name_is(p, name, "Message-ID-Hash") || name_is(p, name, "X-Message-ID-Hash");
+        have_date = have_date || name_is(p, name, "Date");
         if (msgid == NULL && name_is(p, name, "Message-ID")) {
             const char *v = p + name + 1;
             while (v < p + vis && (*v == ' ' || *v == '\t'))
@@ -110,7 +132,7 @@ int lmtp_intake_prepare(const char *msg, size_t len, const char *sender, const c
     if (body == end && out->len > 0 && out->data[out->len - 1] != '\n')
         g_byte_array_append(out, (const guint8 *)"\n", 1);
 
-    append_tail(out, msgid, sender, hostname, body, end, hash_r);
+    append_tail(out, msgid, sender, hostname, add_date && !have_date, body, end, hash_r);
     *out_r = out;
     return 0;
 
