@@ -103,6 +103,17 @@ const struct config_key config_schema[] = {
     I("runner.master", "max_restarts", "10", 0, BIG),
     D("runner.master", "sleep_time", "1s"),
 
+    /* crier's own keys (Mailman ignores unknown keys, so a shared
+     * mailman.cfg stays valid): the LMTP server's limits. */
+    I("runner.lmtp", "max_message_size", "33554432", 1024, 1LL << 31),
+    I("runner.lmtp", "max_header_size", "1048576", 1024, 64LL << 20),
+    I("runner.lmtp", "max_line_length", "2048", 512, 65536),
+    I("runner.lmtp", "max_recipients", "1000", 1, 100000),
+    I("runner.lmtp", "max_connections", "512", 1, 65536),
+    D("runner.lmtp", "command_timeout", "5m"),
+    D("runner.lmtp", "data_timeout", "10m"),
+    D("runner.lmtp", "session_timeout", "1h"),
+
     C("database", "class", "mailman.database.sqlite.SQLiteDatabase",
       "mailman.database.sqlite.SQLiteDatabase mailman.database.postgresql.PostgreSQLDatabase "
       "mailman.database.mysql.MySQLDatabase"),

@@ -350,6 +350,20 @@ int lmtp_runner_start(struct runner *r, char **error_r)
 
     struct lmtp_server_settings set;
     lmtp_server_settings_init(&set);
+    struct lmtp_limits *lim = &set.limits;
+    lim->max_message_size = (size_t)config_get_int(cfg, "runner.lmtp", "max_message_size");
+    lim->max_header_size = (size_t)config_get_int(cfg, "runner.lmtp", "max_header_size");
+    lim->max_line_length = (size_t)config_get_int(cfg, "runner.lmtp", "max_line_length");
+    lim->max_recipients = (unsigned)config_get_int(cfg, "runner.lmtp", "max_recipients");
+    lim->max_connections = (unsigned)config_get_int(cfg, "runner.lmtp", "max_connections");
+    lim->command_timeout_ms =
+        (unsigned)(config_get_duration(cfg, "runner.lmtp", "command_timeout") * 1000);
+    lim->data_timeout_ms =
+        (unsigned)(config_get_duration(cfg, "runner.lmtp", "data_timeout") * 1000);
+    lim->session_timeout_ms =
+        (unsigned)(config_get_duration(cfg, "runner.lmtp", "session_timeout") * 1000);
+    if (proto_limits_lmtp_check(lim, error_r) < 0)
+        return -1;
     set.hostname = s->hostname;
     set.rcpt = on_rcpt;
     set.deliver = on_deliver;

@@ -198,3 +198,52 @@ def test_pipelined_burst_many_sessions(lmtp):
     for c in clients:
         c.quit()
     assert len(entries(lmtp, "in")) == 40
+
+
+@pytest.fixture
+def small_lmtp(crier):
+    port = free_port()
+    crier.lmtp_port = port
+    crier.write_config(extra=f"""\
+        [runner.rest]
+        start: no
+        [mta]
+        lmtp_port: {port}
+        [runner.lmtp]
+        max_message_size: 2048
+        max_recipients: 2
+        command_timeout: 1s
+        """)
+    crier.ok("create", "ant@example.com")
+    crier.ok("start", "-q")
+    yield crier
+    crier.run("stop", "-q")
+
+
+def test_limits_from_config(small_lmtp):
+    c = client(small_lmtp)
+    code, text = c.docmd("LHLO", "x")
+    assert b"SIZE 2048" in text
+    c.mail("anne@example.org")
+    assert c.rcpt("ant@example.com")[0] == 250
+    assert c.rcpt("ant-owner@example.com")[0] == 250
+    assert c.rcpt("ant-request@example.com")[0] == 452
+    c.rset()
+    big = MSG + b"x" * 4096 + b"\r\n"
+    with pytest.raises(smtplib.SMTPDataError) as e:
+        c.sendmail("anne@example.org", ["ant@example.com"], big)
+    assert e.value.smtp_code == 552
+    c.close()
+    # An idle client is cut off at the command timeout.
+    with socket.create_connection(("127.0.0.1", small_lmtp.lmtp_port), timeout=10) as s:
+        f = s.makefile("rb")
+        f.readline()
+        start = time.monotonic()
+        line = f.readline()
+        assert line.startswith(b"421 4.4.2") and time.monotonic() - start < 5
+
+
+def test_bad_limit_refused(crier):
+    crier.write_config(extra="[runner.lmtp]\nmax_line_length: 100\n")
+    proc = crier.run("start", check=1)
+    assert "[runner.lmtp] max_line_length: invalid value '100'" in proc.stderr
