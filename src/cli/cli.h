@@ -18,6 +18,7 @@
 
 struct config;
 struct store;
+struct store_list;
 
 struct cli {
     const char *prog;        /* "crier" or "mailman": basename of argv[0] */
@@ -70,5 +71,8 @@ struct config *cli_config(struct cli *cli);
  * (cli_store.c). cli_close_store closes it if open. */
 struct store *cli_store(struct cli *cli);
 void cli_close_store(struct cli *cli);
+/* The list named by spec (fqdn or List-ID); a usage error "No such list:
+ * SPEC" (exit 2) if there is none. Free with store_list_free. */
+struct store_list *cli_need_list(struct cli *cli, const char *spec);
 
 #endif

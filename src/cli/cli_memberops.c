@@ -14,18 +14,6 @@
  * lets a terminal show progress. */
 #define MEMBEROPS_CHUNK 5000
 
-static struct store_list *need_list(struct cli *cli, const char *spec)
-{
-    struct store_list *l = NULL;
-    char *err = NULL;
-    int rc = store_list_get(cli_store(cli), spec, &l, &err);
-    if (rc < 0)
-        cli_fail(1, "%s", err);
-    if (rc == 0)
-        cli_usage_error(cli, "No such list: %s", spec);
-    return l;
-}
-
 static void progress(const char *what, size_t done, size_t total)
 {
     if (total >= MEMBEROPS_CHUNK && isatty(2))
@@ -135,7 +123,7 @@ int cli_addmembers_run(struct cli *cli, int argc, char **argv)
     static const char *const names[] = {"FILENAME", "LISTSPEC", NULL};
     cli_want_args(cli, argc, argv, names);
     struct delivery_choice dc = parse_delivery(cli, delivery);
-    struct store_list *l = need_list(cli, argv[optind + 1]);
+    struct store_list *l = cli_need_list(cli, argv[optind + 1]);
     struct memberfile mf;
     memberfile_read(cli, "FILENAME", argv[optind], &mf);
     add_entries(cli, l, mf.entries, dc);
@@ -190,7 +178,7 @@ int cli_syncmembers_run(struct cli *cli, int argc, char **argv)
     static const char *const names[] = {"FILENAME", "LISTSPEC", NULL};
     cli_want_args(cli, argc, argv, names);
     struct delivery_choice dc = parse_delivery(cli, delivery);
-    struct store_list *l = need_list(cli, argv[optind + 1]);
+    struct store_list *l = cli_need_list(cli, argv[optind + 1]);
     struct memberfile mf;
     memberfile_read(cli, "FILENAME", argv[optind], &mf);
     GHashTable *have = current_members(cli, l->list_id);
@@ -305,7 +293,7 @@ int cli_delmembers_run(struct cli *cli, int argc, char **argv)
             g_ptr_array_add(lists, *p);
         g_free(v);
     } else {
-        g_ptr_array_add(lists, need_list(cli, list));
+        g_ptr_array_add(lists, cli_need_list(cli, list));
     }
     unsigned bad = 0;
     GPtrArray *targets = g_ptr_array_new_with_free_func(g_free); /* "name\temail" */

@@ -13,18 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct store_list *need_list(struct cli *cli, const char *spec)
-{
-    struct store_list *l = NULL;
-    char *err = NULL;
-    int rc = store_list_get(cli_store(cli), spec, &l, &err);
-    if (rc < 0)
-        cli_fail(1, "%s", err);
-    if (rc == 0)
-        cli_usage_error(cli, "No such list: %s", spec);
-    return l;
-}
-
 /* ---- members ---- */
 
 struct show_ctx {
@@ -160,7 +148,7 @@ int cli_members_run(struct cli *cli, int argc, char **argv)
                             "'any', 'unknown', 'byadmin', 'byuser', 'bybounces'.",
                             nomail);
     }
-    struct store_list *l = need_list(cli, argv[optind]);
+    struct store_list *l = cli_need_list(cli, argv[optind]);
     f.list_id = l->list_id;
     FILE *fp = stdout;
     if (output && strcmp(output, "-") != 0 && (fp = fopen(output, "w")) == NULL)

@@ -116,13 +116,9 @@ int cli_inject_run(struct cli *cli, int argc, char **argv)
     }
     static const char *const names[] = {"LISTSPEC", NULL};
     cli_want_args(cli, argc, argv, names);
-    struct store_list *l = NULL;
+    struct store_list *l = cli_need_list(cli, argv[optind]);
     char *err = NULL;
-    int rc = store_list_get(cli_store(cli), argv[optind], &l, &err);
-    if (rc < 0)
-        cli_fail(1, "%s", err);
-    if (rc == 0)
-        cli_usage_error(cli, "No such list: %s", argv[optind]);
+    int rc;
     if (!queue_root_known(root, queue))
         cli_usage_error(cli, "No such queue: %s", queue);
     char *text = NULL;

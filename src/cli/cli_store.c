@@ -29,3 +29,15 @@ void cli_close_store(struct cli *cli)
         store_close(cli->store);
     cli->store = NULL;
 }
+
+struct store_list *cli_need_list(struct cli *cli, const char *spec)
+{
+    struct store_list *l = NULL;
+    char *err = NULL;
+    int rc = store_list_get(cli_store(cli), spec, &l, &err);
+    if (rc < 0)
+        cli_fail(1, "%s", err);
+    if (rc == 0)
+        cli_usage_error(cli, "No such list: %s", spec);
+    return l;
+}

@@ -40,5 +40,4 @@ int cli_mta_list_removed(struct cli *cli, const struct store_list *l, char **err
 /* Rewrites the maps into dir (NULL: data_dir) under LOCK_DIR/mta. */
 int cli_mta_regenerate(struct cli *cli, const char *dir, char **error_r);
 
-
 #endif
