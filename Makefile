@@ -9,7 +9,10 @@ PYTHON     ?= /usr/bin/python3
 # Like Mailman, crier refuses to run as root without --run-as-root.
 ROOT_FLAG  := $(shell [ "$$(id -u)" = 0 ] && echo --run-as-root)
 
-.PHONY: all build deps test-deps run test unit integration format clean
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build deps test-deps run test unit integration fuzz format clean
 
 all: build
 
@@ -42,8 +45,24 @@ integration: $(TEST_BUILD)/crier
 
 test: unit integration
 
+# Each libFuzzer harness for FUZZ_SECONDS, from the seeds in tests/fuzz/corpus
+# (read-only); new inputs go to $(FUZZ_BUILD)/work, crashes to
+# $(FUZZ_BUILD)/crash-*. Add a crash input to the seeds once it is fixed.
+fuzz: test-deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCRIER_FUZZ=ON -DCRIER_TESTS=OFF \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@set -e; for f in $(FUZZ_BUILD)/fuzz_*; do \
+		n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/work/$$n; \
+		echo "== $$n ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=$(FUZZ_BUILD)/crash-$$n- -print_final_stats=1 \
+			$(FUZZ_BUILD)/work/$$n tests/fuzz/corpus/$$n 2>&1 | \
+			grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
+	done
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

@@ -3,6 +3,7 @@
  * calls. Unlike Mailman, a member file's unparseable lines are reported
  * with their line numbers and make the exit status 1 (the good lines are
  * still applied). */
+#include "lib/regex.h"
 #include "cli/cli_verbs.h"
 
 #include "cli/cli_memberfile.h"
@@ -192,7 +193,7 @@ static int find_one(const struct store_member *m, void *arg)
     struct find_ctx *c = arg;
     if (c->role_mask && !(c->role_mask & STORE_MASK(m->role)))
         return 0;
-    if (!g_regex_match(c->re, m->email, 0, NULL))
+    if (!regex_search(c->re, m->email))
         return 0;
     if (g_strcmp0(c->last_email, m->email) != 0) {
         printf("Email: %s\n", m->email);
@@ -229,11 +230,11 @@ int cli_findmember_run(struct cli *cli, int argc, char **argv)
                                  "'owner', 'moderator', 'nonmember', 'member', 'administrator'.");
         fc.role_mask = role_mask(cli, role);
     }
-    GError *gerr = NULL;
+    char *rerr = NULL;
     /* Mailman: re.search(pattern, email, re.I). */
-    fc.re = g_regex_new(argv[optind], G_REGEX_CASELESS, 0, &gerr);
+    fc.re = regex_compile(argv[optind], &rerr);
     if (fc.re == NULL)
-        cli_usage_error(cli, "Invalid value for 'PATTERN': %s", gerr->message);
+        cli_usage_error(cli, "Invalid value for 'PATTERN': %s", rerr);
     char *err = NULL;
     if (store_member_find(cli_store(cli), NULL, NULL, 0, find_one, &fc, &err) < 0)
         cli_fail(1, "%s", err);

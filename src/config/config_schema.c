@@ -1,4 +1,5 @@
 /* config_schema - see config_schema.h. Defaults are Mailman 3.3.8's. */
+#include "lib/regex.h"
 #include "config/config_schema.h"
 
 #include <errno.h>
@@ -483,7 +484,7 @@ bool config_schema_check(const struct config_key *k, const char *value, const ch
         return word_in(value, "debug info warn warning error critical fatal notset");
     case CONFIG_REGEX: {
         *form_r = "a valid regular expression";
-        GRegex *re = g_regex_new(value, G_REGEX_CASELESS, 0, NULL);
+        GRegex *re = regex_compile(value, NULL);
         if (re == NULL)
             return false;
         g_regex_unref(re);

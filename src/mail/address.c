@@ -1,4 +1,5 @@
 /* address - see address.h. */
+#include "lib/regex.h"
 #include "mail/address.h"
 
 #include <glib.h>
@@ -47,12 +48,10 @@ bool address_list_name_ok(const char *list_name, const char *listname_chars)
             return false;
     if (listname_chars == NULL || *listname_chars == '\0')
         return true;
-    GRegex *re = g_regex_new(listname_chars, G_REGEX_CASELESS, 0, NULL);
+    GRegex *re = regex_compile(listname_chars, NULL);
     if (re == NULL)
         return true;
-    char *rest = g_regex_replace_literal(re, list_name, -1, 0, "", 0, NULL);
-    bool ok = rest != NULL && *rest == '\0';
-    g_free(rest);
+    bool ok = regex_consumes_all(re, list_name);
     g_regex_unref(re);
     return ok;
 }

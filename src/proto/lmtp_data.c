@@ -31,9 +31,11 @@ static void drop_buffer(struct lmtp_data *data)
     g_clear_pointer(&data->buf, g_byte_array_unref);
 }
 
-static void classify(struct lmtp_data *data, const char *p, size_t n)
+/* Follows the header syntax over p[0..n); returns how many of those bytes
+ * still belong to the header block (n if it has not ended). */
+static size_t classify(struct lmtp_data *data, const char *p, size_t n)
 {
-    for (size_t i = 0; i < n && data->in_header && data->hdr_state != HDR_FIELD; i++) {
+    for (size_t i = 0; i < n && data->hdr_state != HDR_FIELD; i++) {
         unsigned char c = (unsigned char)p[i];
         if (data->hdr_state == HDR_LINE_START && (c == ' ' || c == '\t'))
             data->hdr_state = HDR_FIELD;
@@ -41,26 +43,37 @@ static void classify(struct lmtp_data *data, const char *p, size_t n)
             data->hdr_state = HDR_FIELD;
         else if (c > ' ' && c < 0x7f && c != ':')
             data->hdr_state = HDR_NAME;
-        else
+        else {
             data->in_header = false;
+            return i;
+        }
     }
+    return n;
 }
 
 /* Accounts `counted` octets of which the first n (line content) are stored,
- * plus an LF when eol. */
+ * plus an LF when eol. The header block's size counts exactly the octets up
+ * to where it ended, so that it does not depend on how the input was cut
+ * into pieces (found by fuzzing). */
 static void take(struct lmtp_data *data, const char *p, size_t n, size_t counted, bool eol)
 {
+    size_t header = 0;
     if (data->in_header) {
-        if (eol && data->line_empty && n == 0)
+        if (eol && data->line_empty && n == 0) {
             data->in_header = false; /* the empty line ending the header */
-        else
-            classify(data, p, n);
-        if (data->in_header && eol && data->hdr_state != HDR_FIELD)
-            data->in_header = false; /* "name" without ':' starts the body */
+        } else {
+            size_t k = classify(data, p, n);
+            if (data->in_header) {
+                header = counted;
+                if (eol && data->hdr_state != HDR_FIELD)
+                    data->in_header = false; /* "name" without ':' starts the body */
+            } else {
+                header = k;
+            }
+        }
     }
     data->size += counted;
-    if (data->in_header)
-        data->header_size += counted;
+    data->header_size += header;
     if (data->buf != NULL && data->size > data->max_message_size) {
         data->too_big = true;
         drop_buffer(data);

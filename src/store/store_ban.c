@@ -5,6 +5,7 @@
  * expression starting with '^' (stored as given, matched case-insensitively
  * from the start of the address, as Mailman's re.match(..., IGNORECASE)).
  */
+#include "lib/regex.h"
 #include <glib.h>
 #include <string.h>
 
@@ -32,12 +33,10 @@ static char *ban_entry(const char *email, char **error_r)
     }
     if (email[0] != '^')
         return g_utf8_strdown(email, -1);
-    GError *gerr = NULL;
-    GRegex *re = g_regex_new(email, G_REGEX_CASELESS, 0, &gerr);
+    g_autofree char *rerr = NULL;
+    GRegex *re = regex_compile(email, &rerr);
     if (re == NULL) {
-        store_db_fail(error_r, STORE_INVALID, "Invalid regular expression %s: %s", email,
-                      gerr->message);
-        g_error_free(gerr);
+        store_db_fail(error_r, STORE_INVALID, "Invalid regular expression %s: %s", email, rerr);
         return NULL;
     }
     g_regex_unref(re);
@@ -174,9 +173,9 @@ int store_ban_is_banned(struct store *st, const char *list_id, const char *email
     store_db_bind_int(s, 1, row);
     bool banned = false;
     while (!banned && (rc = store_db_step(s, error_r)) == 1) {
-        GRegex *re = g_regex_new(store_db_col_text(s, 0), G_REGEX_CASELESS, 0, NULL);
+        GRegex *re = regex_compile(store_db_col_text(s, 0), NULL);
         if (re != NULL) {
-            banned = g_regex_match(re, lower, G_REGEX_MATCH_ANCHORED, NULL);
+            banned = regex_match_start(re, lower);
             g_regex_unref(re);
         }
     }

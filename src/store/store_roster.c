@@ -7,6 +7,7 @@
  * row is handed to the callback as it is read, so memory does not grow with
  * the roster.
  */
+#include "lib/regex.h"
 #include <glib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ static int stream(struct store_stmt *s, const GRegex *re,
     while ((rc = store_db_step(s, error_r)) == 1) {
         struct store_member m;
         store_member_from_row(s, &m);
-        if (re != NULL && !g_regex_match(re, m.email, 0, NULL))
+        if (re != NULL && !regex_search(re, m.email))
             continue;
         int r = fn(&m, ctx);
         if (r != 0) {
@@ -116,14 +117,11 @@ int store_member_find(struct store *st, const char *pattern, const char *list_id
     g_autoptr(GRegex) re = NULL;
     g_autofree char *like = NULL;
     if (pattern != NULL && pattern[0] == '^') {
-        GError *gerr = NULL;
-        re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, &gerr);
-        if (re == NULL) {
-            int r = store_db_fail(error_r, STORE_INVALID, "Invalid regular expression %s: %s",
-                                  pattern, gerr->message);
-            g_error_free(gerr);
-            return r;
-        }
+        g_autofree char *rerr = NULL;
+        re = regex_compile(pattern, &rerr);
+        if (re == NULL)
+            return store_db_fail(error_r, STORE_INVALID, "Invalid regular expression %s: %s",
+                                 pattern, rerr);
     } else if (pattern != NULL && *pattern != '\0') {
         if (!g_utf8_validate(pattern, -1, NULL))
             return store_db_fail(error_r, STORE_INVALID, "Invalid pattern");
