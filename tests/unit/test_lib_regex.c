@@ -38,9 +38,8 @@ static void test_config_rejects_invalid_utf8_regex(void **state)
 {
     struct config *cfg = NULL;
     char *err = NULL;
-    assert_int_equal(config_load_text("[mta]\nverp_regexp: \xff/q\n", "/t/m.cfg", "/usr/bin", &cfg,
-                                      &err),
-                     -1);
+    assert_int_equal(
+        config_load_text("[mta]\nverp_regexp: \xff/q\n", "/t/m.cfg", "/usr/bin", &cfg, &err), -1);
     assert_non_null(strstr(err, "/t/m.cfg:2: [mta] verp_regexp: invalid value"));
     g_free(err);
 }
