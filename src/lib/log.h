@@ -21,6 +21,19 @@ int log_open(const char *path);
 /* Reopens the file given to log_open (after rotation, on SIGHUP). */
 int log_reopen(void);
 
+/*
+ * Mailman's named loggers ([logging.NAME]: smtp, bounce, vette, error,
+ * subscribe, ...): log_logger_open() gives a logger its file (several
+ * loggers may share one, as most share mailman.log) and level; log_to()
+ * writes a line to it. A logger that was never opened writes to the main
+ * file. Each process opens its loggers at start; log_reopen() reopens them.
+ */
+int log_logger_open(const char *name, const char *path, enum log_level level);
+void log_to(const char *logger, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "debug info warn warning error critical fatal notset" → a level. */
+enum log_level log_level_parse(const char *name);
+
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

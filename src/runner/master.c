@@ -345,6 +345,7 @@ int master_run(struct config *cfg, const struct master_opts *opts, int status_fd
     if (log_open(log_path) < 0)
         log_warn("cannot open log %s: %s", log_path, strerror(errno));
     log_set_prefix("master");
+    runner_open_loggers(cfg);
     if (take_lock(&m, &lock_fd, &err) < 0) {
         report(&m, "error: %s\n", err);
         log_error("master: %s", err);

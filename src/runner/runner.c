@@ -183,8 +183,26 @@ static int runner_open_queue(struct runner_proc *p, char **error_r)
     return 0;
 }
 
+void runner_open_loggers(struct config *cfg)
+{
+    g_autoptr(GPtrArray) names = config_section_names(cfg);
+    for (guint i = 0; i < names->len; i++) {
+        const char *sect = names->pdata[i];
+        if (!g_str_has_prefix(sect, "logging.") || strcmp(sect, "logging.template") == 0)
+            continue;
+        const char *path = config_get(cfg, sect, "path");
+        g_autofree char *full = g_path_is_absolute(path)
+                                    ? g_strdup(path)
+                                    : g_build_filename(config_path(cfg, "log_dir"), path, NULL);
+        const char *name = sect + strlen("logging.");
+        if (log_logger_open(name, full, log_level_parse(config_get(cfg, sect, "level"))) < 0)
+            log_warn("cannot open log %s for [%s]: %s", full, sect, strerror(errno));
+    }
+}
+
 static void runner_open_log(struct config *cfg)
 {
+    runner_open_loggers(cfg);
     g_autofree char *path = g_build_filename(config_path(cfg, "log_dir"),
                                              config_get(cfg, "logging.runner", "path"), NULL);
     if (log_open(path) < 0)

@@ -59,6 +59,10 @@ int runner_parse_spec(const char *spec, char **name_r, unsigned *slice_r, unsign
 
 int runner_main(struct config *cfg, const char *spec, int ready_fd);
 
+/* Opens Mailman's loggers from [logging.NAME] (path relative to log_dir,
+ * level) for log_to(); the master and every runner call it at start. */
+void runner_open_loggers(struct config *cfg);
+
 /* Tells the master this runner is ready (idempotent; no-op without a pipe). */
 void runner_ready(struct runner *r);
 

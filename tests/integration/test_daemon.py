@@ -158,3 +158,11 @@ def test_sliced_runner_instances(daemon):
     daemon.ok("start", "-q")
     specs = sorted(runner_pids(daemon).values())
     assert "out:0:2" in specs and "out:1:2" in specs
+
+
+def test_mailman_logger_files(daemon):
+    """[logging.X] paths: smtp.log and bounce.log exist beside mailman.log."""
+    daemon.ok("start", "-q")
+    logs = daemon.var / "logs"
+    for name in ("mailman.log", "smtp.log", "bounce.log", "debug.log", "plugins.log"):
+        assert (logs / name).exists(), name
