@@ -17,6 +17,15 @@
 char *notice_build(const char *from, const char *const *recipients, const char *subject,
                    const char *text, const char *hostname, size_t *len_r);
 
+/* The same with the message `attached` (raw bytes) as a message/rfc822
+ * part after the text: multipart/mixed (Mailman's OwnerNotification with
+ * an attachment). to_header, when not NULL, is the To: shown instead of
+ * the recipients (Mailman shows the list's -owner address). */
+char *notice_build_with_message(const char *from, const char *to_header,
+                                const char *const *recipients, const char *subject,
+                                const char *text, const char *attached, size_t attached_len,
+                                const char *hostname, size_t *len_r);
+
 /* Fills each paragraph (lines separated by blank lines) to column; lines
  * starting with white space are kept as they are. */
 char *notice_wrap(const char *text, size_t column);

@@ -4,6 +4,7 @@
 
 #include "lib/log.h"
 #include "lmtp/lmtp_runner.h"
+#include "runner/runner_bounce.h"
 #include "queue/queue.h"
 
 #include <glib.h>
@@ -49,7 +50,8 @@ static void task_tick(struct runner *r)
 static const struct runner_kind kinds[] = {
     {"archive", "mailman.runners.archive.ArchiveRunner", true, NULL, NULL, NULL, NULL},
     {"bad", "mailman.runners.fake.BadRunner", true, NULL, NULL, NULL, NULL},
-    {"bounces", "mailman.runners.bounce.BounceRunner", true, NULL, NULL, NULL, NULL},
+    {"bounces", "mailman.runners.bounce.BounceRunner", true, runner_bounce_start,
+     runner_bounce_handle, NULL, runner_bounce_stop},
     {"command", "mailman.runners.command.CommandRunner", true, NULL, NULL, NULL, NULL},
     {"digest", "mailman.runners.digest.DigestRunner", true, NULL, NULL, NULL, NULL},
     {"in", "mailman.runners.incoming.IncomingRunner", true, NULL, NULL, NULL, NULL},

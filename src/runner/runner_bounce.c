@@ -1,0 +1,191 @@
+/* runner_bounce - see runner_bounce.h. */
+#include "runner/runner_bounce.h"
+
+#include "bounce/bounce.h"
+#include "config/config.h"
+#include "lib/log.h"
+#include "lib/regex.h"
+#include "mail/notice.h"
+#include "queue/queue.h"
+#include "runner/runner.h"
+#include "store/store.h"
+
+#include <glib.h>
+#include <string.h>
+
+struct bounce_state {
+    struct store *store;
+    GRegex *verp_re;
+};
+
+static const char uncaught_text[] =
+    "The attached message was received as a bounce, but either the bounce format\n"
+    "was not recognized, or no member addresses could be extracted from it.  This\n"
+    "mailing list has been configured to send all unrecognized bounce messages to\n"
+    "the list administrator(s).\n";
+
+int runner_bounce_start(struct runner *r, char **error_r)
+{
+    struct bounce_state *s = g_new0(struct bounce_state, 1);
+    r->state = s;
+    g_autofree char *url = config_expand(r->cfg, config_get(r->cfg, "database", "url"), NULL);
+    if (store_open(url, &s->store, error_r) < 0)
+        return -1;
+    s->verp_re = regex_compile(config_get(r->cfg, "mta", "verp_regexp"), error_r);
+    return s->verp_re ? 0 : -1;
+}
+
+void runner_bounce_stop(struct runner *r)
+{
+    struct bounce_state *s = r->state;
+    if (s == NULL)
+        return;
+    if (s->store)
+        store_close(s->store);
+    if (s->verp_re)
+        g_regex_unref(s->verp_re);
+    g_free(s);
+    r->state = NULL;
+}
+
+static int add_email(const struct store_member *m, void *ctx)
+{
+    g_ptr_array_add(ctx, g_strdup(m->email));
+    return 0;
+}
+
+/* Mailman's maybe_forward(). */
+static void forward(struct runner *r, const struct store_list *l, struct queue_entry *e,
+                    const char *message_id)
+{
+    struct bounce_state *s = r->state;
+    const char *how = store_list_attr(l, "forward_unrecognized_bounces_to");
+    if (how == NULL || strcmp(how, "discard") == 0) {
+        log_to("bounce", LOG_LEVEL_ERROR, "Discarding unrecognized bounce: %s", message_id);
+        return;
+    }
+    const char *site_owner = config_get(r->cfg, "mailman", "site_owner");
+    GPtrArray *rcpts = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *owner_addr = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
+    const char *to = site_owner;
+    if (strcmp(how, "administrators") == 0) {
+        struct store_roster_filter f = {.list_id = l->list_id,
+                                        .role_mask = STORE_MASK(STORE_ROLE_OWNER) |
+                                                     STORE_MASK(STORE_ROLE_MODERATOR)};
+        char *err = NULL;
+        if (store_roster(s->store, &f, add_email, rcpts, &err) < 0) {
+            log_error("bounces: %s", err);
+            g_free(err);
+        }
+        to = owner_addr;
+    }
+    if (rcpts->len == 0)
+        g_ptr_array_add(rcpts, g_strdup(site_owner));
+    g_ptr_array_add(rcpts, NULL);
+    size_t len;
+    g_autofree char *notice = notice_build_with_message(
+        site_owner, to, (const char *const *)rcpts->pdata, "Uncaught bounce notification",
+        uncaught_text, e->msg, e->msg_len, l->mail_host, &len);
+    g_ptr_array_remove_index(rcpts, rcpts->len - 1);
+    g_ptr_array_add(rcpts, NULL);
+    g_autofree char *joined = g_strjoinv("\n", (char **)rcpts->pdata);
+    struct queue_meta *m = queue_meta_new();
+    queue_meta_set(m, "listid", l->list_id);
+    queue_meta_set(m, "recipients", joined);
+    queue_meta_set(m, "nodecorate", "true");
+    queue_meta_set(m, "reduced_list_headers", "true");
+    struct queue *virgin;
+    char *err = NULL;
+    if (queue_root_get(r->qroot, "virgin", &virgin, &err) < 0 ||
+        queue_enqueue(virgin, m, notice, len, NULL, &err) < 0) {
+        log_error("bounces: cannot queue the uncaught bounce notice: %s", err);
+        g_free(err);
+    }
+    queue_meta_free(m);
+    g_ptr_array_free(rcpts, TRUE);
+}
+
+static char *message_id_of(const char *msg, size_t len)
+{
+    /* The first Message-ID header of the raw message, for the log and the
+     * event (the LMTP runner guarantees there is one). */
+    const char *p = msg, *end = msg + len;
+    while (p < end && *p != '\n') {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (n > 11 && g_ascii_strncasecmp(p, "Message-ID:", 11) == 0) {
+            char *v = g_strndup(p + 11, n - 11);
+            return g_strstrip(v);
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return g_strdup("n/a");
+}
+
+int runner_bounce_handle(struct runner *r, struct queue_entry *e, char **error_r)
+{
+    struct bounce_state *s = r->state;
+    const char *listid = queue_meta_get(e->meta, "listid");
+    struct store_list *l = NULL;
+    int rc = listid ? store_list_get(s->store, listid, &l, error_r) : 0;
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        log_to("bounce", LOG_LEVEL_INFO, "bounce for an unknown list %s dropped",
+               listid ? listid : "(none)");
+        return queue_finish(e, error_r);
+    }
+    g_autofree char *message_id = message_id_of(e->msg, e->msg_len);
+    if (!store_list_attr_bool(l, "process_bounces")) {
+        store_list_free(l);
+        return queue_finish(e, error_r);
+    }
+    g_autofree char *blocal = g_strdup_printf("%s-bounces", l->list_name);
+    GHashTable *addrs = bounce_verp(e->msg, e->msg_len, s->verp_re, blocal);
+    struct bounce_dsn dsn;
+    bounce_dsn(e->msg, e->msg_len, &dsn);
+    bool forward_it = false;
+    if (g_hash_table_size(addrs) > 0) {
+        /* A VERP'd warning is dropped; a VERP'd non-DSN (vacation) is
+         * forwarded, as Mailman does. */
+        if (g_hash_table_size(dsn.temporary) > 0)
+            g_hash_table_remove_all(addrs);
+        else if (g_hash_table_size(dsn.permanent) == 0) {
+            log_to("bounce", LOG_LEVEL_INFO, "VERPed bounce message but not a recognized DSN: %s",
+                   message_id);
+            g_hash_table_remove_all(addrs);
+            forward_it = true;
+        }
+    } else if (g_hash_table_size(dsn.permanent) > 0) {
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, dsn.permanent);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            g_hash_table_add(addrs, g_strdup(k));
+    } else if (g_hash_table_size(dsn.temporary) == 0) {
+        log_to("bounce", LOG_LEVEL_INFO, "Bounce message w/no discernable addresses: %s",
+               message_id);
+        forward_it = true;
+    }
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, addrs);
+    int64_t now = g_get_real_time();
+    while (rc >= 0 && g_hash_table_iter_next(&it, &k, &v)) {
+        rc = store_bounce_add(s->store, l->list_id, k, now, message_id, STORE_BOUNCE_NORMAL, NULL,
+                              error_r);
+        if (rc >= 0)
+            log_to("bounce", LOG_LEVEL_INFO, "%s: %s bounce registered (%s)", l->list_id, (char *)k,
+                   message_id);
+    }
+    if (rc >= 0 && forward_it)
+        forward(r, l, e, message_id);
+    g_hash_table_unref(addrs);
+    bounce_dsn_clear(&dsn);
+    store_list_free(l);
+    if (rc < 0)
+        return -1; /* the store failed: shunt, unshunt retries */
+    return queue_finish(e, error_r);
+}

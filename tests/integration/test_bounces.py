@@ -1,0 +1,119 @@
+"""The bounce runner: VERP and RFC 3464 DSNs become bounce events;
+unrecognised bounces are forwarded per forward_unrecognized_bounces_to
+(reference §5, §12 items 40-41)."""
+import smtplib
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import free_port
+
+DSN = (Path(__file__).resolve().parents[1] / "unit" / "data" / "bounce" /
+       "postfix-dsn.eml").read_bytes()
+
+
+@pytest.fixture
+def bouncing(crier):
+    port = free_port()
+    crier.lmtp_port = port
+    crier.write_config(extra=f"""\
+        [runner.rest]
+        start: no
+        [mta]
+        lmtp_port: {port}
+        """)
+    crier.ok("create", "-o", "owner@example.com", "ant@example.com")
+    crier.ok("addmembers", "-", "ant@example.com", input="bob@example.org\ncarol@example.org\n")
+    crier.ok("start", "-q")
+    yield crier
+    crier.run("stop", "-q")
+
+
+def send(crier, rcpt, msg):
+    c = smtplib.LMTP("127.0.0.1", crier.lmtp_port, timeout=10)
+    c.ehlo_or_helo_if_needed = lambda: None
+    c.docmd("LHLO", "x")
+    assert c.sendmail("", [rcpt], msg) == {}
+    c.quit()
+
+
+def events(crier):
+    db = sqlite3.connect(crier.var / "data" / "mailman.db")
+    try:
+        return db.execute("SELECT list_id, email, context FROM bounce_event ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def wait_until(pred, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+FAILED_ONLY = DSN.replace(b"Final-Recipient: rfc822; carol@example.org\r\nAction: delayed\r\n"
+                          b"Status: 4.4.1\r\n\r\n", b"")
+
+
+def test_verp_dsn_registers_event(bouncing):
+    assert FAILED_ONLY != DSN
+    send(bouncing, "ant-bounces+bob=example.org@example.com", FAILED_ONLY)
+    assert wait_until(lambda: events(bouncing) == [("ant.example.com", "bob@example.org", 1)])
+    log = (bouncing.var / "logs" / "bounce.log").read_text()
+    assert "ant.example.com: bob@example.org bounce registered" in log
+    # Processed: the entry left the queue.
+    assert wait_until(lambda: not list((bouncing.var / "queue" / "bounces").glob("*.pck")))
+
+
+def test_verp_with_delayed_recipient_is_dropped(bouncing):
+    # Mailman: a VERP'd bounce whose DSN reports any delay is not counted.
+    send(bouncing, "ant-bounces+bob=example.org@example.com", DSN)
+    assert wait_until(lambda: not list((bouncing.var / "queue" / "bounces").glob("*.pck")))
+    time.sleep(0.2)
+    assert events(bouncing) == []
+
+
+def test_plain_dsn_registers_permanent_only(bouncing):
+    # To the bare -bounces address: no VERP, the DSN names bob (failed) and
+    # carol (delayed); only the permanent failure counts.
+    send(bouncing, "ant-bounces@example.com", DSN.replace(b"+bob=example.org", b""))
+    assert wait_until(lambda: events(bouncing) == [("ant.example.com", "bob@example.org", 1)])
+
+
+def test_unrecognised_bounce_forwarded_to_admins(bouncing):
+    msg = (b"From: postmaster@example.org\r\nTo: ant-bounces@example.com\r\n"
+           b"Subject: something odd\r\nMessage-ID: <odd@example.org>\r\n\r\nno idea\r\n")
+    send(bouncing, "ant-bounces@example.com", msg)
+    virgin = bouncing.var / "queue" / "virgin"
+    assert wait_until(lambda: len(list(virgin.glob("*.pck"))) == 1)
+    out = bouncing.ok("qfile", str(next(virgin.glob("*.pck")))).stdout
+    assert "Subject: Uncaught bounce notification" in out
+    assert "To: ant-owner@example.com" in out
+    assert "From: owner@example.net" in out
+    assert "'recipients': 'owner@example.com'" in out
+    assert "Content-Type: message/rfc822" in out and "Subject: something odd" in out
+    assert events(bouncing) == []
+
+
+def test_discard_disposition_and_process_bounces(crier):
+    import sqlite3 as _s
+    port = free_port()
+    crier.lmtp_port = port
+    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {port}\n")
+    crier.ok("create", "ant@example.com")
+    crier.ok("start", "-q")
+    try:
+        # No owners: the notice goes to the site owner.
+        msg = b"From: x@example.org\r\nSubject: odd\r\nMessage-ID: <o2@x>\r\n\r\n?\r\n"
+        send(crier, "ant-bounces@example.com", msg)
+        virgin = crier.var / "queue" / "virgin"
+        assert wait_until(lambda: len(list(virgin.glob("*.pck"))) == 1)
+        out = crier.ok("qfile", str(next(virgin.glob("*.pck")))).stdout
+        assert "'recipients': 'owner@example.net'" in out
+    finally:
+        crier.run("stop", "-q")
