@@ -2,7 +2,9 @@
  * the small runners that need no file of their own. */
 #include "runner/runner.h"
 
+#include "config/config.h"
 #include "lib/log.h"
+#include "store/store.h"
 #include "lmtp/lmtp_runner.h"
 #include "runner/runner_bounce.h"
 #include "queue/queue.h"
@@ -40,9 +42,35 @@ static void retry_tick(struct runner *r)
     g_ptr_array_unref(bases);
 }
 
+/* Mailman's TaskRunner: every sleep_time, evict what has expired (pending
+ * confirmations and held-message tokens past their lifetime). */
 static void task_tick(struct runner *r)
 {
-    /* Evicting expired pendings and requests lands with issue 8. */
+    struct store *st = r->state;
+    char *err = NULL;
+    if (st == NULL) {
+        g_autofree char *url = config_expand(r->cfg, config_get(r->cfg, "database", "url"), NULL);
+        if (store_open(url, &st, &err) < 0) {
+            log_error("task: cannot open the database: %s", err);
+            g_free(err);
+            return;
+        }
+        r->state = st;
+    }
+    int n = store_pending_evict(st, 0, &err);
+    if (n < 0) {
+        log_error("task: evicting pendings: %s", err);
+        g_free(err);
+    } else if (n > 0) {
+        log_info("task: evicted %d expired pendings", n);
+    }
+}
+
+static void task_stop(struct runner *r)
+{
+    if (r->state)
+        store_close(r->state);
+    r->state = NULL;
 }
 
 /* Queue runners whose processing lands with later issues have no handler:
@@ -63,7 +91,7 @@ static const struct runner_kind kinds[] = {
     {"rest", "mailman.runners.rest.RESTRunner", false, NULL, NULL, NULL, NULL},
     {"retry", "mailman.runners.retry.RetryRunner", true, NULL, NULL, retry_tick, NULL},
     {"shunt", "mailman.runners.fake.ShuntRunner", true, NULL, NULL, NULL, NULL},
-    {"task", "mailman.runners.task.TaskRunner", false, NULL, NULL, task_tick, NULL},
+    {"task", "mailman.runners.task.TaskRunner", false, NULL, NULL, task_tick, task_stop},
     {"virgin", "mailman.runners.virgin.VirginRunner", true, NULL, NULL, NULL, NULL},
 };
 

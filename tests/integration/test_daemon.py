@@ -166,3 +166,22 @@ def test_mailman_logger_files(daemon):
     logs = daemon.var / "logs"
     for name in ("mailman.log", "smtp.log", "bounce.log", "debug.log", "plugins.log"):
         assert (logs / name).exists(), name
+
+
+def test_task_runner_evicts_expired_pendings(daemon):
+    import sqlite3
+    daemon.write_config(extra="[runner.rest]\nstart: no\n[runner.task]\nsleep_time: 0.2s\n")
+    daemon.ok("create", "ant@example.com")  # creates the database
+    db = sqlite3.connect(daemon.var / "data" / "mailman.db")
+    now_us = int(time.time() * 1e6)
+    db.execute("INSERT INTO pended (token, type, expires) VALUES (?, ?, ?)",
+               ("a" * 40, "subscription", now_us - 1_000_000))
+    db.execute("INSERT INTO pended (token, type, expires) VALUES (?, ?, ?)",
+               ("b" * 40, "subscription", now_us + 3600_000_000))
+    db.commit()
+    daemon.ok("start", "-q")
+
+    def tokens():
+        return [r[0][0] for r in db.execute("SELECT token FROM pended ORDER BY token")]
+    assert wait_for(lambda: tokens() == ["b"])
+    db.close()
