@@ -124,6 +124,101 @@ static char *message_id_of(const char *msg, size_t len)
     return g_strdup("n/a");
 }
 
+/* ---- scoring (Mailman's BounceProcessor.process_event) ---- */
+
+static int collect_event(const struct store_bounce_event *ev, void *ctx)
+{
+    struct store_bounce_event *copy = g_new0(struct store_bounce_event, 1);
+    *copy = *ev;
+    copy->list_id = g_strdup(ev->list_id);
+    copy->email = g_strdup(ev->email);
+    copy->message_id = g_strdup(ev->message_id);
+    g_ptr_array_add(ctx, copy);
+    return 0;
+}
+
+static void event_free(void *p)
+{
+    struct store_bounce_event *ev = p;
+    g_free(ev->list_id);
+    g_free(ev->email);
+    g_free(ev->message_id);
+    g_free(ev);
+}
+
+#define US_PER_DAY (86400LL * 1000000)
+
+static void score_event(struct bounce_state *s, const struct store_bounce_event *ev)
+{
+    struct store_list *l = NULL;
+    struct store_member *m = NULL;
+    char *err = NULL;
+    if (ev->list_id == NULL || store_list_get(s->store, ev->list_id, &l, &err) != 1 ||
+        store_member_get_by_email(s->store, l->list_id, ev->email, STORE_ROLE_MEMBER, &m, &err) !=
+            1) {
+        /* The list is gone or the address is no member: nothing to score. */
+        if (err)
+            log_error("bounces: %s", err);
+        g_free(err);
+        log_to("bounce", LOG_LEVEL_INFO, "Bounce message for a non subscriber: %s", ev->email);
+        store_list_free(l);
+        return;
+    }
+    if (m->delivery_status == STORE_DELIVERY_BY_BOUNCES) {
+        log_to("bounce", LOG_LEVEL_INFO, "Residual bounce received for member %s on list %s.",
+               ev->email, l->list_id);
+    } else if (m->last_bounce_received != 0 &&
+               m->last_bounce_received / US_PER_DAY == ev->timestamp / US_PER_DAY) {
+        /* At most one bounce counts per day; only the time is kept. */
+        store_member_set_bounce_info(s->store, m->member_id, m->bounce_score, ev->timestamp,
+                                     m->last_warning_sent, m->total_warnings_sent, NULL);
+    } else {
+        double stale = store_list_attr_seconds(l, "bounce_info_stale_after");
+        int score = m->last_bounce_received == 0 ||
+                            m->last_bounce_received + (int64_t)(stale * 1e6) < ev->timestamp
+                        ? 1
+                        : m->bounce_score + 1;
+        int64_t threshold = store_list_attr_int(l, "bounce_score_threshold");
+        log_to("bounce", LOG_LEVEL_INFO, "Member %s on list %s, bounce score: %d.", ev->email,
+               l->list_id, score);
+        if (score >= threshold) {
+            /* Disabled by bounces: the warnings count starts over. */
+            store_member_set_bounce_info(s->store, m->member_id, score, ev->timestamp,
+                                         STORE_TIME_MIN, 0, NULL);
+            store_member_set_delivery_status(s->store, m->member_id, STORE_DELIVERY_BY_BOUNCES,
+                                             NULL);
+            log_to("bounce", LOG_LEVEL_INFO, "Disabling delivery for member %s on list %s.",
+                   ev->email, l->list_id);
+        } else {
+            store_member_set_bounce_info(s->store, m->member_id, score, ev->timestamp,
+                                         m->last_warning_sent, m->total_warnings_sent, NULL);
+        }
+    }
+    store_member_free(m);
+    store_list_free(l);
+}
+
+void runner_bounce_tick(struct runner *r)
+{
+    struct bounce_state *s = r->state;
+    GPtrArray *events = g_ptr_array_new_with_free_func(event_free);
+    char *err = NULL;
+    /* Read first, then write: no statement stays open across the updates. */
+    if (store_bounce_foreach_unprocessed(s->store, collect_event, events, &err) < 0) {
+        log_error("bounces: %s", err);
+        g_free(err);
+    }
+    for (guint i = 0; i < events->len; i++) {
+        const struct store_bounce_event *ev = events->pdata[i];
+        score_event(s, ev);
+        if (store_bounce_mark_processed(s->store, ev->id, &err) < 0) {
+            log_error("bounces: %s", err);
+            g_clear_pointer(&err, g_free);
+        }
+    }
+    g_ptr_array_unref(events);
+}
+
 int runner_bounce_handle(struct runner *r, struct queue_entry *e, char **error_r)
 {
     struct bounce_state *s = r->state;

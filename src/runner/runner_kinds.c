@@ -79,7 +79,7 @@ static const struct runner_kind kinds[] = {
     {"archive", "mailman.runners.archive.ArchiveRunner", true, NULL, NULL, NULL, NULL},
     {"bad", "mailman.runners.fake.BadRunner", true, NULL, NULL, NULL, NULL},
     {"bounces", "mailman.runners.bounce.BounceRunner", true, runner_bounce_start,
-     runner_bounce_handle, NULL, runner_bounce_stop},
+     runner_bounce_handle, runner_bounce_tick, runner_bounce_stop},
     {"command", "mailman.runners.command.CommandRunner", true, NULL, NULL, NULL, NULL},
     {"digest", "mailman.runners.digest.DigestRunner", true, NULL, NULL, NULL, NULL},
     {"in", "mailman.runners.incoming.IncomingRunner", true, NULL, NULL, NULL, NULL},

@@ -117,3 +117,73 @@ def test_discard_disposition_and_process_bounces(crier):
         assert "'recipients': 'owner@example.net'" in out
     finally:
         crier.run("stop", "-q")
+
+
+@pytest.fixture
+def scoring(crier):
+    port = free_port()
+    crier.lmtp_port = port
+    crier.write_config(extra=f"""\
+        [runner.rest]
+        start: no
+        [mta]
+        lmtp_port: {port}
+        [runner.bounces]
+        sleep_time: 0.2s
+        """)
+    crier.ok("create", "ant@example.com")
+    crier.ok("addmembers", "-", "ant@example.com",
+             input="bob@example.org\ncarol@example.org\ndave@example.org\n")
+    yield crier
+    crier.run("stop", "-q")
+
+
+def add_events(crier, email, days_ago):
+    db = sqlite3.connect(crier.var / "data" / "mailman.db")
+    now = time.time()
+    for d in days_ago:
+        db.execute("INSERT INTO bounce_event (list_id, email, timestamp, message_id, context)"
+                   " VALUES ('ant.example.com', ?, ?, '<x>', 1)",
+                   (email, int((now - d * 86400) * 1e6)))
+    db.commit()
+    db.close()
+
+
+def score(crier, email):
+    db = sqlite3.connect(crier.var / "data" / "mailman.db")
+    try:
+        row = db.execute("SELECT m.bounce_score FROM member m JOIN address a ON a.id = m.address"
+                         " WHERE a.email = ?", (email,)).fetchone()
+        return row[0] if row else None
+    finally:
+        db.close()
+
+
+def unprocessed(crier):
+    db = sqlite3.connect(crier.var / "data" / "mailman.db")
+    try:
+        return db.execute("SELECT count(*) FROM bounce_event WHERE processed = 0").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_scoring(scoring):
+    # bob: five bounces on five days within the week → disabled by bounces.
+    add_events(scoring, "bob@example.org", [5, 4, 3, 2, 1])
+    # carol: two on the same day count once.
+    add_events(scoring, "carol@example.org", [1.0, 1.0])
+    # dave: the first bounce is stale (older than 7d) → the score starts again.
+    add_events(scoring, "dave@example.org", [20, 1])
+    # a non-member's bounce is just marked processed.
+    add_events(scoring, "zed@example.org", [1])
+    scoring.ok("start", "-q")
+    assert wait_until(lambda: unprocessed(scoring) == 0)
+    assert score(scoring, "bob@example.org") == 5
+    assert score(scoring, "carol@example.org") == 1
+    assert score(scoring, "dave@example.org") == 1
+    assert scoring.ok("members", "-n", "bybounces", "ant@example.com").stdout == \
+        "bob@example.org\n"
+    assert scoring.ok("members", "-n", "enabled", "ant@example.com").stdout == \
+        "carol@example.org\ndave@example.org\n"
+    log = (scoring.var / "logs" / "bounce.log").read_text()
+    assert "Disabling delivery for member bob@example.org on list ant.example.com." in log
