@@ -125,6 +125,7 @@ def test_100mb_data_keeps_memory_bounded(daemon_on):
     peak = max(peak, rss_kib(pid))
     s.close()
     # The server kept at most about its 32 MiB limit plus buffers, never 100 MB.
+    print(f"100MB DATA: RSS before {before} KiB, peak {peak} KiB")
     assert peak - before < 60 * 1024, (before, peak)
     assert list((crier.var / "queue" / "in").glob("*.pck")) == []
 
@@ -153,6 +154,7 @@ def test_million_recipients_attempt(daemon_on):
     assert time.monotonic() - start < 300
     assert counts[b"250"] == 2 + 1000  # LHLO, MAIL, then the first 1000 RCPTs
     assert counts[b"452"] == n - 1000
+    print(f"1M RCPT: RSS before {before} KiB, after {rss_kib(pid)} KiB")
     assert rss_kib(pid) - before < 50 * 1024
     s.sendall(b"QUIT\r\n")
     s.close()
