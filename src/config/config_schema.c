@@ -114,6 +114,7 @@ const struct config_key config_schema[] = {
     D("runner.lmtp", "command_timeout", "5m"),
     D("runner.lmtp", "data_timeout", "10m"),
     D("runner.lmtp", "session_timeout", "1h"),
+    D("runner.lmtp", "evict_idle", "10s"),
 
     C("database", "class", "mailman.database.sqlite.SQLiteDatabase",
       "mailman.database.sqlite.SQLiteDatabase mailman.database.postgresql.PostgreSQLDatabase "

@@ -362,6 +362,7 @@ int lmtp_runner_start(struct runner *r, char **error_r)
         (unsigned)(config_get_duration(cfg, "runner.lmtp", "data_timeout") * 1000);
     lim->session_timeout_ms =
         (unsigned)(config_get_duration(cfg, "runner.lmtp", "session_timeout") * 1000);
+    lim->evict_idle_ms = (unsigned)(config_get_duration(cfg, "runner.lmtp", "evict_idle") * 1000);
     if (proto_limits_lmtp_check(lim, error_r) < 0)
         return -1;
     set.hostname = s->hostname;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -362,6 +363,14 @@ int master_run(struct config *cfg, const struct master_opts *opts, int status_fd
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* Every connection is a descriptor: runners inherit the hard limit, not
+     * a 1,024 soft limit that a busy LMTP port would reach. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn("master: cannot raise the descriptor limit: %s", strerror(errno));
+    }
     m.children = g_ptr_array_new_with_free_func(child_free);
     m.ready_buf = g_string_new(NULL);
     m.base = event_base_new();

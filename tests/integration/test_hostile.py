@@ -158,3 +158,33 @@ def test_million_recipients_attempt(daemon_on):
     assert rss_kib(pid) - before < 50 * 1024
     s.sendall(b"QUIT\r\n")
     s.close()
+
+
+def test_thousand_idle_connections_do_not_lock_out(crier):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    port = free_port()
+    crier.lmtp_port = port
+    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {port}\n"
+                             "[runner.lmtp]\nevict_idle: 1s\n")
+    crier.ok("create", "ant@example.com")
+    crier.ok("start", "-q")
+    idle = []
+    try:
+        for _ in range(1000):
+            try:
+                idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            except OSError:
+                break
+        assert len(idle) == 1000
+        time.sleep(1.5)  # the first 512 are now idle past evict_idle
+        c = lmtp(crier)
+        assert c.sendmail("anne@example.org", ["ant@example.com"], MSG) == {}
+        c.quit()
+        assert len(list((crier.var / "queue" / "in").glob("*.pck"))) == 1
+    finally:
+        for s in idle:
+            s.close()
+        crier.run("stop", "-q")
