@@ -54,6 +54,27 @@ static int add_email(const struct store_member *m, void *ctx)
     return 0;
 }
 
+/* Queues an internal notice for recipients (a NULL-terminated array)
+ * through the virgin queue, as Mailman's UserNotification.send() does. */
+static void queue_notice(struct runner *r, const struct store_list *l, char **recipients,
+                         const char *msg, size_t len)
+{
+    g_autofree char *joined = g_strjoinv("\n", recipients);
+    struct queue_meta *m = queue_meta_new();
+    queue_meta_set(m, "listid", l->list_id);
+    queue_meta_set(m, "recipients", joined);
+    queue_meta_set(m, "nodecorate", "true");
+    queue_meta_set(m, "reduced_list_headers", "true");
+    struct queue *virgin;
+    char *err = NULL;
+    if (queue_root_get(r->qroot, "virgin", &virgin, &err) < 0 ||
+        queue_enqueue(virgin, m, msg, len, NULL, &err) < 0) {
+        log_error("bounces: cannot queue a notice for %s: %s", l->list_id, err);
+        g_free(err);
+    }
+    queue_meta_free(m);
+}
+
 /* Mailman's maybe_forward(). */
 static void forward(struct runner *r, const struct store_list *l, struct queue_entry *e,
                     const char *message_id)
@@ -86,22 +107,7 @@ static void forward(struct runner *r, const struct store_list *l, struct queue_e
     g_autofree char *notice = notice_build_with_message(
         site_owner, to, (const char *const *)rcpts->pdata, "Uncaught bounce notification",
         uncaught_text, e->msg, e->msg_len, l->mail_host, &len);
-    g_ptr_array_remove_index(rcpts, rcpts->len - 1);
-    g_ptr_array_add(rcpts, NULL);
-    g_autofree char *joined = g_strjoinv("\n", (char **)rcpts->pdata);
-    struct queue_meta *m = queue_meta_new();
-    queue_meta_set(m, "listid", l->list_id);
-    queue_meta_set(m, "recipients", joined);
-    queue_meta_set(m, "nodecorate", "true");
-    queue_meta_set(m, "reduced_list_headers", "true");
-    struct queue *virgin;
-    char *err = NULL;
-    if (queue_root_get(r->qroot, "virgin", &virgin, &err) < 0 ||
-        queue_enqueue(virgin, m, notice, len, NULL, &err) < 0) {
-        log_error("bounces: cannot queue the uncaught bounce notice: %s", err);
-        g_free(err);
-    }
-    queue_meta_free(m);
+    queue_notice(r, l, (char **)rcpts->pdata, notice, len);
     g_ptr_array_free(rcpts, TRUE);
 }
 
@@ -198,6 +204,132 @@ static void score_event(struct bounce_state *s, const struct store_bounce_event 
     store_list_free(l);
 }
 
+static const char warning_text[] =
+    "Your subscription has been disabled on the %s mailing list because it has\n"
+    "received a number of bounces indicating that there may be a problem delivering\n"
+    "messages to %s. You may want to check with your mail administrator\n"
+    "for more help.\n"
+    "\n"
+    "If you have any questions or problems, you can contact the mailing list owner at\n"
+    "\n"
+    "    %s-owner@%s\n";
+
+static int collect_member(const struct store_member *m, void *ctx)
+{
+    g_ptr_array_add(ctx, store_member_dup(m));
+    return 0;
+}
+
+static void send_warning(struct runner *r, const struct store_list *l, const struct store_member *m)
+{
+    g_autofree char *raw =
+        g_strdup_printf(warning_text, l->fqdn_listname, m->email, l->list_name, l->mail_host);
+    g_autofree char *text = notice_wrap(raw, 70);
+    g_autofree char *from = g_strdup_printf("%s-bounces@%s", l->list_name, l->mail_host);
+    g_autofree char *subject =
+        g_strdup_printf("Your subscription for %s mailing list has been disabled",
+                        store_list_attr(l, "display_name"));
+    char *rcpts[] = {m->email, NULL};
+    size_t len;
+    g_autofree char *msg =
+        notice_build(from, (const char *const *)rcpts, subject, text, l->mail_host, &len);
+    queue_notice(r, l, rcpts, msg, len);
+}
+
+static void send_removal_notice(struct runner *r, struct bounce_state *s,
+                                const struct store_list *l, const struct store_member *m)
+{
+    GPtrArray *rcpts = g_ptr_array_new_with_free_func(g_free);
+    struct store_roster_filter f = {.list_id = l->list_id,
+                                    .role_mask = STORE_MASK(STORE_ROLE_OWNER) |
+                                                 STORE_MASK(STORE_ROLE_MODERATOR)};
+    char *err = NULL;
+    if (store_roster(s->store, &f, add_email, rcpts, &err) < 0) {
+        log_error("bounces: %s", err);
+        g_free(err);
+    }
+    const char *site_owner = config_get(r->cfg, "mailman", "site_owner");
+    if (rcpts->len == 0)
+        g_ptr_array_add(rcpts, g_strdup(site_owner));
+    g_ptr_array_add(rcpts, NULL);
+    const char *display = store_list_attr(l, "display_name");
+    g_autofree char *member = m->display_name && *m->display_name
+                                  ? g_strdup_printf("%s <%s>", m->display_name, m->email)
+                                  : g_strdup(m->email);
+    g_autofree char *subject =
+        g_strdup_printf("%s unsubscribed from %s mailing list due to bounces", member, display);
+    g_autofree char *text = g_strdup_printf(
+        "%s has been unsubscribed from %s due to excessive bounces.\n", member, l->fqdn_listname);
+    g_autofree char *to = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
+    size_t len;
+    g_autofree char *msg = notice_build(site_owner, (const char *const[]){to, NULL}, subject, text,
+                                        l->mail_host, &len);
+    queue_notice(r, l, (char **)rcpts->pdata, msg, len);
+    g_ptr_array_free(rcpts, TRUE);
+}
+
+/* Mailman's send_warnings_and_remove(): members disabled by bounces get a
+ * warning every bounce_you_are_disabled_warnings_interval until they had
+ * bounce_you_are_disabled_warnings of them, then they are removed. */
+static void warnings_and_removals(struct runner *r, struct bounce_state *s)
+{
+    struct store_list **lists = NULL;
+    char *err = NULL;
+    if (store_list_list(s->store, NULL, false, &lists, &err) < 0) {
+        log_error("bounces: %s", err);
+        g_free(err);
+        return;
+    }
+    int64_t now = g_get_real_time();
+    for (struct store_list **lp = lists; *lp; lp++) {
+        const struct store_list *l = *lp;
+        if (!store_list_attr_bool(l, "process_bounces"))
+            continue;
+        GPtrArray *members = g_ptr_array_new_with_free_func((GDestroyNotify)store_member_free);
+        struct store_roster_filter f = {.list_id = l->list_id,
+                                        .role_mask = STORE_MASK(STORE_ROLE_MEMBER),
+                                        .delivery_status_mask =
+                                            STORE_MASK(STORE_DELIVERY_BY_BOUNCES)};
+        if (store_roster(s->store, &f, collect_member, members, &err) < 0) {
+            log_error("bounces: %s", err);
+            g_clear_pointer(&err, g_free);
+        }
+        int64_t warnings = store_list_attr_int(l, "bounce_you_are_disabled_warnings");
+        int64_t interval =
+            (int64_t)(store_list_attr_seconds(l, "bounce_you_are_disabled_warnings_interval") *
+                      1e6);
+        for (guint i = 0; i < members->len; i++) {
+            const struct store_member *m = members->pdata[i];
+            bool due = m->last_warning_sent + interval <= now;
+            if (m->total_warnings_sent < warnings) {
+                if (!due)
+                    continue;
+                send_warning(r, l, m);
+                store_member_set_bounce_info(s->store, m->member_id, m->bounce_score,
+                                             m->last_bounce_received, now,
+                                             m->total_warnings_sent + 1, NULL);
+                log_to("bounce", LOG_LEVEL_INFO,
+                       "Sent membership disabled warning no. %d to %s on %s",
+                       m->total_warnings_sent + 1, m->email, l->list_id);
+            } else if (due || warnings == 0) {
+                if (store_member_remove(s->store, l->list_id, m->email, STORE_ROLE_MEMBER, &err) <
+                    0) {
+                    log_error("bounces: %s", err);
+                    g_clear_pointer(&err, g_free);
+                    continue;
+                }
+                log_to("bounce", LOG_LEVEL_INFO,
+                       "Removed %s as a member of %s mailing list due to excessive bounces",
+                       m->email, store_list_attr(l, "display_name"));
+                if (store_list_attr_bool(l, "bounce_notify_owner_on_removal"))
+                    send_removal_notice(r, s, l, m);
+            }
+        }
+        g_ptr_array_unref(members);
+    }
+    store_listv_free(lists);
+}
+
 void runner_bounce_tick(struct runner *r)
 {
     struct bounce_state *s = r->state;
@@ -217,6 +349,7 @@ void runner_bounce_tick(struct runner *r)
         }
     }
     g_ptr_array_unref(events);
+    warnings_and_removals(r, s);
 }
 
 int runner_bounce_handle(struct runner *r, struct queue_entry *e, char **error_r)

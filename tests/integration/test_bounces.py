@@ -187,3 +187,45 @@ def test_scoring(scoring):
         "carol@example.org\ndave@example.org\n"
     log = (scoring.var / "logs" / "bounce.log").read_text()
     assert "Disabling delivery for member bob@example.org on list ant.example.com." in log
+
+
+def virgin_subjects(crier):
+    out = []
+    for e in sorted((crier.var / "queue" / "virgin").glob("*.pck")):
+        text = crier.ok("qfile", str(e)).stdout
+        subj = next((l[9:] for l in text.splitlines() if l.startswith("Subject: ")), None)
+        rcpt = text.split("'recipients': '")[1].split("'")[0] if "'recipients'" in text else None
+        out.append((subj, rcpt))
+    return out
+
+
+def test_warning_then_removal(scoring):
+    scoring.ok("create", "-o", "owner@example.com", "bee@example.com")
+    scoring.ok("addmembers", "-", "bee@example.com", input="bob@example.org\n")
+    db = sqlite3.connect(scoring.var / "data" / "mailman.db")
+    now = time.time()
+    for d in [5, 4, 3, 2, 1]:
+        db.execute("INSERT INTO bounce_event (list_id, email, timestamp, message_id, context)"
+                   " VALUES ('bee.example.com', 'bob@example.org', ?, '<x>', 1)",
+                   (int((now - d * 86400) * 1e6),))
+    db.commit()
+    scoring.ok("start", "-q")
+    warning = ("Your subscription for Bee mailing list has been disabled", "bob@example.org")
+    assert wait_until(lambda: warning in virgin_subjects(scoring))
+    # One warning per interval (7 days by default), not one per tick.
+    time.sleep(0.6)
+    assert virgin_subjects(scoring).count(warning) == 1
+    # All warnings sent, the last one long ago: the member is removed.
+    db.execute("UPDATE member SET total_warnings_sent = 3, last_warning_sent = ?"
+               " WHERE list = (SELECT id FROM mailinglist WHERE list_id = 'bee.example.com')",
+               (int((now - 30 * 86400) * 1e6),))
+    db.commit()
+    db.close()
+    assert wait_until(lambda: scoring.ok("members", "bee@example.com").stdout ==
+                      "bee.example.com has no members\n")
+    removal = ("bob@example.org unsubscribed from Bee mailing list due to bounces",
+               "owner@example.com")
+    assert wait_until(lambda: removal in virgin_subjects(scoring))
+    log = (scoring.var / "logs" / "bounce.log").read_text()
+    assert "Removed bob@example.org as a member of Bee mailing list due to excessive bounces" \
+        in log
