@@ -3,6 +3,7 @@
 #include "runner/runner.h"
 
 #include "config/config.h"
+#include "deliver/deliver_out.h"
 #include "lib/log.h"
 #include "store/store.h"
 #include "lmtp/lmtp_runner.h"
@@ -86,7 +87,8 @@ static const struct runner_kind kinds[] = {
     {"lmtp", "mailman.runners.lmtp.LMTPRunner", false, lmtp_runner_start, NULL, NULL,
      lmtp_runner_stop},
     {"nntp", "mailman.runners.nntp.NNTPRunner", true, NULL, NULL, NULL, NULL},
-    {"out", "mailman.runners.outgoing.OutgoingRunner", true, NULL, NULL, NULL, NULL},
+    {"out", "mailman.runners.outgoing.OutgoingRunner", true, deliver_out_start, deliver_out_handle,
+     NULL, deliver_out_stop},
     {"pipeline", "mailman.runners.pipeline.PipelineRunner", true, NULL, NULL, NULL, NULL},
     {"rest", "mailman.runners.rest.RESTRunner", false, NULL, NULL, NULL, NULL},
     {"retry", "mailman.runners.retry.RetryRunner", true, NULL, NULL, retry_tick, NULL},

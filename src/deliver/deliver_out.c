@@ -1,0 +1,283 @@
+/* deliver_out - see deliver_out.h. */
+#include "deliver/deliver_out.h"
+
+#include "config/config.h"
+#include "deliver/deliver_chunk.h"
+#include "deliver/deliver_smtp.h"
+#include "lib/log.h"
+#include "queue/queue.h"
+#include "runner/runner.h"
+#include "store/store.h"
+
+#include <glib.h>
+#include <string.h>
+
+struct out_state {
+    struct store *store;
+    struct deliver_smtp *conn;
+    unsigned conn_uses;
+};
+
+int deliver_out_start(struct runner *r, char **error_r)
+{
+    struct config *cfg = r->cfg;
+    const char *mode = config_get(cfg, "mta", "smtp_secure_mode");
+    if (g_ascii_strcasecmp(mode, "smtp") != 0 || *config_get(cfg, "mta", "smtp_user")) {
+        *error_r = g_strdup_printf("[mta] smtp_secure_mode %s / smtp_user: TLS and AUTH towards "
+                                   "the MTA are not supported yet by this version of crier",
+                                   mode);
+        return -1;
+    }
+    struct out_state *s = g_new0(struct out_state, 1);
+    r->state = s;
+    g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
+    return store_open(url, &s->store, error_r);
+}
+
+void deliver_out_stop(struct runner *r)
+{
+    struct out_state *s = r->state;
+    if (s == NULL)
+        return;
+    deliver_smtp_close(s->conn);
+    if (s->store)
+        store_close(s->store);
+    g_free(s);
+    r->state = NULL;
+}
+
+/* A [logging.smtp] template line, unless it is "no". */
+static void smtp_log(struct runner *r, const char *which, GHashTable *vars)
+{
+    const char *tmpl = config_get(r->cfg, "logging.smtp", which);
+    if (g_ascii_strcasecmp(tmpl, "no") == 0)
+        return;
+    g_autofree char *line = config_expand(r->cfg, tmpl, vars);
+    log_to("smtp", LOG_LEVEL_INFO, "%s", line);
+}
+
+static char *header_value(const char *msg, size_t len, const char *name)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = msg, *end = msg + len; p < end && *p != '\n';) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (n > nlen && g_ascii_strncasecmp(p, name, nlen) == 0 && p[nlen] == ':')
+            return g_strstrip(g_strndup(p + nlen + 1, n - nlen - 1));
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return g_strdup("n/a");
+}
+
+static struct deliver_smtp *connection(struct runner *r, struct out_state *s, char **error_r)
+{
+    long long per_conn = config_get_int(r->cfg, "mta", "max_sessions_per_connection");
+    if (s->conn && per_conn > 0 && s->conn_uses >= (unsigned long long)per_conn) {
+        deliver_smtp_close(s->conn);
+        s->conn = NULL;
+    }
+    if (s->conn == NULL) {
+        s->conn = deliver_smtp_connect(config_get(r->cfg, "mta", "smtp_host"),
+                                       (unsigned)config_get_int(r->cfg, "mta", "smtp_port"),
+                                       g_get_host_name(), DELIVER_SMTP_TIMEOUT_S, error_r);
+        s->conn_uses = 0;
+    }
+    return s->conn;
+}
+
+/* Mailman's VERP decision (reference §4.1). */
+static bool want_verp(struct runner *r, const struct queue_entry *e, const struct store_list *l)
+{
+    const char *verp = queue_meta_get(e->meta, "verp");
+    if (verp)
+        return strcmp(verp, "true") == 0;
+    if (l == NULL)
+        return false;
+    const char *personalize = store_list_attr(l, "personalize");
+    if (personalize && strcmp(personalize, "none") != 0)
+        return config_get_bool(r->cfg, "mta", "verp_personalized_deliveries");
+    long long interval = config_get_int(r->cfg, "mta", "verp_delivery_interval");
+    if (interval <= 0)
+        return false;
+    return interval == 1 || store_list_attr_int(l, "post_id") % interval == 0;
+}
+
+static char *verp_sender(struct runner *r, const struct store_list *l, const char *rcpt)
+{
+    const char *at = strrchr(rcpt, '@');
+    if (at == NULL)
+        return NULL; /* an unqualified recipient is not VERPed */
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "bounces", g_strdup_printf("%s-bounces", l->list_name));
+    g_hash_table_insert(vars, "local", g_strndup(rcpt, (gsize)(at - rcpt)));
+    g_hash_table_insert(vars, "domain", g_strdup(at + 1));
+    g_autofree char *local = config_expand(r->cfg, config_get(r->cfg, "mta", "verp_format"), vars);
+    g_hash_table_unref(vars);
+    return g_strdup_printf("%s@%s", local, l->mail_host);
+}
+
+struct outcome {
+    GPtrArray *temp;      /* recipients to retry */
+    GHashTable *answered; /* recipients done with (delivered or failed) */
+    unsigned refused;
+};
+
+static void record(struct runner *r, struct out_state *s, const struct store_list *l,
+                   const char *msgid, char *const *rcpts, size_t n,
+                   const struct deliver_result *res, struct outcome *o)
+{
+    for (size_t i = 0; i < n; i++) {
+        g_hash_table_add(o->answered, rcpts[i]);
+        if (res[i].code / 100 == 2)
+            continue;
+        o->refused++;
+        GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+        g_hash_table_insert(vars, "msgid", g_strdup(msgid));
+        g_hash_table_insert(vars, "recip", g_strdup(rcpts[i]));
+        g_hash_table_insert(vars, "smtpcode", g_strdup_printf("%d", res[i].code));
+        g_hash_table_insert(vars, "smtpmsg", g_strdup(res[i].text));
+        smtp_log(r, "failure", vars);
+        g_hash_table_unref(vars);
+        /* §4.3: a code of 500 or more other than 552 is permanent. */
+        if (res[i].code >= 500 && res[i].code != 552) {
+            char *err = NULL;
+            if (l && store_bounce_add(s->store, l->list_id, rcpts[i], g_get_real_time(), msgid,
+                                      STORE_BOUNCE_NORMAL, NULL, &err) < 0) {
+                log_error("out: %s", err);
+                g_free(err);
+            }
+        } else {
+            g_ptr_array_add(o->temp, rcpts[i]);
+        }
+    }
+}
+
+/* Rewrites `recipients` without the answered ones, durably, so a crash
+ * does not send them again. */
+static void checkpoint(struct queue_entry *e, char **rcpts, guint n, GHashTable *answered)
+{
+    GString *left = g_string_new(NULL);
+    for (guint i = 0; i < n; i++)
+        if (!g_hash_table_contains(answered, rcpts[i]))
+            g_string_append_printf(left, "%s%s", left->len ? "\n" : "", rcpts[i]);
+    queue_meta_set(e->meta, "recipients", left->str);
+    g_string_free(left, TRUE);
+    char *err = NULL;
+    if (queue_checkpoint(e, &err) < 0) {
+        log_error("out: cannot record progress of %s: %s", e->base, err);
+        g_free(err);
+    }
+}
+
+static void transaction(struct runner *r, struct out_state *s, const struct store_list *l,
+                        const char *sender, const char *msgid, char *const *rcpts, size_t n,
+                        const struct queue_entry *e, struct outcome *o)
+{
+    struct deliver_result *res = g_new0(struct deliver_result, n);
+    char *err = NULL;
+    struct deliver_smtp *c = connection(r, s, &err);
+    if (c == NULL) {
+        log_to("smtp", LOG_LEVEL_ERROR, "%s: %s", msgid, err);
+        g_free(err);
+        for (size_t i = 0; i < n; i++)
+            res[i] = (struct deliver_result){444, "connection failure"};
+    } else if (deliver_smtp_send(c, sender, rcpts, n, e->msg, e->msg_len, res) < 0) {
+        deliver_smtp_close(s->conn);
+        s->conn = NULL;
+    } else {
+        s->conn_uses++;
+    }
+    record(r, s, l, msgid, rcpts, n, res, o);
+    g_free(res);
+}
+
+int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
+{
+    struct out_state *s = r->state;
+    const char *listid = queue_meta_get(e->meta, "listid");
+    struct store_list *l = NULL;
+    if (listid && store_list_get(s->store, listid, &l, error_r) < 0)
+        return -1;
+    const char *rcpt_meta = queue_meta_get(e->meta, "recipients");
+    g_auto(GStrv) all = g_strsplit(rcpt_meta ? rcpt_meta : "", "\n", -1);
+    GPtrArray *rcpts = g_ptr_array_new();
+    for (char **p = all; *p; p++)
+        if (**p)
+            g_ptr_array_add(rcpts, *p);
+    g_autofree char *msgid = header_value(e->msg, e->msg_len, "Message-ID");
+    const char *site_owner = config_get(r->cfg, "mailman", "site_owner");
+    g_autofree char *bounces =
+        l ? g_strdup_printf("%s-bounces@%s", l->list_name, l->mail_host) : g_strdup(site_owner);
+    const char *sender = queue_meta_get(e->meta, "sender");
+    if (sender == NULL)
+        sender = bounces;
+
+    struct outcome o = {g_ptr_array_new(), g_hash_table_new(g_str_hash, g_str_equal), 0};
+    gint64 t0 = g_get_monotonic_time();
+    if (l && want_verp(r, e, l)) {
+        for (guint i = 0; i < rcpts->len; i++) {
+            g_autofree char *vs = verp_sender(r, l, rcpts->pdata[i]);
+            transaction(r, s, l, vs ? vs : sender, msgid, (char *const *)&rcpts->pdata[i], 1, e,
+                        &o);
+            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered);
+        }
+    } else {
+        guint max = (guint)config_get_int(r->cfg, "mta", "max_recipients");
+        GPtrArray *chunks = deliver_chunkify((char **)rcpts->pdata, rcpts->len, max);
+        for (guint i = 0; i < chunks->len; i++) {
+            GPtrArray *chunk = chunks->pdata[i];
+            transaction(r, s, l, sender, msgid, (char *const *)chunk->pdata, chunk->len, e, &o);
+            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered);
+        }
+        g_ptr_array_unref(chunks);
+    }
+    double secs = (double)(g_get_monotonic_time() - t0) / 1e6;
+
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "msgid", g_strdup(msgid));
+    g_hash_table_insert(vars, "listname", g_strdup(l ? l->fqdn_listname : "(none)"));
+    g_hash_table_insert(vars, "recip", g_strdup_printf("%u", rcpts->len));
+    g_hash_table_insert(vars, "time", g_strdup_printf("%.3f", secs));
+    g_hash_table_insert(vars, "sender", g_strdup(sender));
+    g_hash_table_insert(vars, "size", g_strdup_printf("%zu", e->msg_len));
+    g_hash_table_insert(vars, "refused", g_strdup_printf("%u", o.refused));
+    smtp_log(r, "every", vars);
+    smtp_log(r, o.refused ? "refused" : "success", vars);
+    g_hash_table_unref(vars);
+
+    int rc;
+    if (o.temp->len == 0) {
+        rc = queue_finish(e, error_r);
+    } else {
+        /* §4.3: retry only the temporary failures, until the period ends. */
+        int64_t now = g_get_real_time();
+        const char *until = queue_meta_get(e->meta, "deliver_until");
+        int64_t deadline =
+            until ? g_ascii_strtoll(until, NULL, 10)
+                  : now + (int64_t)(config_get_duration(r->cfg, "mta", "delivery_retry_period") *
+                                    1e6);
+        if (now > deadline) {
+            log_to("smtp", LOG_LEVEL_INFO,
+                   "Discarding message with persistent temporary failures: %s", msgid);
+            rc = queue_finish(e, error_r);
+        } else {
+            g_ptr_array_add(o.temp, NULL);
+            g_autofree char *left = g_strjoinv("\n", (char **)o.temp->pdata);
+            g_autofree char *dl = g_strdup_printf("%" G_GINT64_FORMAT, deadline);
+            queue_meta_set(e->meta, "recipients", left);
+            queue_meta_set(e->meta, "deliver_until", dl);
+            queue_meta_set(e->meta, "nodecorate", "true");
+            struct queue *retry;
+            rc = queue_root_get(r->qroot, "retry", &retry, error_r);
+            if (rc == 0)
+                rc = queue_requeue(e, retry, NULL, 0, NULL, error_r);
+        }
+    }
+    g_ptr_array_free(o.temp, TRUE);
+    g_hash_table_unref(o.answered);
+    g_ptr_array_free(rcpts, TRUE);
+    store_list_free(l);
+    return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * deliver_out - the "out" runner kind (Mailman's OutgoingRunner, reference
+ * §4): each entry's `recipients` are sent to [mta] smtp_host:smtp_port,
+ * bulk in Mailman's chunks (deliver_chunk) with the envelope sender
+ * `sender` or <list>-bounces@<domain>, or one transaction per recipient
+ * with the VERP envelope <list>-bounces+<local>=<domain>@<list domain> when
+ * the entry says `verp` or verp_delivery_interval asks for it.
+ *
+ * Progress: after each transaction the entry's `recipients` is rewritten in
+ * place without the ones answered (queue_checkpoint), so a crash resumes
+ * without re-sending what the MTA already took.
+ * Failures (§4.3): a 5xx other than 552 is a bounce event for that
+ * recipient; 4xx, 552 and connection failures (444) go to the retry queue
+ * with only those recipients, until delivery_retry_period has passed since
+ * the first attempt, then they are dropped with a log line.
+ * smtp.log gets Mailman's every/success/refused/failure lines.
+ *
+ * This runner uses deliver_smtp's plain blocking client; smtps, STARTTLS
+ * and AUTH settings are refused at start with a clear message until the
+ * pooled client lands (issue 5).
+ */
+#ifndef CRIER_DELIVER_OUT_H
+#define CRIER_DELIVER_OUT_H
+
+struct runner;
+struct queue_entry;
+
+int deliver_out_start(struct runner *r, char **error_r);
+int deliver_out_handle(struct runner *r, struct queue_entry *entry, char **error_r);
+void deliver_out_stop(struct runner *r);
+
+#endif
