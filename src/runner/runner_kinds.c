@@ -45,6 +45,18 @@ static void retry_tick(struct runner *r)
 
 /* Mailman's TaskRunner: every sleep_time, evict what has expired (pending
  * confirmations and held-message tokens past their lifetime). */
+/* The virgin runner: internally generated mail (notices, confirmations)
+ * goes to out. Mailman's virgin pipeline also adds X-Mailman-Version,
+ * Precedence and the reduced RFC 2369 headers; those handlers come with
+ * the posting pipeline. */
+static int virgin_handle(struct runner *r, struct queue_entry *e, char **error_r)
+{
+    struct queue *out;
+    if (queue_root_get(r->qroot, "out", &out, error_r) < 0)
+        return -1;
+    return queue_requeue(e, out, NULL, 0, NULL, error_r);
+}
+
 static void task_tick(struct runner *r)
 {
     struct store *st = r->state;
@@ -94,7 +106,7 @@ static const struct runner_kind kinds[] = {
     {"retry", "mailman.runners.retry.RetryRunner", true, NULL, NULL, retry_tick, NULL},
     {"shunt", "mailman.runners.fake.ShuntRunner", true, NULL, NULL, NULL, NULL},
     {"task", "mailman.runners.task.TaskRunner", false, NULL, NULL, task_tick, task_stop},
-    {"virgin", "mailman.runners.virgin.VirginRunner", true, NULL, NULL, NULL, NULL},
+    {"virgin", "mailman.runners.virgin.VirginRunner", true, NULL, virgin_handle, NULL, NULL},
 };
 
 const struct runner_kind *runner_kind_find(const char *class_name)

@@ -21,6 +21,8 @@ def bouncing(crier):
     crier.write_config(extra=f"""\
         [runner.rest]
         start: no
+        [runner.virgin]
+        start: no
         [mta]
         lmtp_port: {port}
         """)
@@ -104,7 +106,8 @@ def test_discard_disposition_and_process_bounces(crier):
     import sqlite3 as _s
     port = free_port()
     crier.lmtp_port = port
-    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {port}\n")
+    crier.write_config(extra=f"[runner.rest]\nstart: no\n[runner.virgin]\nstart: no\n"
+                             f"[mta]\nlmtp_port: {port}\n")
     crier.ok("create", "ant@example.com")
     crier.ok("start", "-q")
     try:
@@ -125,6 +128,8 @@ def scoring(crier):
     crier.lmtp_port = port
     crier.write_config(extra=f"""\
         [runner.rest]
+        start: no
+        [runner.virgin]
         start: no
         [mta]
         lmtp_port: {port}

@@ -152,3 +152,12 @@ def test_tls_settings_refused_clearly(crier):
     assert "runner out exited before it was ready" in proc.stderr
     log = (crier.var / "logs" / "mailman.log").read_text()
     assert "TLS and AUTH towards the MTA are not supported yet" in log
+
+
+def test_notice_through_virgin_is_delivered(delivery):
+    delivery.start()
+    delivery.ok("create", "-n", "-o", "owner@example.org", "bee@example.com")
+    assert wait_until(lambda: any("owner@example.org" in t[1] for t in delivery.sink.transactions))
+    (t,) = [t for t in delivery.sink.transactions if "owner@example.org" in t[1]]
+    assert t[0] == "bee-bounces@example.com"
+    assert b"Subject: Your new mailing list: bee@example.com" in t[2]
