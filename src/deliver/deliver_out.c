@@ -154,10 +154,21 @@ static void record(struct runner *r, struct out_state *s, const struct store_lis
     }
 }
 
+/* How often progress is written: a rewrite costs the whole entry (the
+ * recipient list is in it), so doing it after every transaction of a
+ * 100,000-recipient post would write gigabytes. A crash re-sends at most
+ * what went out in this interval. */
+#define DELIVER_CHECKPOINT_US (250 * 1000)
+
 /* Rewrites `recipients` without the answered ones, durably, so a crash
- * does not send them again. */
-static void checkpoint(struct queue_entry *e, char **rcpts, guint n, GHashTable *answered)
+ * does not send them again; at most every DELIVER_CHECKPOINT_US. */
+static void checkpoint(struct queue_entry *e, char **rcpts, guint n, GHashTable *answered,
+                       gint64 *last)
 {
+    gint64 now = g_get_monotonic_time();
+    if (now - *last < DELIVER_CHECKPOINT_US)
+        return;
+    *last = now;
     GString *left = g_string_new(NULL);
     for (guint i = 0; i < n; i++)
         if (!g_hash_table_contains(answered, rcpts[i]))
@@ -215,13 +226,13 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
         sender = bounces;
 
     struct outcome o = {g_ptr_array_new(), g_hash_table_new(g_str_hash, g_str_equal), 0};
-    gint64 t0 = g_get_monotonic_time();
+    gint64 t0 = g_get_monotonic_time(), last_cp = t0;
     if (l && want_verp(r, e, l)) {
         for (guint i = 0; i < rcpts->len; i++) {
             g_autofree char *vs = verp_sender(r, l, rcpts->pdata[i]);
             transaction(r, s, l, vs ? vs : sender, msgid, (char *const *)&rcpts->pdata[i], 1, e,
                         &o);
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered);
+            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &last_cp);
         }
     } else {
         guint max = (guint)config_get_int(r->cfg, "mta", "max_recipients");
@@ -229,7 +240,7 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
         for (guint i = 0; i < chunks->len; i++) {
             GPtrArray *chunk = chunks->pdata[i];
             transaction(r, s, l, sender, msgid, (char *const *)chunk->pdata, chunk->len, e, &o);
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered);
+            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &last_cp);
         }
         g_ptr_array_unref(chunks);
     }

@@ -6,9 +6,10 @@
  * with the VERP envelope <list>-bounces+<local>=<domain>@<list domain> when
  * the entry says `verp` or verp_delivery_interval asks for it.
  *
- * Progress: after each transaction the entry's `recipients` is rewritten in
- * place without the ones answered (queue_checkpoint), so a crash resumes
- * without re-sending what the MTA already took.
+ * Progress: at most every 250 ms the entry's `recipients` is rewritten in
+ * place without the ones answered (queue_checkpoint), so a crash re-sends
+ * at most what went out since (the rewrite holds the whole list, so doing
+ * it after every transaction would be quadratic for large lists).
  * Failures (§4.3): a 5xx other than 552 is a bounce event for that
  * recipient; 4xx, 552 and connection failures (444) go to the retry queue
  * with only those recipients, until delivery_retry_period has passed since
