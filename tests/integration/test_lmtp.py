@@ -25,6 +25,8 @@ def lmtp(crier):
     crier.write_config(extra=f"""\
         [runner.rest]
         start: no
+        [runner.bounces]
+        start: no
         [mta]
         lmtp_port: {port}
         """)
@@ -206,6 +208,8 @@ def small_lmtp(crier):
     crier.lmtp_port = port
     crier.write_config(extra=f"""\
         [runner.rest]
+        start: no
+        [runner.bounces]
         start: no
         [mta]
         lmtp_port: {port}
