@@ -23,23 +23,27 @@ static bool is_ascii(const char *s)
     return true;
 }
 
-char *notice_build(const char *from, const char *const *recipients, const char *subject,
-                   const char *text, const char *hostname, size_t *len_r)
+/* A message with From, To (to_header, or every recipient), Subject, Date,
+ * Message-ID and Precedence: bulk, and no body yet. */
+static GMimeMessage *notice_new(const char *from, const char *to_header,
+                                const char *const *recipients, const char *subject,
+                                const char *hostname)
 {
     notice_gmime_init();
     GMimeMessage *msg = g_mime_message_new(TRUE);
     InternetAddressList *fl = internet_address_list_parse(NULL, from);
-    if (fl)
+    if (fl) {
         internet_address_list_append(g_mime_message_get_from(msg), fl);
-    for (const char *const *r = recipients; *r; r++) {
+        g_object_unref(fl);
+    }
+    const char *single[] = {to_header, NULL};
+    for (const char *const *r = to_header ? single : recipients; *r; r++) {
         InternetAddressList *tl = internet_address_list_parse(NULL, *r);
         if (tl) {
             internet_address_list_append(g_mime_message_get_to(msg), tl);
             g_object_unref(tl);
         }
     }
-    if (fl)
-        g_object_unref(fl);
     g_mime_message_set_subject(msg, subject, "utf-8");
     GDateTime *now = g_date_time_new_now_local();
     g_mime_message_set_date(msg, now);
@@ -48,16 +52,11 @@ char *notice_build(const char *from, const char *const *recipients, const char *
     g_mime_message_set_message_id(msg, id);
     g_free(id);
     g_mime_object_set_header(GMIME_OBJECT(msg), "Precedence", "bulk", NULL);
+    return msg;
+}
 
-    GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
-    g_mime_text_part_set_text(part, text);
-    g_mime_text_part_set_charset(part, is_ascii(text) ? "us-ascii" : "utf-8");
-    g_mime_part_set_content_encoding(GMIME_PART(part), is_ascii(text)
-                                                           ? GMIME_CONTENT_ENCODING_7BIT
-                                                           : GMIME_CONTENT_ENCODING_8BIT);
-    g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
-    g_object_unref(part);
-
+static char *notice_serialize(GMimeMessage *msg, size_t *len_r)
+{
     GMimeFormatOptions *fo = g_mime_format_options_new();
     g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
     char *out = g_mime_object_to_string(GMIME_OBJECT(msg), fo);
@@ -67,42 +66,27 @@ char *notice_build(const char *from, const char *const *recipients, const char *
     return out;
 }
 
+char *notice_build(const char *from, const char *const *recipients, const char *subject,
+                   const char *text, const char *hostname, size_t *len_r)
+{
+    GMimeMessage *msg = notice_new(from, NULL, recipients, subject, hostname);
+    GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
+    g_mime_text_part_set_text(part, text);
+    g_mime_text_part_set_charset(part, is_ascii(text) ? "us-ascii" : "utf-8");
+    g_mime_part_set_content_encoding(GMIME_PART(part), is_ascii(text)
+                                                           ? GMIME_CONTENT_ENCODING_7BIT
+                                                           : GMIME_CONTENT_ENCODING_8BIT);
+    g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+    g_object_unref(part);
+    return notice_serialize(msg, len_r);
+}
+
 char *notice_build_with_message(const char *from, const char *to_header,
                                 const char *const *recipients, const char *subject,
                                 const char *text, const char *attached, size_t attached_len,
                                 const char *hostname, size_t *len_r)
 {
-    notice_gmime_init();
-    GMimeMessage *msg = g_mime_message_new(TRUE);
-    InternetAddressList *fl = internet_address_list_parse(NULL, from);
-    if (fl) {
-        internet_address_list_append(g_mime_message_get_from(msg), fl);
-        g_object_unref(fl);
-    }
-    if (to_header) {
-        InternetAddressList *tl = internet_address_list_parse(NULL, to_header);
-        if (tl) {
-            internet_address_list_append(g_mime_message_get_to(msg), tl);
-            g_object_unref(tl);
-        }
-    } else {
-        for (const char *const *r = recipients; *r; r++) {
-            InternetAddressList *tl = internet_address_list_parse(NULL, *r);
-            if (tl) {
-                internet_address_list_append(g_mime_message_get_to(msg), tl);
-                g_object_unref(tl);
-            }
-        }
-    }
-    g_mime_message_set_subject(msg, subject, "utf-8");
-    GDateTime *now = g_date_time_new_now_local();
-    g_mime_message_set_date(msg, now);
-    g_date_time_unref(now);
-    char *id = g_mime_utils_generate_message_id(hostname);
-    g_mime_message_set_message_id(msg, id);
-    g_free(id);
-    g_mime_object_set_header(GMIME_OBJECT(msg), "Precedence", "bulk", NULL);
-
+    GMimeMessage *msg = notice_new(from, to_header, recipients, subject, hostname);
     GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
     GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
     g_mime_text_part_set_text(part, text);
@@ -123,14 +107,7 @@ char *notice_build_with_message(const char *from, const char *to_header,
     }
     g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
     g_object_unref(mixed);
-
-    GMimeFormatOptions *fo = g_mime_format_options_new();
-    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
-    char *out = g_mime_object_to_string(GMIME_OBJECT(msg), fo);
-    g_mime_format_options_free(fo);
-    g_object_unref(msg);
-    *len_r = strlen(out);
-    return out;
+    return notice_serialize(msg, len_r);
 }
 
 static void fill(GString *out, GString *para, size_t column)
