@@ -18,7 +18,23 @@ for p in $pkgs; do
     st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     [ "$st" = installed ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# postmap (crier's maps) reads /etc/postfix/main.cf and stops with "fatal: open
+# /etc/postfix/main.cf" when Postfix was installed as "No configuration";
+# an empty main.cf means "Postfix's defaults" and is all postmap needs.
+postfix_main_cf() {
+    case " $pkgs " in *" postfix "*) ;; *) return 0 ;; esac
+    [ -x /usr/sbin/postmap ] && [ ! -e /etc/postfix/main.cf ] || return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        : >/etc/postfix/main.cf
+        echo "created an empty /etc/postfix/main.cf (postmap needs one)" >&2
+    else
+        echo "postmap needs /etc/postfix/main.cf; as root: touch /etc/postfix/main.cf" >&2
+    fi
+}
+if [ -z "$missing" ]; then
+    postfix_main_cf
+    exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
     echo "crier needs these Debian packages:$missing" >&2
     echo "run as root: apt-get update && apt-get install -y$missing" >&2
@@ -31,3 +47,4 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+postfix_main_cf

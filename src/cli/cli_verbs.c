@@ -25,7 +25,11 @@ const struct cli_verb cli_verbs[] = {
      "\n"
      "Options:\n"
      "  -d, --directory PATH  An alternative directory to output the various MTA\n"
-     "                        files to.\n",
+     "                        files to.\n"
+     "  -s, --snippet [postfix|exim4|sendmail]\n"
+     "                        Print the configuration that hooks this MTA up to\n"
+     "                        this installation (paths, LMTP host and port filled\n"
+     "                        in) instead of writing the maps; see docs/mta.md.\n",
      cli_aliases_run},
     {"changeaddress", "[OPTIONS] OLD_ADDRESS NEW_ADDRESS", "Change a user's email address.",
      "  Change a user's email address from old_address to possibly case-preserved\n"
