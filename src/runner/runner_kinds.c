@@ -8,6 +8,7 @@
 #include "store/store.h"
 #include "lmtp/lmtp_runner.h"
 #include "runner/runner_bounce.h"
+#include "runner/runner_post.h"
 #include "queue/queue.h"
 
 #include <glib.h>
@@ -45,18 +46,6 @@ static void retry_tick(struct runner *r)
 
 /* Mailman's TaskRunner: every sleep_time, evict what has expired (pending
  * confirmations and held-message tokens past their lifetime). */
-/* The virgin runner: internally generated mail (notices, confirmations)
- * goes to out. Mailman's virgin pipeline also adds X-Mailman-Version,
- * Precedence and the reduced RFC 2369 headers; those handlers come with
- * the posting pipeline. */
-static int virgin_handle(struct runner *r, struct queue_entry *e, char **error_r)
-{
-    struct queue *out;
-    if (queue_root_get(r->qroot, "out", &out, error_r) < 0)
-        return -1;
-    return queue_requeue(e, out, NULL, 0, NULL, error_r);
-}
-
 static void task_tick(struct runner *r)
 {
     struct store *st = r->state;
@@ -95,18 +84,21 @@ static const struct runner_kind kinds[] = {
      runner_bounce_handle, runner_bounce_tick, runner_bounce_stop},
     {"command", "mailman.runners.command.CommandRunner", true, NULL, NULL, NULL, NULL},
     {"digest", "mailman.runners.digest.DigestRunner", true, NULL, NULL, NULL, NULL},
-    {"in", "mailman.runners.incoming.IncomingRunner", true, NULL, NULL, NULL, NULL},
+    {"in", "mailman.runners.incoming.IncomingRunner", true, runner_post_start, runner_in_handle,
+     NULL, runner_post_stop},
     {"lmtp", "mailman.runners.lmtp.LMTPRunner", false, lmtp_runner_start, NULL, NULL,
      lmtp_runner_stop},
     {"nntp", "mailman.runners.nntp.NNTPRunner", true, NULL, NULL, NULL, NULL},
     {"out", "mailman.runners.outgoing.OutgoingRunner", true, deliver_out_start, deliver_out_handle,
      NULL, deliver_out_stop},
-    {"pipeline", "mailman.runners.pipeline.PipelineRunner", true, NULL, NULL, NULL, NULL},
+    {"pipeline", "mailman.runners.pipeline.PipelineRunner", true, runner_post_start,
+     runner_pipeline_handle, NULL, runner_post_stop},
     {"rest", "mailman.runners.rest.RESTRunner", false, NULL, NULL, NULL, NULL},
     {"retry", "mailman.runners.retry.RetryRunner", true, NULL, NULL, retry_tick, NULL},
     {"shunt", "mailman.runners.fake.ShuntRunner", true, NULL, NULL, NULL, NULL},
     {"task", "mailman.runners.task.TaskRunner", false, NULL, NULL, task_tick, task_stop},
-    {"virgin", "mailman.runners.virgin.VirginRunner", true, NULL, virgin_handle, NULL, NULL},
+    {"virgin", "mailman.runners.virgin.VirginRunner", true, runner_post_start, runner_virgin_handle,
+     NULL, runner_post_stop},
 };
 
 const struct runner_kind *runner_kind_find(const char *class_name)

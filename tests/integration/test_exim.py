@@ -163,10 +163,8 @@ def test_crier_outgoing_relays_through_exim(stack):
     assert rcpts == ["dee@example.net"] and mail_from == "ant-bounces@example.com"
 
 
-@pytest.mark.skip(reason="needs the posting path: in and pipeline runners (issue 4)")
 def test_post_reaches_every_member_through_exim(stack):
-    """The full loop through Exim; see test_postfix.py's twin. Remove the
-    skip once issue 5 has landed."""
+    """The full loop through Exim; see test_postfix.py's twin."""
     crier = stack.crier
     members = ["m1@example.net", "m2@example.net"]
     crier.ok("addmembers", "-", "ant@example.com", input="\n".join(members) + "\n")
@@ -176,8 +174,9 @@ def test_post_reaches_every_member_through_exim(stack):
                              f"lmtp_port: {crier.lmtp_port}\nsmtp_host: 127.0.0.1\n"
                              f"smtp_port: {crier.smtp_port}\n")
     crier.ok("start", "-q")
-    assert stack.send(["ant@example.com"], message("exim-fanout@example.org",
-                                                   "ant@example.com")) == {}
+    assert stack.send(["ant@example.com"], message("exim-fanout@example.org", "ant@example.com",
+                                                   sender=members[0]),
+                      sender=members[0]) == {}
 
     def delivered():
         got = [r for t in stack.sink.transactions if b"exim-fanout@" in t[2] for r in t[1]]

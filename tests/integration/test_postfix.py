@@ -194,11 +194,10 @@ def test_crier_outgoing_relays_through_postfix(stack):
     assert mail_from == "ant-bounces@example.com"
 
 
-@pytest.mark.skip(reason="needs the posting path: in and pipeline runners (issue 4)")
 def test_post_reaches_every_member_through_postfix(stack):
     """The full loop: a post submitted to Postfix reaches crier over LMTP,
     goes through in -> pipeline -> out, and comes back through Postfix to
-    every member at the sink. Remove the skip once issue 4 has landed."""
+    every member at the sink."""
     crier = stack.crier
     members = ["m1@example.org", "m2@example.org", "m3@elsewhere.example"]
     crier.ok("addmembers", "-", "ant@example.com", input="\n".join(members) + "\n")
@@ -209,7 +208,8 @@ def test_post_reaches_every_member_through_postfix(stack):
                              f"smtp_port: {crier.smtp_port}\n")
     crier.ok("start", "-q")
     msgid = f"fanout-{stack.mode}@example.org"
-    assert stack.send(["ant@example.com"], message(msgid, "ant@example.com")) == {}
+    assert stack.send(["ant@example.com"], message(msgid, "ant@example.com", sender=members[0]),
+                      sender=members[0]) == {}
 
     def delivered():
         got = [r for t in stack.sink.transactions if msgid.encode() in t[2] for r in t[1]]

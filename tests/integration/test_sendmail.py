@@ -150,7 +150,6 @@ def test_crier_outgoing_relays_through_sendmail(stack):
     assert t[0] == "ant-bounces@example.com" and t[1] == ["dee@example.net"]
 
 
-@pytest.mark.skip(reason="needs the posting path: in and pipeline runners (issue 4)")
 def test_post_reaches_every_member_through_sendmail(stack):
     """The full loop through sendmail; see test_postfix.py's twin."""
     crier = stack.crier
@@ -162,8 +161,9 @@ def test_post_reaches_every_member_through_sendmail(stack):
                              f"lmtp_port: {crier.lmtp_port}\nsmtp_host: 127.0.0.1\n"
                              f"smtp_port: {crier.smtp_port}\n")
     crier.ok("start", "-q")
-    assert stack.send(["ant@example.com"], message("sm-fanout@example.org",
-                                                   "ant@example.com")) == {}
+    assert stack.send(["ant@example.com"], message("sm-fanout@example.org", "ant@example.com",
+                                                   sender=members[0]),
+                      sender=members[0]) == {}
 
     def delivered():
         got = [r for t in stack.sink.transactions if b"sm-fanout@" in t[2] for r in t[1]]

@@ -1,0 +1,366 @@
+/* pmsg - see pmsg.h. */
+#include "post/pmsg.h"
+
+#include "mail/address.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+static void pmsg_gmime_init(void)
+{
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        g_mime_init();
+        g_once_init_leave(&once, 1);
+    }
+}
+
+static void field_free(gpointer p)
+{
+    struct pmsg_field *f = p;
+    g_free(f->name);
+    g_free(f->value);
+    g_free(f);
+}
+
+static void add_field(struct pmsg *m, const char *line, size_t n)
+{
+    struct pmsg_field *f = g_new0(struct pmsg_field, 1);
+    const char *colon = memchr(line, ':', n);
+    if (colon) {
+        f->name = g_strndup(line, (gsize)(colon - line));
+        f->value = g_strndup(colon + 1, n - (size_t)(colon - line) - 1);
+    } else {
+        /* Intake refuses such lines; keep one whole if it ever comes. */
+        f->name = g_strndup(line, n);
+    }
+    g_ptr_array_add(m->fields, f);
+}
+
+struct pmsg *pmsg_parse(const char *msg, size_t len)
+{
+    struct pmsg *m = g_new0(struct pmsg, 1);
+    m->fields = g_ptr_array_new_with_free_func(field_free);
+    const char *p = msg, *end = msg + len, *start = NULL;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        size_t n = (size_t)(eol - p);
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        if (n == 0) { /* the empty line */
+            p = nl ? nl + 1 : end;
+            break;
+        }
+        if ((*p == ' ' || *p == '\t') && start) {
+            /* a continuation: the field goes on */
+        } else {
+            if (start)
+                add_field(m, start, (size_t)(p - start - 1));
+            start = p;
+        }
+        p = nl ? nl + 1 : end;
+        if (!nl && start) {
+            add_field(m, start, (size_t)(end - start));
+            start = NULL;
+        }
+    }
+    if (start) {
+        const char *stop = p;
+        /* p is after the empty line (or at end): the field ends before it */
+        while (stop > start && (stop[-1] == '\n' || stop[-1] == '\r'))
+            stop--;
+        add_field(m, start, (size_t)(stop - start));
+    }
+    m->body_len = (size_t)(end - p);
+    m->body = g_memdup2(p, m->body_len + 1);
+    m->body[m->body_len] = '\0';
+    return m;
+}
+
+void pmsg_free(struct pmsg *m)
+{
+    if (m == NULL)
+        return;
+    g_ptr_array_unref(m->fields);
+    g_free(m->body);
+    g_free(m);
+}
+
+char *pmsg_serialize(const struct pmsg *m, size_t *len_r)
+{
+    GString *s = g_string_sized_new(m->body_len + 4096);
+    for (guint i = 0; i < m->fields->len; i++) {
+        const struct pmsg_field *f = m->fields->pdata[i];
+        g_string_append(s, f->name);
+        if (f->value) {
+            g_string_append_c(s, ':');
+            g_string_append(s, f->value);
+        }
+        g_string_append_c(s, '\n');
+    }
+    g_string_append_c(s, '\n');
+    g_string_append_len(s, m->body, (gssize)m->body_len);
+    *len_r = s->len;
+    return g_string_free(s, FALSE);
+}
+
+static bool is(const struct pmsg_field *f, const char *name)
+{
+    return f->value && g_ascii_strcasecmp(f->name, name) == 0;
+}
+
+const char *pmsg_get_raw(const struct pmsg *m, const char *name)
+{
+    for (guint i = 0; i < m->fields->len; i++)
+        if (is(m->fields->pdata[i], name))
+            return ((struct pmsg_field *)m->fields->pdata[i])->value;
+    return NULL;
+}
+
+static char *decode(const char *raw)
+{
+    pmsg_gmime_init();
+    g_autofree char *unfolded = g_mime_utils_header_unfold(raw);
+    if (!g_utf8_validate(unfolded, -1, NULL)) {
+        /* 8-bit junk: keep what is ASCII */
+        for (char *q = unfolded; *q; q++)
+            if ((unsigned char)*q >= 0x80)
+                *q = '?';
+    }
+    char *d = g_mime_utils_header_decode_text(NULL, unfolded);
+    return g_strstrip(d);
+}
+
+char *pmsg_get(const struct pmsg *m, const char *name)
+{
+    const char *raw = pmsg_get_raw(m, name);
+    return raw ? decode(raw) : NULL;
+}
+
+char **pmsg_get_all(const struct pmsg *m, const char *name)
+{
+    GPtrArray *v = g_ptr_array_new();
+    for (guint i = 0; i < m->fields->len; i++) {
+        const struct pmsg_field *f = m->fields->pdata[i];
+        if (is(f, name))
+            g_ptr_array_add(v, decode(f->value));
+    }
+    g_ptr_array_add(v, NULL);
+    return (char **)g_ptr_array_free(v, FALSE);
+}
+
+bool pmsg_has(const struct pmsg *m, const char *name)
+{
+    return pmsg_get_raw(m, name) != NULL;
+}
+
+unsigned pmsg_remove(struct pmsg *m, const char *name)
+{
+    unsigned n = 0;
+    for (guint i = m->fields->len; i-- > 0;)
+        if (is(m->fields->pdata[i], name)) {
+            g_ptr_array_remove_index(m->fields, i);
+            n++;
+        }
+    return n;
+}
+
+void pmsg_append(struct pmsg *m, const char *name, const char *value)
+{
+    struct pmsg_field *f = g_new0(struct pmsg_field, 1);
+    f->name = g_strdup(name);
+    f->value = g_strconcat(" ", value, NULL);
+    g_ptr_array_add(m->fields, f);
+}
+
+void pmsg_append_text(struct pmsg *m, const char *name, const char *value)
+{
+    pmsg_gmime_init();
+    g_autofree char *enc = g_mime_utils_header_encode_text(NULL, value, "utf-8");
+    g_autofree char *line = g_strdup_printf("%s: %s", name, enc);
+    g_autofree char *folded = g_mime_utils_unstructured_header_fold(NULL, NULL, line);
+    /* folded is "Name: value\n" with folds; keep what follows the colon */
+    size_t n = strlen(folded);
+    while (n > 0 && (folded[n - 1] == '\n' || folded[n - 1] == '\r'))
+        folded[--n] = '\0';
+    struct pmsg_field *f = g_new0(struct pmsg_field, 1);
+    f->name = g_strdup(name);
+    f->value = g_strdup(folded + strlen(name) + 1);
+    g_ptr_array_add(m->fields, f);
+}
+
+static void collect(InternetAddressList *list, GPtrArray *out)
+{
+    for (int i = 0; list && i < internet_address_list_length(list); i++) {
+        InternetAddress *a = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(a)) {
+            collect(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out);
+        } else if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+            const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+            if (addr && *addr)
+                g_ptr_array_add(out, g_ascii_strdown(addr, -1));
+        }
+    }
+}
+
+GPtrArray *pmsg_addresses(const struct pmsg *m, const char *name)
+{
+    pmsg_gmime_init();
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < m->fields->len; i++) {
+        const struct pmsg_field *f = m->fields->pdata[i];
+        if (!is(f, name))
+            continue;
+        g_autofree char *unfolded = g_mime_utils_header_unfold(f->value);
+        if (!g_utf8_validate(unfolded, -1, NULL))
+            continue;
+        InternetAddressList *l = internet_address_list_parse(NULL, unfolded);
+        collect(l, out);
+        if (l)
+            g_object_unref(l);
+    }
+    return out;
+}
+
+GPtrArray *pmsg_senders(const struct pmsg *m, const char *sender_headers)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) names = g_strsplit_set(sender_headers, " \t", -1);
+    for (char **n = names; *n; n++) {
+        if (**n == '\0' || g_ascii_strcasecmp(*n, "from_") == 0)
+            continue;
+        g_autoptr(GPtrArray) a = pmsg_addresses(m, *n);
+        for (guint i = 0; i < a->len; i++)
+            if (address_is_valid(a->pdata[i]))
+                g_ptr_array_add(out, g_strdup(a->pdata[i]));
+    }
+    return out;
+}
+
+static char *first_text(GMimeObject *o)
+{
+    if (GMIME_IS_MULTIPART(o)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(o);
+        for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
+            char *t = first_text(g_mime_multipart_get_part(mp, i));
+            if (t)
+                return t;
+        }
+        return NULL;
+    }
+    if (GMIME_IS_TEXT_PART(o)) {
+        GMimeContentType *ct = g_mime_object_get_content_type(o);
+        if (g_mime_content_type_is_type(ct, "text", "plain"))
+            return g_mime_text_part_get_text(GMIME_TEXT_PART(o));
+    }
+    return NULL;
+}
+
+char *pmsg_first_text(const struct pmsg *m)
+{
+    pmsg_gmime_init();
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(m, &len);
+    GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
+    GMimeParser *p = g_mime_parser_new_with_stream(st);
+    GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
+    char *t = NULL;
+    if (msg) {
+        GMimeObject *body = g_mime_message_get_mime_part(msg);
+        if (body)
+            t = first_text(body);
+        g_object_unref(msg);
+    }
+    g_object_unref(p);
+    g_object_unref(st);
+    if (t && !g_utf8_validate(t, -1, NULL)) {
+        char *v = g_utf8_make_valid(t, -1);
+        g_free(t);
+        t = v;
+    }
+    return t ? t : g_strdup("");
+}
+
+static void mailbox_free(gpointer p)
+{
+    struct pmsg_mailbox *b = p;
+    g_free(b->name);
+    g_free(b->addr);
+    g_free(b);
+}
+
+static void collect_mailboxes(InternetAddressList *list, GPtrArray *out)
+{
+    for (int i = 0; list && i < internet_address_list_length(list); i++) {
+        InternetAddress *a = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(a)) {
+            collect_mailboxes(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out);
+        } else if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+            const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+            if (addr == NULL || *addr == '\0')
+                continue;
+            struct pmsg_mailbox *b = g_new0(struct pmsg_mailbox, 1);
+            const char *name = internet_address_get_name(a);
+            b->name = g_strdup(name ? name : "");
+            b->addr = g_strdup(addr);
+            g_ptr_array_add(out, b);
+        }
+    }
+}
+
+GPtrArray *pmsg_mailboxes(const struct pmsg *m, const char *name)
+{
+    pmsg_gmime_init();
+    GPtrArray *out = g_ptr_array_new_with_free_func(mailbox_free);
+    for (guint i = 0; i < m->fields->len; i++) {
+        const struct pmsg_field *f = m->fields->pdata[i];
+        if (!is(f, name))
+            continue;
+        g_autofree char *unfolded = g_mime_utils_header_unfold(f->value);
+        if (!g_utf8_validate(unfolded, -1, NULL))
+            continue;
+        InternetAddressList *l = internet_address_list_parse(NULL, unfolded);
+        collect_mailboxes(l, out);
+        if (l)
+            g_object_unref(l);
+    }
+    return out;
+}
+
+char *pmsg_formataddr(const char *name, const char *addr)
+{
+    if (name == NULL || *name == '\0')
+        return g_strdup(addr);
+    bool ascii = true, special = false;
+    for (const char *p = name; *p; p++) {
+        if ((unsigned char)*p >= 0x80)
+            ascii = false;
+        else if (strchr("()<>@,:;.\"[]\\", *p))
+            special = true;
+    }
+    if (!ascii) {
+        pmsg_gmime_init();
+        g_autofree char *enc = g_mime_utils_header_encode_text(NULL, name, "utf-8");
+        return g_strdup_printf("%s <%s>", enc, addr);
+    }
+    if (!special)
+        return g_strdup_printf("%s <%s>", name, addr);
+    GString *q = g_string_new("\"");
+    for (const char *p = name; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_c(q, '\\');
+        g_string_append_c(q, *p);
+    }
+    g_string_append_printf(q, "\" <%s>", addr);
+    return g_string_free(q, FALSE);
+}
+
+void pmsg_replace(struct pmsg *m, const char *msg, size_t len)
+{
+    struct pmsg *n = pmsg_parse(msg, len);
+    g_ptr_array_unref(m->fields);
+    g_free(m->body);
+    *m = *n;
+    g_free(n);
+}

@@ -1,0 +1,666 @@
+/* post_pipeline - the pipeline handlers (reference §6.4, §6.5), templates
+ * and decoration (§4.4). */
+#include "post/post.h"
+
+#include "config/config.h"
+#include "lib/log.h"
+#include "queue/queue.h"
+#include "store/store.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+/* ---- templates ---- */
+
+static const struct {
+    const char *name, *text;
+} builtin_templates[] = {
+    {"list:member:regular:header", ""},
+    {"list:member:regular:footer", NULL}, /* falls back to generic */
+    {"list:member:generic:footer",
+     "_______________________________________________\n"
+     "$display_name mailing list -- $listname\n"
+     "To unsubscribe send an email to ${short_listname}-leave@${domain}\n"},
+    {"list:user:notice:hold",
+     "Your mail to '$listname' with the subject\n\n    $subject\n\n"
+     "Is being held until the list moderator can review it for approval.\n\n"
+     "The message is being held because:\n\n$reasons\n\n"
+     "Either the message will get posted to the list, or you will receive\n"
+     "notification of the moderator's decision.\n"},
+    {"list:admin:action:post",
+     "As list administrator, your authorization is requested for the\n"
+     "following mailing list posting:\n\n    List:    $listname\n    From:    $sender_email\n"
+     "    Subject: $subject\n\nThe message is being held because:\n\n$reasons\n\n"
+     "At your convenience, visit your dashboard to approve or deny the\nrequest.\n"},
+    {"list:user:notice:rejected",
+     "Your message to the $listname mailing-list was rejected for the following\n"
+     "reasons:\n\n$reasons\n\nThe original message as received by Mailman is attached.\n"},
+    {"list:user:notice:refuse",
+     "Your request to the $listname mailing list\n\n    $request\n\n"
+     "has been rejected by the list moderator.  The moderator gave the\n"
+     "following reason for rejecting your request:\n\n\"$reason\"\n\n"
+     "Any questions or comments should be directed to the list administrator\nat:\n\n"
+     "    $owner_email\n"},
+};
+
+char *post_substitute(const char *text, GHashTable *vars)
+{
+    GString *out = g_string_new(NULL);
+    for (const char *p = text; *p;) {
+        if (*p != '$') {
+            g_string_append_c(out, *p++);
+            continue;
+        }
+        if (p[1] == '$') {
+            g_string_append_c(out, '$');
+            p += 2;
+            continue;
+        }
+        const char *s = p + 1, *e;
+        bool braced = *s == '{';
+        if (braced)
+            s++;
+        for (e = s; g_ascii_isalnum(*e) || *e == '_'; e++)
+            ;
+        g_autofree char *name = g_strndup(s, (gsize)(e - s));
+        const char *v = *name ? g_hash_table_lookup(vars, name) : NULL;
+        if (v == NULL || (braced && *e != '}')) {
+            g_string_append_c(out, *p++); /* left alone, as safe_substitute */
+            continue;
+        }
+        g_string_append(out, v);
+        p = braced ? e + 1 : e;
+    }
+    return g_string_free(out, FALSE);
+}
+
+static char *read_template(struct config *cfg, const struct store_list *l, const char *name)
+{
+    const char *tdir = config_path(cfg, "template_dir");
+    const char *lang = config_get(cfg, "mailman", "default_language");
+    g_autofree char *file = g_strconcat(name, ".txt", NULL);
+    char *dirs[] = {
+        l ? g_build_filename(tdir, "lists", l->list_id, lang, file, NULL) : NULL,
+        l ? g_build_filename(tdir, "lists", l->fqdn_listname, lang, file, NULL) : NULL,
+        l ? g_build_filename(tdir, "domains", l->mail_host, lang, file, NULL) : NULL,
+        g_build_filename(tdir, "site", lang, file, NULL),
+    };
+    char *text = NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        if (text == NULL && dirs[i] && g_file_get_contents(dirs[i], &text, NULL, NULL) &&
+            !g_utf8_validate(text, -1, NULL))
+            g_clear_pointer(&text, g_free);
+        g_free(dirs[i]);
+    }
+    if (text)
+        return text;
+    for (size_t i = 0; i < G_N_ELEMENTS(builtin_templates); i++)
+        if (strcmp(builtin_templates[i].name, name) == 0) {
+            if (builtin_templates[i].text)
+                return g_strdup(builtin_templates[i].text);
+            if (g_str_has_suffix(name, ":footer"))
+                return read_template(cfg, l, "list:member:generic:footer");
+        }
+    return g_strdup("");
+}
+
+char *post_template(struct config *cfg, const struct store_list *l, const char *name,
+                    GHashTable *extra)
+{
+    g_autofree char *text = read_template(cfg, l, name);
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    const char *site = config_get(cfg, "mailman", "site_owner");
+    g_hash_table_insert(vars, "site_email", g_strdup(site));
+    g_hash_table_insert(vars, "language", g_strdup(config_get(cfg, "mailman", "default_language")));
+    if (l) {
+        g_hash_table_insert(vars, "listname", g_strdup(l->fqdn_listname));
+        g_hash_table_insert(vars, "list_id", g_strdup(l->list_id));
+        g_hash_table_insert(vars, "display_name", g_strdup(store_list_attr(l, "display_name")));
+        g_hash_table_insert(vars, "short_listname", g_strdup(l->list_name));
+        g_hash_table_insert(vars, "domain", g_strdup(l->mail_host));
+        g_hash_table_insert(vars, "description", g_strdup(store_list_attr(l, "description")));
+        g_hash_table_insert(vars, "info", g_strdup(store_list_attr(l, "info")));
+        g_hash_table_insert(vars, "request_email",
+                            g_strdup_printf("%s-request@%s", l->list_name, l->mail_host));
+        g_hash_table_insert(vars, "owner_email",
+                            g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host));
+    }
+    if (extra) {
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, extra);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            g_hash_table_insert(vars, k, g_strdup(v));
+    }
+    char *out = post_substitute(text, vars);
+    g_hash_table_unref(vars);
+    return out;
+}
+
+/* ---- recipients ---- */
+
+struct rcpt_ctx {
+    GString *out;
+    const char *exclude;     /* the sender, when they do not want their own posts */
+    GHashTable *explicit_;   /* lower-case addresses named in To/Cc/Resent-* */
+    GHashTable *cc_drop;     /* of those, Cc addresses to drop */
+    unsigned n;
+};
+
+static int add_recipient(const struct store_member *m, void *p)
+{
+    struct rcpt_ctx *r = p;
+    if (r->exclude && strcmp(m->email, r->exclude) == 0)
+        return 0;
+    if (r->explicit_ && g_hash_table_contains(r->explicit_, m->email) && !m->receive_list_copy) {
+        g_hash_table_add(r->cc_drop, g_strdup(m->email));
+        return 0;
+    }
+    if (r->out->len)
+        g_string_append_c(r->out, '\n');
+    g_string_append(r->out, m->email);
+    r->n++;
+    return 0;
+}
+
+/* avoid-duplicates: the explicit recipients other than the list's own
+ * addresses; NULL when there are none (then the handler does nothing). */
+static GHashTable *explicit_recipients(struct post_ctx *c)
+{
+    const struct store_list *l = c->list;
+    g_autofree char *bounces = g_strdup_printf("%s-bounces@%s", l->list_name, l->mail_host);
+    g_autofree char *owner = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
+    g_autofree char *request = g_strdup_printf("%s-request@%s", l->list_name, l->mail_host);
+    GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    static const char *const hdrs[] = {"To", "Cc", "Resent-To", "Resent-Cc"};
+    for (size_t h = 0; h < G_N_ELEMENTS(hdrs); h++) {
+        g_autoptr(GPtrArray) a = pmsg_addresses(c->msg, hdrs[h]);
+        for (guint i = 0; i < a->len; i++) {
+            const char *x = a->pdata[i];
+            if (strcmp(x, l->fqdn_listname) && strcmp(x, bounces) && strcmp(x, owner) &&
+                strcmp(x, request))
+                g_hash_table_add(set, g_strdup(x));
+        }
+    }
+    if (g_hash_table_size(set) == 0) {
+        g_hash_table_unref(set);
+        return NULL;
+    }
+    return set;
+}
+
+/* member-recipients and avoid-duplicates in one pass over the roster. */
+static int member_recipients(struct post_ctx *c, char **error_r)
+{
+    struct rcpt_ctx r = {.out = g_string_new(NULL)};
+    const char *sender = c->senders->len ? c->senders->pdata[0] : NULL;
+    if (sender) {
+        struct store_member *m = NULL;
+        if (store_member_get_by_email(c->st, c->list->list_id, sender, STORE_ROLE_MEMBER, &m,
+                                      error_r) < 0) {
+            g_string_free(r.out, TRUE);
+            return -1;
+        }
+        if (m && !m->receive_own_postings)
+            r.exclude = sender;
+        store_member_free(m);
+    }
+    r.explicit_ = explicit_recipients(c);
+    r.cc_drop = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    struct store_roster_filter f = {
+        .list_id = c->list->list_id,
+        .role_mask = STORE_MASK(STORE_ROLE_MEMBER),
+        .delivery_mode_mask = STORE_MASK(STORE_DELIVERY_REGULAR),
+        .delivery_status_mask = STORE_MASK(STORE_DELIVERY_ENABLED),
+    };
+    int rc = store_roster(c->st, &f, add_recipient, &r, error_r);
+    if (rc == 0) {
+        queue_meta_set(c->meta, "recipients", r.out->str);
+        if (r.explicit_) {
+            /* Cc goes to the end as "CC", without the dropped addresses. */
+            g_autoptr(GPtrArray) cc = pmsg_mailboxes(c->msg, "Cc");
+            GString *v = g_string_new(NULL);
+            GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+            for (guint i = 0; i < cc->len; i++) {
+                struct pmsg_mailbox *b = cc->pdata[i];
+                g_autofree char *low = g_ascii_strdown(b->addr, -1);
+                if (g_hash_table_contains(r.cc_drop, low) || !g_hash_table_add(seen, g_strdup(low)))
+                    continue;
+                g_autofree char *f1 = pmsg_formataddr(b->name, b->addr);
+                g_string_append_printf(v, "%s%s", v->len ? ", " : "", f1);
+            }
+            pmsg_remove(c->msg, "Cc");
+            if (v->len)
+                pmsg_append_text(c->msg, "CC", v->str);
+            g_string_free(v, TRUE);
+            g_hash_table_unref(seen);
+        }
+    }
+    if (r.explicit_)
+        g_hash_table_unref(r.explicit_);
+    g_hash_table_unref(r.cc_drop);
+    g_string_free(r.out, TRUE);
+    return rc;
+}
+
+static int add_owner(const struct store_member *m, void *p)
+{
+    GString *s = p;
+    if (s->len)
+        g_string_append_c(s, '\n');
+    g_string_append(s, m->email);
+    return 0;
+}
+
+/* owner-recipients: owners and moderators with delivery enabled, else the
+ * site owner; nodecorate and VERP. */
+static int owner_recipients(struct post_ctx *c, char **error_r)
+{
+    GString *s = g_string_new(NULL);
+    struct store_roster_filter f = {
+        .list_id = c->list->list_id,
+        .role_mask = STORE_MASK(STORE_ROLE_OWNER) | STORE_MASK(STORE_ROLE_MODERATOR),
+        .delivery_status_mask = STORE_MASK(STORE_DELIVERY_ENABLED),
+    };
+    int rc = store_roster(c->st, &f, add_owner, s, error_r);
+    if (rc == 0) {
+        if (s->len == 0)
+            g_string_append(s, config_get(c->cfg, "mailman", "site_owner"));
+        queue_meta_set(c->meta, "recipients", s->str);
+        queue_meta_set(c->meta, "nodecorate", "true");
+        queue_meta_set(c->meta, "verp", "true");
+    }
+    g_string_free(s, TRUE);
+    return rc;
+}
+
+/* ---- header handlers ---- */
+
+static void cleanse(struct post_ctx *c)
+{
+    static const char *const drop[] = {"Approved", "Approve", "X-Approved", "X-Approve",
+                                       "Urgent", "Return-Receipt-To",
+                                       "Disposition-Notification-To", "X-Confirm-Reading-To",
+                                       "X-PMRQC", "Archived-At"};
+    for (size_t i = 0; i < G_N_ELEMENTS(drop); i++)
+        pmsg_remove(c->msg, drop[i]);
+    if (!store_list_attr_bool(c->list, "anonymous_list"))
+        return;
+    static const char *const anon[] = {"From", "Reply-To", "Sender", "Organization",
+                                       "Return-Path", "X-Originating-Email", "Received",
+                                       "X-MailFrom", "X-Envelope-From"};
+    for (size_t i = 0; i < G_N_ELEMENTS(anon); i++)
+        pmsg_remove(c->msg, anon[i]);
+    /* X- headers not kept by [mailman] anonymous_list_keep_headers */
+    GRegex *keep = g_regex_new(config_get(c->cfg, "mailman", "anonymous_list_keep_headers"),
+                               G_REGEX_CASELESS, 0, NULL);
+    for (guint i = c->msg->fields->len; i-- > 0;) {
+        struct pmsg_field *f = c->msg->fields->pdata[i];
+        if (g_ascii_strncasecmp(f->name, "X-", 2) == 0 &&
+            !(keep && g_utf8_validate(f->name, -1, NULL) &&
+              g_regex_match(keep, f->name, 0, NULL)))
+            g_ptr_array_remove_index(c->msg->fields, i);
+    }
+    if (keep)
+        g_regex_unref(keep);
+    pmsg_remove(c->msg, "Message-ID");
+    g_autofree char *id = g_mime_utils_generate_message_id(c->list->mail_host);
+    g_autofree char *idv = g_strdup_printf("<%s>", id);
+    pmsg_append(c->msg, "Message-ID", idv);
+    g_autofree char *from =
+        pmsg_formataddr(store_list_attr(c->list, "description"), c->list->fqdn_listname);
+    pmsg_append(c->msg, "From", from);
+    pmsg_append(c->msg, "Reply-To", c->list->fqdn_listname);
+}
+
+static bool attr_is(const struct store_list *l, const char *attr, const char *value)
+{
+    const char *v = store_list_attr(l, attr);
+    return v && strcmp(v, value) == 0;
+}
+
+struct addr_set {
+    GString *out;
+    GHashTable *seen;
+};
+
+static void addr_set_add(struct addr_set *s, const char *name, const char *addr)
+{
+    if (addr == NULL || *addr == '\0')
+        return;
+    if (!g_hash_table_add(s->seen, g_ascii_strdown(addr, -1)))
+        return;
+    g_autofree char *f = pmsg_formataddr(name, addr);
+    g_string_append_printf(s->out, "%s%s", s->out->len ? ", " : "", f);
+}
+
+static void cook_headers(struct post_ctx *c, bool fasttrack)
+{
+    const struct store_list *l = c->list;
+    if (queue_meta_get(c->meta, "noack")) {
+        pmsg_remove(c->msg, "X-Ack");
+        pmsg_append(c->msg, "X-Ack", "no");
+    }
+    if (!pmsg_has(c->msg, "X-Mailman-Version"))
+        pmsg_append(c->msg, "X-Mailman-Version", "3.3.8");
+    if (!pmsg_has(c->msg, "Precedence"))
+        pmsg_append(c->msg, "Precedence", "list");
+    if (fasttrack)
+        return;
+    struct addr_set s = {g_string_new(NULL),
+                         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+    bool explicit_ = attr_is(l, "reply_goes_to_list", "explicit_header") ||
+                     attr_is(l, "reply_goes_to_list", "explicit_header_only");
+    if (explicit_) {
+        g_autoptr(pmsg) tmp = pmsg_parse("", 0);
+        pmsg_append(tmp, "X", store_list_attr(l, "reply_to_address"));
+        g_autoptr(GPtrArray) b = pmsg_mailboxes(tmp, "X");
+        for (guint i = 0; i < b->len; i++) {
+            struct pmsg_mailbox *mb = b->pdata[i];
+            addr_set_add(&s, mb->name, mb->addr);
+        }
+    }
+    if (!store_list_attr_bool(l, "first_strip_reply_to")) {
+        g_autoptr(GPtrArray) b = pmsg_mailboxes(c->msg, "Reply-To");
+        for (guint i = 0; i < b->len; i++) {
+            struct pmsg_mailbox *mb = b->pdata[i];
+            addr_set_add(&s, mb->name, mb->addr);
+        }
+    }
+    if (attr_is(l, "reply_goes_to_list", "point_to_list"))
+        addr_set_add(&s, store_list_attr(l, "description"), l->fqdn_listname);
+    pmsg_remove(c->msg, "Reply-To");
+    if (s.out->len)
+        pmsg_append(c->msg, "Reply-To", s.out->str);
+    g_string_truncate(s.out, 0);
+    g_hash_table_remove_all(s.seen);
+    if (attr_is(l, "personalize", "full") && !attr_is(l, "reply_goes_to_list", "point_to_list") &&
+        !store_list_attr_bool(l, "anonymous_list")) {
+        g_autoptr(GPtrArray) b = pmsg_mailboxes(c->msg, "Cc");
+        for (guint i = 0; i < b->len; i++) {
+            struct pmsg_mailbox *mb = b->pdata[i];
+            addr_set_add(&s, mb->name, mb->addr);
+        }
+        if (!attr_is(l, "reply_goes_to_list", "explicit_header_only"))
+            addr_set_add(&s, store_list_attr(l, "description"), l->fqdn_listname);
+        pmsg_remove(c->msg, "Cc");
+        if (s.out->len)
+            pmsg_append(c->msg, "Cc", s.out->str);
+    }
+    g_string_free(s.out, TRUE);
+    g_hash_table_unref(s.seen);
+}
+
+/* Mailman's subject-prefix for one decoded subject; exposed for tests via
+ * post_subject_prefix(). */
+char *post_subject_prefix(const char *prefix_tmpl, int64_t post_id, const char *subject);
+
+char *post_subject_prefix(const char *prefix_tmpl, int64_t post_id, const char *subject)
+{
+    /* the pattern of old prefixes: the prefix escaped, %d → \s*\d+\s* */
+    g_autofree char *escaped = g_regex_escape_string(prefix_tmpl, -1);
+    GString *pat = g_string_new(NULL);
+    for (const char *p = escaped; *p; p++) {
+        if (*p == '%' && p[1] == 'd') {
+            g_string_append(pat, "\\s*\\d+\\s*");
+            p++;
+        } else {
+            g_string_append_c(pat, *p);
+        }
+    }
+    GString *prefix = g_string_new(NULL);
+    for (const char *p = prefix_tmpl; *p; p++) {
+        if (*p == '%' && p[1] == 'd') {
+            g_string_append_printf(prefix, "%" G_GINT64_FORMAT, post_id);
+            p++;
+        } else {
+            g_string_append_c(prefix, *p);
+        }
+    }
+    /* one line */
+    g_autofree char *text = g_strdup(subject ? subject : "");
+    for (char *p = text; *p; p++)
+        if (*p == '\r' || *p == '\n')
+            memmove(p, p + 1, strlen(p));
+    char *stripped;
+    g_autofree char *trimmed = g_strstrip(g_strdup(text));
+    if (*trimmed == '\0') {
+        stripped = g_strdup("(no subject)");
+    } else {
+        GRegex *re = g_regex_new(pat->str, 0, 0, NULL);
+        stripped = re && g_utf8_validate(text, -1, NULL)
+                       ? g_regex_replace_literal(re, text, -1, 0, "", 0, NULL)
+                       : g_strdup(text);
+        if (re)
+            g_regex_unref(re);
+    }
+    g_string_free(pat, TRUE);
+    const char *rest = stripped;
+    bool re_colon = false;
+    GRegex *rere = g_regex_new("^\\s*((RE|AW|SV|VS)(\\[\\d+\\])?\\s*:\\s*)+", G_REGEX_CASELESS, 0,
+                               NULL);
+    GMatchInfo *mi = NULL;
+    if (g_utf8_validate(stripped, -1, NULL) && g_regex_match(rere, stripped, 0, &mi)) {
+        int end;
+        g_match_info_fetch_pos(mi, 0, NULL, &end);
+        rest = stripped + end;
+        re_colon = true;
+    }
+    g_match_info_free(mi);
+    g_regex_unref(rere);
+    char *out = g_strconcat(prefix->str, re_colon ? "Re: " : "", rest, NULL);
+    g_string_free(prefix, TRUE);
+    g_free(stripped);
+    return out;
+}
+
+static void subject_prefix(struct post_ctx *c)
+{
+    const char *prefix = store_list_attr(c->list, "subject_prefix");
+    g_autofree char *trimmed = g_strstrip(g_strdup(prefix ? prefix : ""));
+    if (*trimmed == '\0')
+        return;
+    g_autofree char *subject = pmsg_get(c->msg, "Subject");
+    g_autofree char *s =
+        post_subject_prefix(prefix, store_list_attr_int(c->list, "post_id"), subject);
+    pmsg_remove(c->msg, "Subject");
+    pmsg_append_text(c->msg, "Subject", s);
+}
+
+static void rfc_2369(struct post_ctx *c, bool reduced)
+{
+    const struct store_list *l = c->list;
+    if (!store_list_attr_bool(l, "include_rfc2369_headers"))
+        return;
+    const char *desc = store_list_attr(l, "description");
+    g_autofree char *bracketed = g_strdup_printf("<%s>", l->list_id);
+    g_autofree char *listid = desc && *desc ? pmsg_formataddr(desc, l->list_id) : NULL;
+    pmsg_remove(c->msg, "List-Id");
+    pmsg_append(c->msg, "List-Id", listid ? listid : bracketed);
+    struct {
+        const char *name;
+        char *value;
+    } h[] = {
+        {"List-Help", g_strdup_printf("<mailto:%s-request@%s?subject=help>", l->list_name,
+                                      l->mail_host)},
+        {"List-Owner", g_strdup_printf("<mailto:%s-owner@%s>", l->list_name, l->mail_host)},
+        {"List-Post", reduced ? NULL
+                      : store_list_attr_bool(l, "allow_list_posts")
+                          ? g_strdup_printf("<mailto:%s>", l->fqdn_listname)
+                          : g_strdup("NO")},
+        {"List-Subscribe", g_strdup_printf("<mailto:%s-join@%s>", l->list_name, l->mail_host)},
+        {"List-Unsubscribe",
+         g_strdup_printf("<mailto:%s-leave@%s>", l->list_name, l->mail_host)},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(h); i++)
+        if (h[i].value)
+            pmsg_remove(c->msg, h[i].name);
+    /* already sorted by name */
+    for (size_t i = 0; i < G_N_ELEMENTS(h); i++) {
+        if (h[i].value == NULL)
+            continue;
+        if (strlen(h[i].name) + 2 + strlen(h[i].value) > 78) {
+            g_auto(GStrv) parts = g_strsplit(h[i].value, ", ", -1);
+            g_autofree char *v = g_strjoinv(",\n\t", parts);
+            pmsg_append(c->msg, h[i].name, v);
+        } else {
+            pmsg_append(c->msg, h[i].name, h[i].value);
+        }
+        g_free(h[i].value);
+    }
+}
+
+/* after-delivery: last_post_at and post_id. */
+static int after_delivery(struct post_ctx *c, char **error_r)
+{
+    GDateTime *now = g_date_time_new_now_utc();
+    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%f");
+    g_date_time_unref(now);
+    if (store_list_set_attr_internal(c->st, c->list->list_id, "last_post_at", ts, error_r) < 0)
+        return -1;
+    return store_list_attr_add(c->st, c->list->list_id, "post_id", 1, NULL, error_r);
+}
+
+/* ---- decoration ---- */
+
+static GMimeMessage *gmime_message(const struct pmsg *m)
+{
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(m, &len);
+    GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
+    GMimeParser *p = g_mime_parser_new_with_stream(st);
+    GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
+    g_object_unref(p);
+    g_object_unref(st);
+    return msg;
+}
+
+static void put_back(struct pmsg *m, GMimeMessage *msg)
+{
+    GMimeFormatOptions *fo = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
+    char *out = g_mime_object_to_string(GMIME_OBJECT(msg), fo);
+    g_mime_format_options_free(fo);
+    pmsg_replace(m, out, strlen(out));
+    g_free(out);
+}
+
+static GMimeObject *text_part(const char *text)
+{
+    GMimeTextPart *p = g_mime_text_part_new_with_subtype("plain");
+    g_mime_text_part_set_text(p, text);
+    g_mime_object_set_disposition(GMIME_OBJECT(p), "inline");
+    return GMIME_OBJECT(p);
+}
+
+static bool is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+void post_decorate(struct post_ctx *c)
+{
+    g_autofree char *header = post_template(c->cfg, c->list, "list:member:regular:header", NULL);
+    g_autofree char *footer = post_template(c->cfg, c->list, "list:member:regular:footer", NULL);
+    if (*header == '\0' && *footer == '\0')
+        return;
+    g_autofree char *ct = pmsg_get(c->msg, "Content-Type");
+    g_autofree char *cte = pmsg_get(c->msg, "Content-Transfer-Encoding");
+    bool plain = ct == NULL || g_ascii_strncasecmp(ct, "text/plain", 10) == 0;
+    bool identity = cte == NULL || g_ascii_strcasecmp(cte, "7bit") == 0 ||
+                    g_ascii_strcasecmp(cte, "8bit") == 0;
+    bool ascii_text = is_ascii(header) && is_ascii(footer);
+    if (plain && identity && (ascii_text || (ct && strcasestr(ct, "utf-8")))) {
+        /* The common case: the text goes around the raw body. */
+        GString *b = g_string_new(header);
+        if (*header && !g_str_has_suffix(header, "\n"))
+            g_string_append_c(b, '\n');
+        g_string_append_len(b, c->msg->body, (gssize)c->msg->body_len);
+        if (*footer && c->msg->body_len && c->msg->body[c->msg->body_len - 1] != '\n')
+            g_string_append_c(b, '\n');
+        g_string_append(b, footer);
+        g_free(c->msg->body);
+        c->msg->body_len = b->len;
+        c->msg->body = g_string_free(b, FALSE);
+        return;
+    }
+    GMimeMessage *msg = gmime_message(c->msg);
+    if (msg == NULL)
+        return;
+    GMimeObject *body = g_mime_message_get_mime_part(msg);
+    if (body && GMIME_IS_TEXT_PART(body) &&
+        g_mime_content_type_is_type(g_mime_object_get_content_type(body), "text", "plain")) {
+        g_autofree char *old = g_mime_text_part_get_text(GMIME_TEXT_PART(body));
+        GString *b = g_string_new(header);
+        if (*header && !g_str_has_suffix(header, "\n"))
+            g_string_append_c(b, '\n');
+        g_string_append(b, old ? old : "");
+        if (*footer && b->len && b->str[b->len - 1] != '\n')
+            g_string_append_c(b, '\n');
+        g_string_append(b, footer);
+        g_mime_text_part_set_text(GMIME_TEXT_PART(body), b->str);
+        g_string_free(b, TRUE);
+    } else if (body && GMIME_IS_MULTIPART(body) &&
+               g_mime_content_type_is_type(g_mime_object_get_content_type(body), "multipart",
+                                           "mixed")) {
+        GMimeMultipart *mp = GMIME_MULTIPART(body);
+        if (*header) {
+            GMimeObject *h = text_part(header);
+            g_mime_multipart_insert(mp, 0, h);
+            g_object_unref(h);
+        }
+        if (*footer) {
+            GMimeObject *f = text_part(footer);
+            g_mime_multipart_add(mp, f);
+            g_object_unref(f);
+        }
+    } else if (body) {
+        GMimeMultipart *mp = g_mime_multipart_new_with_subtype("mixed");
+        if (*header) {
+            GMimeObject *h = text_part(header);
+            g_mime_multipart_add(mp, h);
+            g_object_unref(h);
+        }
+        g_mime_multipart_add(mp, body);
+        if (*footer) {
+            GMimeObject *f = text_part(footer);
+            g_mime_multipart_add(mp, f);
+            g_object_unref(f);
+        }
+        g_mime_message_set_mime_part(msg, GMIME_OBJECT(mp));
+        g_object_unref(mp);
+    }
+    put_back(c->msg, msg);
+    g_object_unref(msg);
+}
+
+/* ---- the pipelines ---- */
+
+int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
+{
+    if (strcmp(pipeline, "default-owner-pipeline") == 0)
+        return owner_recipients(c, error_r);
+    if (strcmp(pipeline, "virgin") == 0) {
+        cook_headers(c, true);
+        rfc_2369(c, true);
+        return 0;
+    }
+    /* validate-authenticity (ARC), mime-delete and tagger: not yet */
+    if (queue_meta_get(c->meta, "recipients") == NULL && member_recipients(c, error_r) < 0)
+        return -1;
+    cleanse(c);
+    /* cleanse-dkim: [mailman] with no DKIM settings removes nothing */
+    cook_headers(c, false);
+    subject_prefix(c);
+    rfc_2369(c, false);
+    /* to-archive, to-digest, to-usenet: their runners come later */
+    if (after_delivery(c, error_r) < 0)
+        return -1;
+    /* acknowledge and dmarc: not yet */
+    if (!queue_meta_get(c->meta, "nodecorate"))
+        post_decorate(c);
+    return 0;
+}

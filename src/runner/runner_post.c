@@ -1,0 +1,358 @@
+/* runner_post - see runner_post.h. */
+#include "runner/runner_post.h"
+
+#include "config/config.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "mail/notice.h"
+#include "post/post.h"
+#include "queue/queue.h"
+#include "runner/runner.h"
+#include "store/store.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+struct post_state {
+    struct store *store;
+};
+
+int runner_post_start(struct runner *r, char **error_r)
+{
+    struct post_state *s = g_new0(struct post_state, 1);
+    r->state = s;
+    g_autofree char *url = config_expand(r->cfg, config_get(r->cfg, "database", "url"), NULL);
+    return store_open(url, &s->store, error_r);
+}
+
+void runner_post_stop(struct runner *r)
+{
+    struct post_state *s = r->state;
+    if (s == NULL)
+        return;
+    if (s->store)
+        store_close(s->store);
+    g_free(s);
+    r->state = NULL;
+}
+
+static int enqueue(struct runner *r, const char *queue, struct queue_meta *m, const char *msg,
+                   size_t len, char **error_r)
+{
+    struct queue *q;
+    if (queue_root_get(r->qroot, queue, &q, error_r) < 0)
+        return -1;
+    return queue_enqueue(q, m, msg, len, NULL, error_r);
+}
+
+/* An internal notice for recipients (newline-separated) through virgin. */
+static void send_notice(struct runner *r, const struct store_list *l, const char *recipients,
+                        const char *msg, size_t len)
+{
+    struct queue_meta *m = queue_meta_new();
+    queue_meta_set(m, "listid", l->list_id);
+    queue_meta_set(m, "recipients", recipients);
+    queue_meta_set(m, "nodecorate", "true");
+    queue_meta_set(m, "reduced_list_headers", "true");
+    char *err = NULL;
+    if (enqueue(r, "virgin", m, msg, len, &err) < 0) {
+        log_error("in: cannot queue a notice for %s: %s", l->list_id, err);
+        g_free(err);
+    }
+    queue_meta_free(m);
+}
+
+static char *indented_reasons(GPtrArray *reasons)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < reasons->len; i++)
+        g_string_append_printf(s, "%s    %s", i ? "\n" : "", (const char *)reasons->pdata[i]);
+    if (reasons->len == 0)
+        g_string_append(s, "    N/A");
+    return g_string_free(s, FALSE);
+}
+
+static bool bulk_precedence(const struct pmsg *m)
+{
+    g_autofree char *p = pmsg_get(m, "Precedence");
+    return p && (g_ascii_strcasecmp(p, "bulk") == 0 || g_ascii_strcasecmp(p, "junk") == 0 ||
+                 g_ascii_strcasecmp(p, "list") == 0);
+}
+
+static void add_rule_headers(struct post_ctx *c)
+{
+    g_autofree char *hits = post_join_rules(c->hits);
+    g_autofree char *misses = post_join_rules(c->misses);
+    if (hits) {
+        pmsg_append(c->msg, "X-Mailman-Rule-Hits", hits);
+        queue_meta_set(c->meta, "rule_hits", hits);
+    }
+    if (misses) {
+        pmsg_append(c->msg, "X-Mailman-Rule-Misses", misses);
+        queue_meta_set(c->meta, "rule_misses", misses);
+    }
+}
+
+/* The held message goes to the message store: messages_dir/hh/hh/hash. */
+static int store_message(struct runner *r, struct store *st, const char *msgid, const char *hash,
+                         const char *msg, size_t len, char **error_r)
+{
+    struct store_message *old = NULL;
+    if (store_message_get(st, msgid, false, &old, error_r) < 0)
+        return -1;
+    if (old) {
+        store_message_free(old);
+        return 0;
+    }
+    g_autofree char *rel = g_strdup_printf("%.2s/%.2s/%s", hash, hash + 2, hash);
+    g_autofree char *path = g_build_filename(config_path(r->cfg, "messages_dir"), rel, NULL);
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (fs_mkdirs(dir, 0750, error_r) < 0 || fs_write_atomic(path, msg, len, error_r) < 0)
+        return -1;
+    return store_message_add(st, msgid, hash, rel, error_r);
+}
+
+static char *msg_header(const struct pmsg *m, const char *name, const char *dflt)
+{
+    char *v = pmsg_get(m, name);
+    return v ? v : g_strdup(dflt);
+}
+
+static int hold(struct runner *r, struct post_ctx *c, char **error_r)
+{
+    const struct store_list *l = c->list;
+    add_rule_headers(c);
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(c->msg, &len);
+    g_autofree char *msgid = msg_header(c->msg, "Message-ID", "n/a");
+    g_autofree char *hash = msg_header(c->msg, "Message-ID-Hash", "");
+    g_autofree char *subject = msg_header(c->msg, "Subject", "(no subject)");
+    const char *sender = c->senders->len ? c->senders->pdata[0] : "";
+    g_autofree char *reason = c->reasons->len ? g_strdup(c->reasons->pdata[0]) : g_strdup("N/A");
+    if (strlen(hash) < 4) {
+        g_free(hash);
+        hash = g_compute_checksum_for_string(G_CHECKSUM_SHA1, msgid, -1);
+    }
+    if (store_message(r, c->st, msgid, hash, raw, len, error_r) < 0)
+        return -1;
+    int id;
+    if (store_request_add(c->st, l->list_id, STORE_REQUEST_HELD_MESSAGE, msgid, NULL, &id,
+                          error_r) < 0)
+        return -1;
+    g_autofree char *ids = g_strdup_printf("%d", id);
+    g_autofree char *reasons = indented_reasons(c->reasons);
+    const char *keys[] = {"id", "list_id", "sender", "subject", "reason", "message_id"};
+    const char *values[] = {ids, l->list_id, sender, subject, reasons, msgid};
+    g_autofree char *token = NULL;
+    if (store_pending_add(c->st, "held message",
+                          (int64_t)(config_get_duration(r->cfg, "mailman", "pending_request_life") *
+                                    1e6),
+                          keys, values, G_N_ELEMENTS(keys), &token, error_r) < 0)
+        return -1;
+    log_to("vette", LOG_LEVEL_INFO, "HOLD: %s post from %s held, message-id=%s: %s",
+           l->fqdn_listname, sender, msgid, reason);
+
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "subject", g_strdup(subject));
+    g_hash_table_insert(vars, "reasons", g_strdup(reasons));
+    g_hash_table_insert(vars, "sender_email", g_strdup(sender));
+    const char *host = l->mail_host;
+    if (*sender && store_list_attr_bool(l, "respond_to_post_requests") &&
+        !bulk_precedence(c->msg)) {
+        g_autofree char *text = post_template(r->cfg, l, "list:user:notice:hold", vars);
+        g_autofree char *from = g_strdup_printf("%s-bounces@%s", l->list_name, host);
+        g_autofree char *subj =
+            g_strdup_printf("Your message to %s awaits moderator approval", l->fqdn_listname);
+        const char *rcpts[] = {sender, NULL};
+        size_t n;
+        g_autofree char *notice = notice_build(from, rcpts, subj, text, host, &n);
+        send_notice(r, l, sender, notice, n);
+    }
+    if (store_list_attr_bool(l, "admin_immed_notify")) {
+        g_autofree char *text = post_template(r->cfg, l, "list:admin:action:post", vars);
+        g_autofree char *owner = g_strdup_printf("%s-owner@%s", l->list_name, host);
+        g_autofree char *subj =
+            g_strdup_printf("%s post from %s requires approval", l->fqdn_listname, sender);
+        const char *rcpts[] = {owner, NULL};
+        size_t n;
+        g_autofree char *notice =
+            notice_build_with_message(owner, owner, rcpts, subj, text, raw, len, host, &n);
+        /* the third part: the confirmation a moderator can reply to */
+        GMimeStream *st = g_mime_stream_mem_new_with_buffer(notice, n);
+        GMimeParser *p = g_mime_parser_new_with_stream(st);
+        GMimeMessage *nm = g_mime_parser_construct_message(p, NULL);
+        g_object_unref(p);
+        g_object_unref(st);
+        GMimeObject *top = nm ? g_mime_message_get_mime_part(nm) : NULL;
+        if (top && GMIME_IS_MULTIPART(top)) {
+            GMimeMessage *confirm = g_mime_message_new(TRUE);
+            g_autofree char *req = g_strdup_printf("%s-request@%s", l->list_name, host);
+            g_autofree char *csubj = g_strdup_printf("confirm %s", token);
+            g_mime_object_set_header(GMIME_OBJECT(confirm), "From", req, NULL);
+            g_mime_message_set_subject(confirm, csubj, NULL);
+            GMimeTextPart *empty = g_mime_text_part_new_with_subtype("plain");
+            g_mime_text_part_set_text(empty, "");
+            g_mime_message_set_mime_part(confirm, GMIME_OBJECT(empty));
+            g_object_unref(empty);
+            GMimeMessagePart *mp = g_mime_message_part_new_with_message("rfc822", confirm);
+            g_mime_multipart_add(GMIME_MULTIPART(top), GMIME_OBJECT(mp));
+            g_object_unref(mp);
+            g_object_unref(confirm);
+            GMimeFormatOptions *fo = g_mime_format_options_new();
+            g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
+            char *out = g_mime_object_to_string(GMIME_OBJECT(nm), fo);
+            g_mime_format_options_free(fo);
+            send_notice(r, l, owner, out, strlen(out));
+            g_free(out);
+        } else {
+            send_notice(r, l, owner, notice, n);
+        }
+        if (nm)
+            g_object_unref(nm);
+    }
+    g_hash_table_unref(vars);
+    return 0;
+}
+
+static void reject(struct runner *r, struct post_ctx *c)
+{
+    const struct store_list *l = c->list;
+    add_rule_headers(c);
+    g_autofree char *msgid = msg_header(c->msg, "Message-ID", "n/a");
+    log_to("vette", LOG_LEVEL_INFO, "REJECT: %s", msgid);
+    if (c->senders->len == 0)
+        return;
+    const char *sender = c->senders->pdata[0];
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(c->msg, &len);
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "reasons", indented_reasons(c->reasons));
+    g_autofree char *text = post_template(r->cfg, l, "list:user:notice:rejected", vars);
+    g_hash_table_unref(vars);
+    g_autofree char *subject = msg_header(c->msg, "Subject", "(no subject)");
+    g_autofree char *owner = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
+    const char *rcpts[] = {sender, NULL};
+    size_t n;
+    g_autofree char *notice =
+        notice_build_with_message(owner, NULL, rcpts, subject, text, raw, len, l->mail_host, &n);
+    send_notice(r, l, sender, notice, n);
+}
+
+int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
+{
+    struct post_state *s = r->state;
+    const char *listid = queue_meta_get(e->meta, "listid");
+    struct store_list *l = NULL;
+    if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
+        if (listid == NULL)
+            *error_r = g_strdup("no listid in the entry");
+        return -1;
+    }
+    if (l == NULL) {
+        log_error("in: dropping a message for the missing list %s", listid);
+        return queue_finish(e, error_r);
+    }
+    struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
+    struct post_ctx c;
+    post_ctx_init(&c, r->cfg, s->store, l, m, e->meta);
+    enum post_verdict v;
+    int rc = post_chain_run(&c, &v, error_r);
+    if (rc == 0) {
+        g_autofree char *msgid = msg_header(m, "Message-ID", "n/a");
+        switch (v) {
+        case POST_OWNER:
+            log_to("vette", LOG_LEVEL_INFO, "OWNER: %s", msgid);
+            rc = enqueue(r, "pipeline", e->meta, e->msg, e->msg_len, error_r);
+            break;
+        case POST_ACCEPT: {
+            add_rule_headers(&c);
+            size_t len;
+            g_autofree char *raw = pmsg_serialize(m, &len);
+            log_to("vette", LOG_LEVEL_INFO, "ACCEPT: %s", msgid);
+            rc = enqueue(r, "pipeline", e->meta, raw, len, error_r);
+            break;
+        }
+        case POST_DISCARD: {
+            g_autofree char *why = c.reasons->len ? g_strdup(c.reasons->pdata[0]) : NULL;
+            log_to("vette", LOG_LEVEL_INFO, "DISCARD: %s%s%s", msgid, why ? "; " : "",
+                   why ? why : "");
+            break;
+        }
+        case POST_REJECT:
+            reject(r, &c);
+            break;
+        case POST_HOLD:
+            rc = hold(r, &c, error_r);
+            break;
+        }
+    }
+    if (rc == 0)
+        rc = queue_finish(e, error_r);
+    post_ctx_clear(&c);
+    pmsg_free(m);
+    store_list_free(l);
+    return rc;
+}
+
+int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error_r)
+{
+    struct post_state *s = r->state;
+    const char *listid = queue_meta_get(e->meta, "listid");
+    struct store_list *l = NULL;
+    if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
+        if (listid == NULL)
+            *error_r = g_strdup("no listid in the entry");
+        return -1;
+    }
+    if (l == NULL) {
+        log_error("pipeline: dropping a message for the missing list %s", listid);
+        return queue_finish(e, error_r);
+    }
+    const char *pipeline = queue_meta_get(e->meta, "pipeline");
+    if (pipeline == NULL)
+        pipeline = store_list_attr(l, queue_meta_get(e->meta, "to_owner") ? "owner_pipeline"
+                                                                           : "posting_pipeline");
+    struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
+    struct post_ctx c;
+    post_ctx_init(&c, r->cfg, s->store, l, m, e->meta);
+    int rc = post_pipeline_run(&c, pipeline, error_r);
+    if (rc == 0) {
+        size_t len;
+        g_autofree char *raw = pmsg_serialize(m, &len);
+        struct queue *out;
+        rc = queue_root_get(r->qroot, "out", &out, error_r);
+        if (rc == 0)
+            rc = queue_requeue(e, out, raw, len, NULL, error_r);
+    }
+    post_ctx_clear(&c);
+    pmsg_free(m);
+    store_list_free(l);
+    return rc;
+}
+
+int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r)
+{
+    struct post_state *s = r->state;
+    const char *listid = queue_meta_get(e->meta, "listid");
+    struct store_list *l = NULL;
+    struct queue *out;
+    if (queue_root_get(r->qroot, "out", &out, error_r) < 0)
+        return -1;
+    if (listid && store_list_get(s->store, listid, &l, error_r) < 0)
+        return -1;
+    if (l == NULL) /* a site notice, or its list is gone: as it is */
+        return queue_requeue(e, out, NULL, 0, NULL, error_r);
+    struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
+    struct post_ctx c;
+    post_ctx_init(&c, r->cfg, s->store, l, m, e->meta);
+    int rc = post_pipeline_run(&c, "virgin", error_r);
+    if (rc == 0) {
+        size_t len;
+        g_autofree char *raw = pmsg_serialize(m, &len);
+        rc = queue_requeue(e, out, raw, len, NULL, error_r);
+    }
+    post_ctx_clear(&c);
+    pmsg_free(m);
+    store_list_free(l);
+    return rc;
+}

@@ -1,0 +1,270 @@
+"""The posting path end to end (reference §6): a post over LMTP goes
+through the incoming runner's chain and the pipeline runner's handlers, then
+out to every member at an aiosmtpd sink; holds, rejects, discards and the
+owner chain likewise."""
+import email
+import smtplib
+import sqlite3
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import free_port
+
+
+class Sink:
+    def __init__(self):
+        self.transactions = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.transactions.append((envelope.mail_from, sorted(envelope.rcpt_tos),
+                                  envelope.content.replace(b"\r\n", b"\n")))
+        return "250 OK"
+
+    def with_text(self, needle):
+        return [t for t in self.transactions if needle.encode() in t[2]]
+
+
+def wait_until(pred, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+MEMBERS = ["m1@example.org", "m2@example.org", "m3@example.net"]
+
+
+@pytest.fixture
+def site(crier):
+    sink = Sink()
+    smtp_port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    crier.sink = sink
+    crier.lmtp_port = free_port()
+    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {crier.lmtp_port}\n"
+                             f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n")
+    crier.ok("create", "-o", "boss@example.org", "ant@example.com")
+    crier.ok("addmembers", "-", "ant@example.com", input="\n".join(MEMBERS) + "\n")
+
+    def set_attr(name, value):
+        db = sqlite3.connect(crier.data_dir / "mailman.db")
+        with db:
+            row = db.execute("SELECT id FROM mailinglist WHERE list_id='ant.example.com'").fetchone()
+            db.execute("DELETE FROM list_attr WHERE list=? AND name=?", (row[0], name))
+            db.execute("INSERT INTO list_attr (list, name, value) VALUES (?, ?, ?)",
+                       (row[0], name, value))
+        db.close()
+    crier.set_attr = set_attr
+
+    def post(msg, rcpt="ant@example.com", sender="m1@example.org"):
+        with smtplib.LMTP("127.0.0.1", crier.lmtp_port, timeout=10) as c:
+            return c.sendmail(sender, [rcpt], msg)
+    crier.post = post
+    yield crier
+    crier.run("stop", "-q")
+    controller.stop()
+
+
+def message(msgid, sender="m1@example.org", to="ant@example.com", subject="hello",
+            body="line one\n", extra=""):
+    return (f"From: Em One <{sender}>\nTo: {to}\nSubject: {subject}\n"
+            f"Message-ID: <{msgid}>\n{extra}\n{body}")
+
+
+def delivered(site, msgid):
+    return sorted(r for t in site.sink.with_text(msgid) for r in t[1])
+
+
+def db_rows(site, sql, *args):
+    db = sqlite3.connect(site.data_dir / "mailman.db")
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def test_member_post_reaches_every_member_decorated(site):
+    site.ok("start", "-q")
+    assert site.post(message("p1@example.org")) == {}
+    assert wait_until(lambda: delivered(site, "p1@example.org") == sorted(MEMBERS))
+    mail_from, _, raw = site.sink.with_text("p1@example.org")[0]
+    assert mail_from == "ant-bounces@example.com"
+    msg = email.message_from_bytes(raw)
+    assert msg["Subject"] == "[Ant] hello"
+    assert msg["List-Id"] == "<ant.example.com>"
+    assert msg["List-Post"] == "<mailto:ant@example.com>"
+    assert msg["List-Help"] == "<mailto:ant-request@example.com?subject=help>"
+    assert msg["List-Unsubscribe"] == "<mailto:ant-leave@example.com>"
+    assert msg["Precedence"] == "list"
+    assert msg["X-Mailman-Version"] == "3.3.8"
+    assert msg["X-Mailman-Rule-Misses"] == (
+        "dmarc-mitigation; no-senders; approved; emergency; loop; banned-address; "
+        "member-moderation; nonmember-moderation; administrivia; implicit-dest; "
+        "max-recipients; max-size; news-moderation; no-subject; digests; suspicious-header")
+    assert msg["X-Mailman-Rule-Hits"] is None
+    # Mailman's observed order: the hash headers, then the rule misses,
+    # then version, precedence, subject, then the List-* headers.
+    keys = [k.lower() for k in msg.keys()]
+    assert keys.index("x-mailfrom") < keys.index("x-mailman-rule-misses") < \
+        keys.index("x-mailman-version") < keys.index("precedence") < keys.index("subject") < \
+        keys.index("list-id") < keys.index("list-help") < keys.index("list-owner") < \
+        keys.index("list-post") < keys.index("list-subscribe") < keys.index("list-unsubscribe")
+    assert msg.get_payload() == (
+        "line one\n_______________________________________________\n"
+        "Ant mailing list -- ant@example.com\n"
+        "To unsubscribe send an email to ant-leave@example.com\n")
+    # after-delivery: the next post gets post_id 2 (shown with a %d prefix)
+    site.set_attr("subject_prefix", "[Ant %d] ")
+    site.post(message("p2@example.org", subject="Re: [Ant 1] hello"))
+    assert wait_until(lambda: len(delivered(site, "p2@example.org")) == 3)
+    msg2 = email.message_from_bytes(site.sink.with_text("p2@example.org")[0][2])
+    assert msg2["Subject"] == "[Ant 2] Re: hello"
+    assert "ACCEPT: <p1@example.org>" in (site.var / "logs" / "mailman.log").read_text()
+
+
+def test_nonmember_post_is_held_and_notices_sent(site):
+    site.ok("start", "-q")
+    site.post(message("h1@example.org", sender="stranger@example.org"),
+              sender="stranger@example.org")
+    # the sender's notice and the moderators' notice arrive; no member copy
+    assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    assert wait_until(lambda: len(site.sink.with_text("requires approval")) == 1)
+    frm, rcpts, raw = site.sink.with_text("awaits moderator approval")[0]
+    assert rcpts == ["stranger@example.org"]
+    notice = email.message_from_bytes(raw)
+    assert notice["Subject"] == "Your message to ant@example.com awaits moderator approval"
+    assert notice["From"] == "ant-bounces@example.com"
+    assert "The message is not from a list member" in notice.get_payload(decode=True).decode()
+    # As in Mailman, the notice goes to the -owner address (the MTA brings
+    # it back to the owner chain, which sends it to the owners).
+    frm, rcpts, raw = site.sink.with_text("requires approval")[0]
+    assert rcpts == ["ant-owner@example.com"]
+    owner = email.message_from_bytes(raw)
+    assert owner["Subject"] == "ant@example.com post from stranger@example.org requires approval"
+    parts = owner.get_payload()
+    assert len(parts) == 3
+    assert parts[1].get_content_type() == "message/rfc822"
+    confirm = parts[2].get_payload()[0]
+    assert confirm["Subject"].startswith("confirm ")
+    assert len(confirm["Subject"].split()[1]) == 40
+    assert delivered(site, "h1@example.org") == ["ant-owner@example.com"]  # only the notice
+    rows = db_rows(site, "SELECT key FROM request WHERE type=1")
+    assert rows == [("<h1@example.org>",)]
+    assert db_rows(site, "SELECT m.role FROM member m JOIN address a ON a.id = m.address "
+                         "WHERE a.email='stranger@example.org'") == [(4,)]
+    assert "HOLD: ant@example.com post from stranger@example.org held, " \
+           "message-id=<h1@example.org>: The message is not from a list member" in \
+           (site.var / "logs" / "mailman.log").read_text()
+
+
+def test_implicit_destination_and_no_subject_hold(site):
+    site.ok("start", "-q")
+    site.post(message("h2@example.org", to="someone@example.net", subject=""))
+    assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    text = email.message_from_bytes(site.sink.with_text("awaits moderator approval")[0][2])
+    body = text.get_payload(decode=True).decode()
+    assert "Message has implicit destination" in body
+    assert "Message has no subject" in body
+    held = site.sink.with_text("requires approval")[0][2]
+    assert b"X-Mailman-Rule-Hits: implicit-dest; no-subject" in held
+
+
+def test_approved_header_accepts_nonmember(site):
+    site.set_attr("moderator_password", "{plaintext}s3cret")
+    site.ok("start", "-q")
+    site.post(message("a1@example.org", sender="stranger@example.org",
+                      extra="Approved: s3cret\n"), sender="stranger@example.org")
+    assert wait_until(lambda: delivered(site, "a1@example.org") == sorted(MEMBERS))
+    raw = site.sink.with_text("a1@example.org")[0][2]
+    assert b"Approved:" not in raw
+    assert b"X-Mailman-Rule-Hits: approved" in raw
+
+
+def test_wrong_password_is_not_approval(site):
+    site.set_attr("moderator_password", "{plaintext}s3cret")
+    site.ok("start", "-q")
+    site.post(message("a2@example.org", sender="stranger@example.org",
+                      extra="Approved: guess\n"), sender="stranger@example.org")
+    assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    assert b"Approved: guess" not in site.sink.with_text("requires approval")[0][2]
+
+
+def test_loop_and_banned_are_discarded(site):
+    db = sqlite3.connect(site.data_dir / "mailman.db")
+    with db:
+        db.execute("INSERT INTO ban (list, email) SELECT id, 'm2@example.org' FROM mailinglist")
+    db.close()
+    site.ok("start", "-q")
+    site.post(message("l1@example.org", extra="List-Post: ant@example.com\n"))
+    site.post(message("b1@example.org", sender="m2@example.org"), sender="m2@example.org")
+    site.post(message("ok1@example.org"))
+    assert wait_until(lambda: len(delivered(site, "ok1@example.org")) == 3)
+    time.sleep(0.5)
+    assert delivered(site, "l1@example.org") == []
+    assert delivered(site, "b1@example.org") == []
+    vette = (site.var / "logs" / "mailman.log").read_text()
+    assert "DISCARD: <l1@example.org>" in vette
+    assert "DISCARD: <b1@example.org>" in vette
+
+
+def test_moderated_member_reject_notice(site):
+    site.set_attr("default_member_action", "reject")
+    site.ok("start", "-q")
+    site.post(message("r1@example.org", subject="my post"))
+    assert wait_until(lambda: len(site.sink.with_text("was rejected")) == 1)
+    frm, rcpts, raw = site.sink.with_text("was rejected")[0]
+    assert rcpts == ["m1@example.org"]
+    notice = email.message_from_bytes(raw)
+    assert notice["Subject"] == "my post"
+    assert notice["From"] == "ant-owner@example.com"
+    assert "The message comes from a moderated member" in \
+        notice.get_payload()[0].get_payload(decode=True).decode()
+    assert not [t for t in site.sink.transactions if "m2@example.org" in t[1]]
+
+
+def test_owner_mail_goes_to_owners_verped_and_undecorated(site):
+    site.ok("start", "-q")
+    site.post(message("o1@example.org", to="ant-owner@example.com", subject="for the boss"),
+              rcpt="ant-owner@example.com")
+    assert wait_until(lambda: delivered(site, "o1@example.org") == ["boss@example.org"])
+    frm, _, raw = site.sink.with_text("o1@example.org")[0]
+    assert frm == "ant-bounces+boss=example.org@example.com"
+    msg = email.message_from_bytes(raw)
+    assert msg["Subject"] == "for the boss"
+    assert msg["List-Id"] is None
+    assert b"mailing list --" not in raw
+
+
+def test_reply_to_point_to_list_and_avoid_duplicates(site):
+    site.set_attr("reply_goes_to_list", "point_to_list")
+    site.ok("start", "-q")
+    # m2 is named in Cc and keeps receive_list_copy (the default): one copy
+    site.post(message("d1@example.org", extra="Cc: Two <m2@example.org>\n"
+                                             "Reply-To: m1@example.org\n"))
+    assert wait_until(lambda: len(delivered(site, "d1@example.org")) == 3)
+    msg = email.message_from_bytes(site.sink.with_text("d1@example.org")[0][2])
+    assert msg["Reply-To"] == "m1@example.org, ant@example.com"
+    assert msg["CC"] == "Two <m2@example.org>"
+    keys = [k for k in msg.keys()]
+    assert keys.index("CC") > keys.index("X-Mailman-Rule-Misses")
+
+
+def test_multipart_alternative_is_wrapped_with_footer(site):
+    site.ok("start", "-q")
+    body = ("--b\nContent-Type: text/plain\n\nplain\n--b\nContent-Type: text/html\n\n"
+            "<p>html</p>\n--b--\n")
+    site.post(message("mp1@example.org", body=body,
+                      extra='MIME-Version: 1.0\nContent-Type: multipart/alternative; '
+                            'boundary="b"\n'))
+    assert wait_until(lambda: len(delivered(site, "mp1@example.org")) == 3)
+    msg = email.message_from_bytes(site.sink.with_text("mp1@example.org")[0][2])
+    assert msg.get_content_type() == "multipart/mixed"
+    parts = msg.get_payload()
+    assert parts[0].get_content_type() == "multipart/alternative"
+    assert "Ant mailing list -- ant@example.com" in parts[-1].get_payload(decode=True).decode()
+    assert msg["Subject"] == "[Ant] hello"
