@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "deliver/deliver_chunk.h"
 #include "deliver/deliver_smtp.h"
+#include "deliver/deliver_tls.h"
 #include "lib/log.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
@@ -14,22 +15,47 @@
 
 struct out_state {
     struct store *store;
+    struct deliver_smtp_options smtp; /* strings borrowed from the config */
+    struct deliver_tls_ctx *tls;      /* NULL for plain SMTP */
     struct deliver_smtp *conn;
     unsigned conn_uses;
+};
+
+static const struct {
+    const char *name;
+    enum deliver_smtp_security security;
+} secure_modes[] = {
+    {"smtp", DELIVER_SMTP_PLAIN},
+    {"smtps", DELIVER_SMTP_SMTPS},
+    {"starttls", DELIVER_SMTP_STARTTLS},
 };
 
 int deliver_out_start(struct runner *r, char **error_r)
 {
     struct config *cfg = r->cfg;
+    struct out_state *s = g_new0(struct out_state, 1);
+    r->state = s;
     const char *mode = config_get(cfg, "mta", "smtp_secure_mode");
-    if (g_ascii_strcasecmp(mode, "smtp") != 0 || *config_get(cfg, "mta", "smtp_user")) {
-        *error_r = g_strdup_printf("[mta] smtp_secure_mode %s / smtp_user: TLS and AUTH towards "
+    for (size_t i = 0; i < G_N_ELEMENTS(secure_modes); i++)
+        if (g_ascii_strcasecmp(mode, secure_modes[i].name) == 0)
+            s->smtp.security = secure_modes[i].security;
+    s->smtp.host = config_get(cfg, "mta", "smtp_host");
+    s->smtp.port = (unsigned)config_get_int(cfg, "mta", "smtp_port");
+    s->smtp.helo = g_get_host_name();
+    s->smtp.timeout_s = DELIVER_SMTP_TIMEOUT_S;
+    if (s->smtp.security == DELIVER_SMTP_SMTPS || *config_get(cfg, "mta", "smtp_user")) {
+        *error_r = g_strdup_printf("[mta] smtp_secure_mode %s / smtp_user: smtps and AUTH towards "
                                    "the MTA are not supported yet by this version of crier",
                                    mode);
         return -1;
     }
-    struct out_state *s = g_new0(struct out_state, 1);
-    r->state = s;
+    if (s->smtp.security != DELIVER_SMTP_PLAIN) {
+        s->tls = deliver_tls_ctx_new(config_get_bool(cfg, "mta", "smtp_verify_cert"),
+                                     config_get_bool(cfg, "mta", "smtp_verify_hostname"), error_r);
+        if (s->tls == NULL)
+            return -1;
+        s->smtp.tls = s->tls;
+    }
     g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
     return store_open(url, &s->store, error_r);
 }
@@ -40,6 +66,7 @@ void deliver_out_stop(struct runner *r)
     if (s == NULL)
         return;
     deliver_smtp_close(s->conn);
+    deliver_tls_ctx_free(s->tls);
     if (s->store)
         store_close(s->store);
     g_free(s);
@@ -79,9 +106,7 @@ static struct deliver_smtp *connection(struct runner *r, struct out_state *s, ch
         s->conn = NULL;
     }
     if (s->conn == NULL) {
-        s->conn = deliver_smtp_connect(config_get(r->cfg, "mta", "smtp_host"),
-                                       (unsigned)config_get_int(r->cfg, "mta", "smtp_port"),
-                                       g_get_host_name(), DELIVER_SMTP_TIMEOUT_S, error_r);
+        s->conn = deliver_smtp_connect(&s->smtp, error_r);
         s->conn_uses = 0;
     }
     return s->conn;
