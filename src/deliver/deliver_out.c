@@ -43,8 +43,8 @@ int deliver_out_start(struct runner *r, char **error_r)
     s->smtp.port = (unsigned)config_get_int(cfg, "mta", "smtp_port");
     s->smtp.helo = g_get_host_name();
     s->smtp.timeout_s = DELIVER_SMTP_TIMEOUT_S;
-    if (s->smtp.security == DELIVER_SMTP_SMTPS || *config_get(cfg, "mta", "smtp_user")) {
-        *error_r = g_strdup_printf("[mta] smtp_secure_mode %s / smtp_user: smtps and AUTH towards "
+    if (*config_get(cfg, "mta", "smtp_user")) {
+        *error_r = g_strdup_printf("[mta] smtp_secure_mode %s / smtp_user: AUTH towards "
                                    "the MTA are not supported yet by this version of crier",
                                    mode);
         return -1;

@@ -19,7 +19,7 @@
  * The connection follows [mta] smtp_secure_mode, smtp_verify_cert and
  * smtp_verify_hostname (deliver_smtp, deliver_tls); a TLS failure is a
  * connection failure like any other: the reason goes to smtp.log, the
- * recipients to the retry queue as 444. smtps and AUTH are refused at start
+ * recipients to the retry queue as 444. AUTH are refused at start
  * until they land.
  */
 #ifndef CRIER_DELIVER_OUT_H

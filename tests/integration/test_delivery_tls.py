@@ -147,8 +147,8 @@ def assert_retried(crier, sink, why):
     return log
 
 
-# STARTTLS: the aiosmtpd Controller argument that sets each up.
-MODES = {"starttls": "tls_context"}
+# STARTTLS and SMTPS: the aiosmtpd Controller argument that sets each up.
+MODES = {"starttls": "tls_context", "smtps": "ssl_context"}
 
 
 def tls_sink(tls, mode, **cert):
@@ -200,3 +200,8 @@ def test_starttls_not_offered_is_not_sent_in_clear(tls):
     tls.start(port, "smtp_secure_mode: starttls\nsmtp_verify_cert: no\n")
     assert_retried(tls, sink, f"127.0.0.1:{port}: the server does not offer STARTTLS")
 
+
+def test_smtps_against_a_plain_server(tls):
+    sink, port = tls.sink()
+    tls.start(port, "smtp_secure_mode: smtps\nsmtp_verify_cert: no\n")
+    assert_retried(tls, sink, f"127.0.0.1:{port}: TLS handshake failed: ")
