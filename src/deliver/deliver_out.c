@@ -179,21 +179,32 @@ static void record(struct runner *r, struct out_state *s, const struct store_lis
     }
 }
 
-/* How often progress is written: a rewrite costs the whole entry (the
- * recipient list is in it), so doing it after every transaction of a
- * 100,000-recipient post would write gigabytes. A crash re-sends at most
- * what went out in this interval. */
+/* When progress is written: a rewrite costs the whole entry (the recipient
+ * list is in it), so one after every transaction of VERP (one recipient
+ * each) to 100,000 members would write gigabytes. It is written before a
+ * transaction when the recipients answered since the last write and those
+ * of this transaction would together exceed max_recipients (0: before every
+ * transaction), or when DELIVER_CHECKPOINT_US has passed. So a crash
+ * re-sends at most one bulk transaction's worth of recipients. */
 #define DELIVER_CHECKPOINT_US (250 * 1000)
 
-/* Rewrites `recipients` without the answered ones, durably, so a crash
- * does not send them again; at most every DELIVER_CHECKPOINT_US. */
+struct progress {
+    gint64 last;   /* monotonic time of the last write */
+    guint unsaved; /* recipients answered since */
+    guint max;     /* [mta] max_recipients */
+};
+
+/* Before a transaction of `next` recipients: rewrites `recipients` without
+ * the answered ones, durably, if the rule above asks for it. */
 static void checkpoint(struct queue_entry *e, char **rcpts, guint n, GHashTable *answered,
-                       gint64 *last)
+                       struct progress *pg, guint next)
 {
     gint64 now = g_get_monotonic_time();
-    if (now - *last < DELIVER_CHECKPOINT_US)
+    if (pg->unsaved == 0 ||
+        (pg->max > 0 && pg->unsaved + next <= pg->max && now - pg->last < DELIVER_CHECKPOINT_US))
         return;
-    *last = now;
+    pg->last = now;
+    pg->unsaved = 0;
     GString *left = g_string_new(NULL);
     for (guint i = 0; i < n; i++)
         if (!g_hash_table_contains(answered, rcpts[i]))
@@ -251,21 +262,24 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
         sender = bounces;
 
     struct outcome o = {g_ptr_array_new(), g_hash_table_new(g_str_hash, g_str_equal), 0};
-    gint64 t0 = g_get_monotonic_time(), last_cp = t0;
+    gint64 t0 = g_get_monotonic_time();
+    guint max = (guint)config_get_int(r->cfg, "mta", "max_recipients");
+    struct progress pg = {t0, 0, max};
     if (l && want_verp(r, e, l)) {
         for (guint i = 0; i < rcpts->len; i++) {
             g_autofree char *vs = verp_sender(r, l, rcpts->pdata[i]);
+            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &pg, 1);
             transaction(r, s, l, vs ? vs : sender, msgid, (char *const *)&rcpts->pdata[i], 1, e,
                         &o);
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &last_cp);
+            pg.unsaved++;
         }
     } else {
-        guint max = (guint)config_get_int(r->cfg, "mta", "max_recipients");
         GPtrArray *chunks = deliver_chunkify((char **)rcpts->pdata, rcpts->len, max);
         for (guint i = 0; i < chunks->len; i++) {
             GPtrArray *chunk = chunks->pdata[i];
+            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &pg, chunk->len);
             transaction(r, s, l, sender, msgid, (char *const *)chunk->pdata, chunk->len, e, &o);
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &last_cp);
+            pg.unsaved += chunk->len;
         }
         g_ptr_array_unref(chunks);
     }

@@ -37,7 +37,7 @@ def msg(n):
 class Sink:
     """An SMTP peer that records (Message-ID, recipient) per transaction.
 
-    delay: seconds spent in each DATA before answering.
+    delay: seconds between taking a message and answering 250.
     drop_before: the next N DATA commands lose the connection before the
       message is accepted (nothing recorded: the MTA did not take it).
     drop_after: the next N DATA commands record the message, then lose the
@@ -53,8 +53,6 @@ class Sink:
         self.dropped = []       # ("before"|"after", n recipients)
 
     async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)
         msgid = "?"
         for line in envelope.content.split(b"\n"):
             if line.lower().startswith(b"message-id:"):
@@ -72,6 +70,10 @@ class Sink:
                 self.transactions.append((msgid, list(envelope.rcpt_tos)))
             if how:
                 self.dropped.append((how, len(envelope.rcpt_tos)))
+        if self.delay:
+            # After recording: a client that dies now leaves a message the
+            # MTA took without crier seeing the 250 (the worst case).
+            await asyncio.sleep(self.delay)
         if how:
             server.transport.abort()
             return "421 going away"
@@ -208,5 +210,83 @@ def test_mta_drops_connection_during_data(daemon):
         assert "failed with code 444" in log(daemon, "smtp.log")
         print(f"\nMTA drops: 4 dropped transactions (2 after accepting), "
               f"{dups} duplicate deliveries of 40")
+    finally:
+        controller.stop()
+
+
+# ---- 5. kill -9 of the out runner and of the master during a fan-out -----
+
+def out_pid(crier):
+    return next((p for p, s in runner_pids(crier).items() if s.startswith("out:")), None)
+
+
+def master_pid(crier):
+    try:
+        return int((crier.var / "master.pid").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+KILL_ENTRIES, KILL_RCPTS, KILL_CHUNK = 20, 50, 10
+
+
+def test_kill_out_runner_and_master_during_fanout(daemon):
+    sink = Sink(delay=0.03)
+    port = free_port()
+    controller = start_sink(sink, port)
+    try:
+        configure(daemon, port, f"[mta]\nmax_recipients: {KILL_CHUNK}\n"
+                                "[runner.retry]\nsleep_time: 0.5s\n")
+        daemon.ok("create", "ant@example.com")
+        daemon.ok("start", "-q")
+        daemon.ok("stop", "-q")  # queue everything first: the kills land mid-fan-out
+        for n in range(KILL_ENTRIES):
+            inject_out(daemon, n, rcpts_of(n, KILL_RCPTS))
+        daemon.ok("start", "-q")
+        total = KILL_ENTRIES * KILL_RCPTS
+        delivered = lambda: len(sink.deliveries())  # noqa: E731
+        dups = lambda: sum(c - 1 for c in sink.deliveries().values())  # noqa: E731
+        kills, dups_at = [], []
+        for k in range(3):
+            # Kill once some more mail went out since the last restart.
+            floor = delivered() + 40
+            assert wait_until(lambda: delivered() >= floor or delivered() == total, timeout=20)
+            pid = wait_until(lambda: out_pid(daemon), timeout=10)
+            assert pid and delivered() < total, "delivery finished before the kill"
+            dups_at.append(dups())
+            os.kill(pid, signal.SIGKILL)
+            t_kill = time.monotonic()
+            assert wait_until(lambda: gone(pid), timeout=5)
+            at_kill = delivered()
+            assert wait_until(lambda: (out_pid(daemon) or pid) != pid, timeout=10)
+            assert wait_until(lambda: delivered() > at_kill or delivered() == total, timeout=10)
+            kills.append(("out", time.monotonic() - t_kill))
+        # The master: its runners get SIGTERM from the kernel (parent death),
+        # finish the entry in hand and exit; only then may a new start run.
+        assert wait_until(lambda: delivered() >= floor + 40 or delivered() == total, timeout=20)
+        mpid = master_pid(daemon)
+        old_runners = set(runner_pids(daemon))
+        dups_at.append(dups())
+        os.kill(mpid, signal.SIGKILL)
+        t_kill = time.monotonic()
+        assert wait_until(lambda: gone(mpid), timeout=5)
+        assert wait_until(lambda: not (old_runners & set(runner_pids(daemon))), timeout=15), \
+            "runners outlived their master"
+        orphans_gone = time.monotonic() - t_kill
+        proc = daemon.run("start", "-q", check=2)
+        assert "did not exit cleanly (stale_lock).  Try using --force" in proc.stderr
+        daemon.ok("start", "-q", "--force")
+        assert wait_until(lambda: set(sink.deliveries()) == want(range(KILL_ENTRIES), KILL_RCPTS),
+                          timeout=60), f"{len(sink.deliveries())} of {total} delivered"
+        kills.append(("master", time.monotonic() - t_kill))
+        assert wait_until(lambda: not entries(daemon, "out") and not entries(daemon, "retry"))
+        dups_at.append(dups())
+        per_kill = [b - a for a, b in zip(dups_at, dups_at[1:])]
+        print(f"\nkill -9: {total} deliveries, {dups()} duplicates after 3 runner kills and "
+              f"1 master kill (per kill {per_kill}); "
+              f"runners gone {orphans_gone:.2f} s after the master; "
+              f"recovery {[(w, round(t, 2)) for w, t in kills]}")
+        assert pck(daemon, "shunt") == [] and pck(daemon, "bad") == []
+        assert all(d <= KILL_CHUNK for d in per_kill), per_kill
     finally:
         controller.stop()
