@@ -43,18 +43,18 @@ int deliver_out_start(struct runner *r, char **error_r)
     s->smtp.port = (unsigned)config_get_int(cfg, "mta", "smtp_port");
     s->smtp.helo = g_get_host_name();
     s->smtp.timeout_s = DELIVER_SMTP_TIMEOUT_S;
-    if (*config_get(cfg, "mta", "smtp_user")) {
-        *error_r = g_strdup_printf("[mta] smtp_secure_mode %s / smtp_user: AUTH towards "
-                                   "the MTA are not supported yet by this version of crier",
-                                   mode);
-        return -1;
-    }
+    s->smtp.user = config_get(cfg, "mta", "smtp_user");
+    s->smtp.pass = config_get(cfg, "mta", "smtp_pass");
     if (s->smtp.security != DELIVER_SMTP_PLAIN) {
         s->tls = deliver_tls_ctx_new(config_get_bool(cfg, "mta", "smtp_verify_cert"),
                                      config_get_bool(cfg, "mta", "smtp_verify_hostname"), error_r);
         if (s->tls == NULL)
             return -1;
         s->smtp.tls = s->tls;
+    } else if (*s->smtp.user && *s->smtp.pass) {
+        log_warn("out: [mta] smtp_user is set with smtp_secure_mode: smtp, so the password "
+                 "goes to %s in clear",
+                 s->smtp.host);
     }
     g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
     return store_open(url, &s->store, error_r);

@@ -16,11 +16,10 @@
  * the first attempt, then they are dropped with a log line.
  * smtp.log gets Mailman's every/success/refused/failure lines.
  *
- * The connection follows [mta] smtp_secure_mode, smtp_verify_cert and
- * smtp_verify_hostname (deliver_smtp, deliver_tls); a TLS failure is a
- * connection failure like any other: the reason goes to smtp.log, the
- * recipients to the retry queue as 444. AUTH are refused at start
- * until they land.
+ * The connection follows [mta] smtp_secure_mode, smtp_verify_cert,
+ * smtp_verify_hostname, smtp_user and smtp_pass (deliver_smtp, deliver_tls);
+ * a TLS or AUTH failure is a connection failure like any other: the reason
+ * goes to smtp.log, the recipients to the retry queue as 444.
  */
 #ifndef CRIER_DELIVER_OUT_H
 #define CRIER_DELIVER_OUT_H

@@ -19,6 +19,8 @@
 enum {
     EXT_PIPELINING = 1 << 0,
     EXT_STARTTLS = 1 << 1,
+    EXT_AUTH_PLAIN = 1 << 2,
+    EXT_AUTH_LOGIN = 1 << 3,
 };
 
 /* RFC 5321 §4.1.1.1: each EHLO line after the first is a keyword and its
@@ -29,6 +31,8 @@ static const struct {
 } ehlo_keywords[] = {
     {"PIPELINING", NULL, EXT_PIPELINING},
     {"STARTTLS", NULL, EXT_STARTTLS},
+    {"AUTH", "PLAIN", EXT_AUTH_PLAIN},
+    {"AUTH", "LOGIN", EXT_AUTH_LOGIN},
 };
 
 /* How much of a reply is read before giving up on the server. */
@@ -223,6 +227,60 @@ static int starttls(struct deliver_smtp *c, const struct deliver_smtp_options *o
     return tls_handshake(c, o, error_r) < 0 ? -1 : ehlo(c, o->helo, error_r);
 }
 
+/* Frees a string that held a secret, clearing it first. */
+static void free_secret(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        g_free(s);
+    }
+}
+
+/* A base64 line of len bytes of s, with CRLF. */
+static char *b64_line(const char *prefix, const void *s, size_t len)
+{
+    char *b64 = g_base64_encode(s, len);
+    char *line = g_strdup_printf("%s%s\r\n", prefix, b64);
+    free_secret(b64);
+    return line;
+}
+
+/* RFC 4954: AUTH PLAIN with the initial response, else AUTH LOGIN. */
+static int authenticate(struct deliver_smtp *c, const char *user, const char *pass, char **error_r)
+{
+    size_t ulen = strlen(user), plen = strlen(pass);
+    int rc;
+    if (c->ext & EXT_AUTH_PLAIN) {
+        /* RFC 4616 §2: authzid NUL authcid NUL passwd, with no authzid. */
+        char *raw = g_malloc(ulen + plen + 2);
+        raw[0] = '\0';
+        memcpy(raw + 1, user, ulen + 1);
+        memcpy(raw + ulen + 2, pass, plen);
+        char *line = b64_line("AUTH PLAIN ", raw, ulen + plen + 2);
+        explicit_bzero(raw, ulen + plen + 2);
+        g_free(raw);
+        g_autofree char *what = g_strdup_printf("AUTH PLAIN as %s", user);
+        rc = step(c, line, 235, what, NULL, error_r);
+        free_secret(line);
+    } else if (c->ext & EXT_AUTH_LOGIN) {
+        g_autofree char *what = g_strdup_printf("AUTH LOGIN as %s", user);
+        g_autofree char *uline = b64_line("", user, ulen);
+        char *pline = b64_line("", pass, plen);
+        rc = step(c, "AUTH LOGIN\r\n", 334, what, NULL, error_r) < 0 ||
+                     step(c, uline, 334, what, NULL, error_r) < 0 ||
+                     step(c, pline, 235, what, NULL, error_r) < 0
+                 ? -1
+                 : 0;
+        free_secret(pline);
+    } else {
+        *error_r = g_strdup_printf("%s: smtp_user is set but the server offers neither AUTH "
+                                   "PLAIN nor AUTH LOGIN",
+                                   c->peer);
+        rc = -1;
+    }
+    return rc;
+}
+
 static int dial(const char *host, unsigned port, char **error_r)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -267,7 +325,9 @@ struct deliver_smtp *deliver_smtp_connect(const struct deliver_smtp_options *o, 
     c->in = g_string_new(NULL);
     if ((o->security == DELIVER_SMTP_SMTPS && tls_handshake(c, o, error_r) < 0) ||
         step(c, NULL, 220, "greeting", NULL, error_r) < 0 || ehlo(c, o->helo, error_r) < 0 ||
-        (o->security == DELIVER_SMTP_STARTTLS && starttls(c, o, error_r) < 0)) {
+        (o->security == DELIVER_SMTP_STARTTLS && starttls(c, o, error_r) < 0) ||
+        (o->user && *o->user && o->pass && *o->pass &&
+         authenticate(c, o->user, o->pass, error_r) < 0)) {
         deliver_smtp_close(c);
         return NULL;
     }

@@ -8,12 +8,13 @@
  * from the first byte (RFC 8314 §3.3); `starttls` says EHLO, STARTTLS,
  * shakes hands and says EHLO again (RFC 3207), and gives up when the
  * server does not offer STARTTLS rather than go on in clear. Certificate
- * checks are deliver_tls's.
+ * checks are deliver_tls's. With a user and a password, AUTH PLAIN (RFC
+ * 4616) when offered, else AUTH LOGIN; the password is never logged.
  *
  * Results per recipient follow Mailman (reference §4.3): a refused RCPT
  * keeps its code; the DATA result applies to every accepted recipient; a
  * socket failure or timeout is code 444 for everyone not yet answered.
- * A failure while setting the session up (TLS, greeting, EHLO) is a
+ * A failure while setting the session up (TLS, AUTH, greeting, EHLO) is a
  * failed connect: NULL with *error_r naming host, port and the reason or
  * the server's reply.
  */
@@ -39,6 +40,7 @@ struct deliver_smtp_options {
     unsigned timeout_s;
     enum deliver_smtp_security security;
     const struct deliver_tls_ctx *tls; /* unless security is DELIVER_SMTP_PLAIN */
+    const char *user, *pass;           /* AUTH when both are non-empty */
 };
 
 struct deliver_result {
@@ -46,8 +48,8 @@ struct deliver_result {
     char text[DELIVER_SMTP_REPLY_MAX];
 };
 
-/* Connects, secures and says EHLO as o asks; NULL with *error_r on
- * failure. */
+/* Connects, secures, says EHLO and authenticates as o asks; NULL with
+ * *error_r on failure. */
 struct deliver_smtp *deliver_smtp_connect(const struct deliver_smtp_options *o, char **error_r);
 /* One transaction; results has n entries. Returns 0 when the session is
  * still usable, -1 when the connection is gone (everything unanswered is

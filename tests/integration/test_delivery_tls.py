@@ -1,8 +1,8 @@
-"""Outgoing delivery over TLS ([mta] smtp_secure_mode,
-smtp_verify_cert, smtp_verify_hostname), against
+"""Outgoing delivery over TLS and with AUTH ([mta] smtp_secure_mode,
+smtp_verify_cert, smtp_verify_hostname, smtp_user, smtp_pass), against
 aiosmtpd sinks on loopback with certificates made here.
 
-A TLS failure is a connection failure (reference §4.3: code 444):
+A TLS or AUTH failure is a connection failure (reference §4.3: code 444):
 nothing is delivered, the entry goes to the retry queue, and smtp.log says
 why."""
 import datetime
@@ -10,6 +10,7 @@ import ssl
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from conftest import free_port
 from test_delivery import inject_out, queue, wait_until
@@ -18,6 +19,9 @@ x509 = pytest.importorskip("cryptography.x509")
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
+
+USER, PASSWORD = "crier-out", "s3cret-Pa55"
+
 
 class Sink:
     """Records each transaction, and whether it came through TLS."""
@@ -29,6 +33,11 @@ class Sink:
         tls = server.transport.get_extra_info("ssl_object") is not None
         self.transactions.append((envelope.rcpt_tos, tls, bool(session.authenticated)))
         return "250 OK"
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
+    return AuthResult(success=ok, handled=False)
 
 
 def _name(cn):
@@ -205,3 +214,41 @@ def test_smtps_against_a_plain_server(tls):
     sink, port = tls.sink()
     tls.start(port, "smtp_secure_mode: smtps\nsmtp_verify_cert: no\n")
     assert_retried(tls, sink, f"127.0.0.1:{port}: TLS handshake failed: ")
+
+
+# AUTH
+
+def auth_sink(tls, **kwargs):
+    return tls.sink(authenticator=authenticator, auth_require_tls=False, **kwargs)
+
+
+@pytest.mark.parametrize("exclude", [[], ["PLAIN"]], ids=["plain", "login"])
+def test_auth_delivered(tls, exclude):
+    sink, port = auth_sink(tls, auth_exclude_mechanism=exclude)
+    tls.start(port, f"smtp_user: {USER}\nsmtp_pass: {PASSWORD}\n")
+    assert_delivered(tls, sink, tls=False, auth=True)
+
+
+@pytest.mark.parametrize("exclude", [[], ["PLAIN"]], ids=["plain", "login"])
+def test_auth_wrong_password_retried(tls, exclude):
+    sink, port = auth_sink(tls, auth_exclude_mechanism=exclude)
+    tls.start(port, f"smtp_user: {USER}\nsmtp_pass: wrong-{PASSWORD}\n")
+    mech = "LOGIN" if exclude else "PLAIN"
+    assert_retried(tls, sink, f"127.0.0.1:{port}: AUTH {mech} as {USER}: 535 5.7.8 "
+                              "Authentication credentials invalid")
+    for f in (tls.var / "logs").iterdir():
+        assert PASSWORD not in f.read_text(), f
+
+
+def test_auth_not_offered(tls):
+    sink, port = tls.sink()
+    tls.start(port, f"smtp_user: {USER}\nsmtp_pass: {PASSWORD}\n")
+    assert_retried(tls, sink, "the server offers neither AUTH PLAIN nor AUTH LOGIN")
+
+
+def test_auth_after_starttls(tls):
+    # aiosmtpd offers AUTH only once TLS is on: the second EHLO is what counts.
+    sink, port = tls.sink(tls_context=tls.certs.server_context(), authenticator=authenticator)
+    tls.start(port, f"smtp_secure_mode: starttls\nsmtp_user: {USER}\nsmtp_pass: {PASSWORD}\n",
+              trust_ca=True)
+    assert_delivered(tls, sink, auth=True)
