@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "deliver/deliver_chunk.h"
 #include "deliver/deliver_smtp.h"
+#include "deliver/deliver_tls.h"
 #include "lib/log.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
@@ -14,22 +15,47 @@
 
 struct out_state {
     struct store *store;
+    struct deliver_smtp_options smtp; /* strings borrowed from the config */
+    struct deliver_tls_ctx *tls;      /* NULL for plain SMTP */
     struct deliver_smtp *conn;
     unsigned conn_uses;
+};
+
+static const struct {
+    const char *name;
+    enum deliver_smtp_security security;
+} secure_modes[] = {
+    {"smtp", DELIVER_SMTP_PLAIN},
+    {"smtps", DELIVER_SMTP_SMTPS},
+    {"starttls", DELIVER_SMTP_STARTTLS},
 };
 
 int deliver_out_start(struct runner *r, char **error_r)
 {
     struct config *cfg = r->cfg;
-    const char *mode = config_get(cfg, "mta", "smtp_secure_mode");
-    if (g_ascii_strcasecmp(mode, "smtp") != 0 || *config_get(cfg, "mta", "smtp_user")) {
-        *error_r = g_strdup_printf("[mta] smtp_secure_mode %s / smtp_user: TLS and AUTH towards "
-                                   "the MTA are not supported yet by this version of crier",
-                                   mode);
-        return -1;
-    }
     struct out_state *s = g_new0(struct out_state, 1);
     r->state = s;
+    const char *mode = config_get(cfg, "mta", "smtp_secure_mode");
+    for (size_t i = 0; i < G_N_ELEMENTS(secure_modes); i++)
+        if (g_ascii_strcasecmp(mode, secure_modes[i].name) == 0)
+            s->smtp.security = secure_modes[i].security;
+    s->smtp.host = config_get(cfg, "mta", "smtp_host");
+    s->smtp.port = (unsigned)config_get_int(cfg, "mta", "smtp_port");
+    s->smtp.helo = g_get_host_name();
+    s->smtp.timeout_s = DELIVER_SMTP_TIMEOUT_S;
+    s->smtp.user = config_get(cfg, "mta", "smtp_user");
+    s->smtp.pass = config_get(cfg, "mta", "smtp_pass");
+    if (s->smtp.security != DELIVER_SMTP_PLAIN) {
+        s->tls = deliver_tls_ctx_new(config_get_bool(cfg, "mta", "smtp_verify_cert"),
+                                     config_get_bool(cfg, "mta", "smtp_verify_hostname"), error_r);
+        if (s->tls == NULL)
+            return -1;
+        s->smtp.tls = s->tls;
+    } else if (*s->smtp.user && *s->smtp.pass) {
+        log_warn("out: [mta] smtp_user is set with smtp_secure_mode: smtp, so the password "
+                 "goes to %s in clear",
+                 s->smtp.host);
+    }
     g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
     return store_open(url, &s->store, error_r);
 }
@@ -40,6 +66,7 @@ void deliver_out_stop(struct runner *r)
     if (s == NULL)
         return;
     deliver_smtp_close(s->conn);
+    deliver_tls_ctx_free(s->tls);
     if (s->store)
         store_close(s->store);
     g_free(s);
@@ -79,9 +106,7 @@ static struct deliver_smtp *connection(struct runner *r, struct out_state *s, ch
         s->conn = NULL;
     }
     if (s->conn == NULL) {
-        s->conn = deliver_smtp_connect(config_get(r->cfg, "mta", "smtp_host"),
-                                       (unsigned)config_get_int(r->cfg, "mta", "smtp_port"),
-                                       g_get_host_name(), DELIVER_SMTP_TIMEOUT_S, error_r);
+        s->conn = deliver_smtp_connect(&s->smtp, error_r);
         s->conn_uses = 0;
     }
     return s->conn;
@@ -154,21 +179,32 @@ static void record(struct runner *r, struct out_state *s, const struct store_lis
     }
 }
 
-/* How often progress is written: a rewrite costs the whole entry (the
- * recipient list is in it), so doing it after every transaction of a
- * 100,000-recipient post would write gigabytes. A crash re-sends at most
- * what went out in this interval. */
+/* When progress is written: a rewrite costs the whole entry (the recipient
+ * list is in it), so one after every transaction of VERP (one recipient
+ * each) to 100,000 members would write gigabytes. It is written before a
+ * transaction when the recipients answered since the last write and those
+ * of this transaction would together exceed max_recipients (0: before every
+ * transaction), or when DELIVER_CHECKPOINT_US has passed. So a crash
+ * re-sends at most one bulk transaction's worth of recipients. */
 #define DELIVER_CHECKPOINT_US (250 * 1000)
 
-/* Rewrites `recipients` without the answered ones, durably, so a crash
- * does not send them again; at most every DELIVER_CHECKPOINT_US. */
+struct progress {
+    gint64 last;   /* monotonic time of the last write */
+    guint unsaved; /* recipients answered since */
+    guint max;     /* [mta] max_recipients */
+};
+
+/* Before a transaction of `next` recipients: rewrites `recipients` without
+ * the answered ones, durably, if the rule above asks for it. */
 static void checkpoint(struct queue_entry *e, char **rcpts, guint n, GHashTable *answered,
-                       gint64 *last)
+                       struct progress *pg, guint next)
 {
     gint64 now = g_get_monotonic_time();
-    if (now - *last < DELIVER_CHECKPOINT_US)
+    if (pg->unsaved == 0 ||
+        (pg->max > 0 && pg->unsaved + next <= pg->max && now - pg->last < DELIVER_CHECKPOINT_US))
         return;
-    *last = now;
+    pg->last = now;
+    pg->unsaved = 0;
     GString *left = g_string_new(NULL);
     for (guint i = 0; i < n; i++)
         if (!g_hash_table_contains(answered, rcpts[i]))
@@ -226,21 +262,24 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
         sender = bounces;
 
     struct outcome o = {g_ptr_array_new(), g_hash_table_new(g_str_hash, g_str_equal), 0};
-    gint64 t0 = g_get_monotonic_time(), last_cp = t0;
+    gint64 t0 = g_get_monotonic_time();
+    guint max = (guint)config_get_int(r->cfg, "mta", "max_recipients");
+    struct progress pg = {t0, 0, max};
     if (l && want_verp(r, e, l)) {
         for (guint i = 0; i < rcpts->len; i++) {
             g_autofree char *vs = verp_sender(r, l, rcpts->pdata[i]);
+            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &pg, 1);
             transaction(r, s, l, vs ? vs : sender, msgid, (char *const *)&rcpts->pdata[i], 1, e,
                         &o);
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &last_cp);
+            pg.unsaved++;
         }
     } else {
-        guint max = (guint)config_get_int(r->cfg, "mta", "max_recipients");
         GPtrArray *chunks = deliver_chunkify((char **)rcpts->pdata, rcpts->len, max);
         for (guint i = 0; i < chunks->len; i++) {
             GPtrArray *chunk = chunks->pdata[i];
+            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &pg, chunk->len);
             transaction(r, s, l, sender, msgid, (char *const *)chunk->pdata, chunk->len, e, &o);
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &last_cp);
+            pg.unsaved += chunk->len;
         }
         g_ptr_array_unref(chunks);
     }

@@ -16,9 +16,10 @@
  * the first attempt, then they are dropped with a log line.
  * smtp.log gets Mailman's every/success/refused/failure lines.
  *
- * This runner uses deliver_smtp's plain blocking client; smtps, STARTTLS
- * and AUTH settings are refused at start with a clear message until the
- * pooled client lands (issue 5).
+ * The connection follows [mta] smtp_secure_mode, smtp_verify_cert,
+ * smtp_verify_hostname, smtp_user and smtp_pass (deliver_smtp, deliver_tls);
+ * a TLS or AUTH failure is a connection failure like any other: the reason
+ * goes to smtp.log, the recipients to the retry queue as 444.
  */
 #ifndef CRIER_DELIVER_OUT_H
 #define CRIER_DELIVER_OUT_H

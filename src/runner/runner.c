@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 struct runner_proc {
@@ -60,8 +61,13 @@ void runner_ready(struct runner *r)
     char line[64];
     int n = snprintf(line, sizeof line, "R %ld\n", (long)getpid());
     /* A short line is atomic on a pipe (PIPE_BUF); the master may be gone. */
-    if (write(p->ready_fd, line, (size_t)n) != n)
+    if (write(p->ready_fd, line, (size_t)n) != n) {
         log_warn("runner %s: cannot tell the master it is ready: %s", r->name, strerror(errno));
+        /* EPIPE: the master died before PR_SET_PDEATHSIG was set; stop as
+         * if it had been, so that no runner outlives its master. */
+        if (errno == EPIPE)
+            raise(SIGTERM);
+    }
     close(p->ready_fd);
     p->ready_fd = -1;
 }
@@ -235,6 +241,12 @@ int runner_main(struct config *cfg, const char *spec, int ready_fd)
     log_set_prefix(prefix);
     runner_open_log(cfg);
     signal(SIGPIPE, SIG_IGN);
+    /* A master killed with SIGKILL cannot stop its runners: without this
+     * they would go on serving, and the runners of a `start --force` would
+     * recover (and deliver again) the entries they hold. SIGTERM lets the
+     * entry in hand finish. Only for runners a master started. */
+    if (ready_fd >= 0 && prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+        log_warn("runner %s: PR_SET_PDEATHSIG: %s", r->name, strerror(errno));
     r->base = event_base_new();
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
     for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++) {

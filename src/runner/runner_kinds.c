@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "store/store.h"
 #include "lmtp/lmtp_runner.h"
+#include "rest/rest_runner.h"
 #include "runner/runner_bounce.h"
 #include "runner/runner_post.h"
 #include "queue/queue.h"
@@ -93,7 +94,8 @@ static const struct runner_kind kinds[] = {
      NULL, deliver_out_stop},
     {"pipeline", "mailman.runners.pipeline.PipelineRunner", true, runner_post_start,
      runner_pipeline_handle, NULL, runner_post_stop},
-    {"rest", "mailman.runners.rest.RESTRunner", false, NULL, NULL, NULL, NULL},
+    {"rest", "mailman.runners.rest.RESTRunner", false, rest_runner_start, NULL, NULL,
+     rest_runner_stop},
     {"retry", "mailman.runners.retry.RetryRunner", true, NULL, NULL, retry_tick, NULL},
     {"shunt", "mailman.runners.fake.ShuntRunner", true, NULL, NULL, NULL, NULL},
     {"task", "mailman.runners.task.TaskRunner", false, NULL, NULL, task_tick, task_stop},

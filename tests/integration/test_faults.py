@@ -1,0 +1,292 @@
+"""Faults around the runners (issue 7 items 1-2, the parts without the
+posting pipeline): the MTA down or dropping connections, the database
+locked, an entry that fails every time, and kill -9 of the out runner and
+of the master while a fan-out is under way. Every wait is bounded.
+
+The figures quoted in docs/reliability.md come from
+`CRIER_BIN=$PWD/build-test/crier /usr/bin/python3 -m pytest -s -q
+tests/integration/test_faults.py` (the tests print them)."""
+import asyncio
+import collections
+import os
+import signal
+import smtplib
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import free_port
+from test_daemon import gone, runner_pids
+
+DSN = (Path(__file__).resolve().parents[1] / "unit" / "data" / "bounce" /
+       "postfix-dsn.eml").read_bytes()
+FAILED_ONLY = DSN.replace(b"Final-Recipient: rfc822; carol@example.org\r\nAction: delayed\r\n"
+                          b"Status: 4.4.1\r\n\r\n", b"")
+
+
+def msg(n):
+    return (f"From: anne@example.org\nTo: ant@example.com\nSubject: fault {n}\n"
+            f"Message-ID: <fault-{n}@example.org>\n\nbody {n}\n")
+
+
+class Sink:
+    """An SMTP peer that records (Message-ID, recipient) per transaction.
+
+    delay: seconds between taking a message and answering 250.
+    drop_before: the next N DATA commands lose the connection before the
+      message is accepted (nothing recorded: the MTA did not take it).
+    drop_after: the next N DATA commands record the message, then lose the
+      connection before the 250 reaches crier (the lost-reply case that
+      makes duplicates)."""
+
+    def __init__(self, delay=0.0):
+        self.delay = delay
+        self.drop_before = 0
+        self.drop_after = 0
+        self.lock = threading.Lock()
+        self.transactions = []  # [(msgid, [rcpts])]
+        self.dropped = []       # ("before"|"after", n recipients)
+
+    async def handle_DATA(self, server, session, envelope):
+        msgid = "?"
+        for line in envelope.content.split(b"\n"):
+            if line.lower().startswith(b"message-id:"):
+                msgid = line.split(b":", 1)[1].strip().decode()
+                break
+        with self.lock:
+            how = None
+            if self.drop_before:
+                self.drop_before -= 1
+                how = "before"
+            elif self.drop_after:
+                self.drop_after -= 1
+                how = "after"
+            if how != "before":
+                self.transactions.append((msgid, list(envelope.rcpt_tos)))
+            if how:
+                self.dropped.append((how, len(envelope.rcpt_tos)))
+        if self.delay:
+            # After recording: a client that dies now leaves a message the
+            # MTA took without crier seeing the 250 (the worst case).
+            await asyncio.sleep(self.delay)
+        if how:
+            server.transport.abort()
+            return "421 going away"
+        return "250 OK"
+
+    def deliveries(self):
+        with self.lock:
+            return collections.Counter((m, r) for m, ts in self.transactions for r in ts)
+
+
+def start_sink(sink, port):
+    c = Controller(sink, hostname="127.0.0.1", port=port)
+    c.start()
+    return c
+
+
+def wait_until(pred, timeout=15.0, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = pred()
+        if value:
+            return value
+        time.sleep(step)
+    return pred()
+
+
+def pck(crier, name):
+    return sorted((crier.var / "queue" / name).glob("*.pck"))
+
+
+def entries(crier, name):
+    """Waiting and claimed entries of a queue."""
+    d = crier.var / "queue" / name
+    return sorted(list(d.glob("*.pck")) + list(d.glob("*.bak")))
+
+
+def log(crier, name):
+    p = crier.var / "logs" / name
+    return p.read_text() if p.exists() else ""
+
+
+def inject_out(crier, n, rcpts):
+    crier.ok("inject", "-q", "out", "-m", "recipients=" + "\n".join(rcpts),
+             "ant@example.com", input=msg(n))
+
+
+def configure(crier, smtp_port, extra=""):
+    crier.lmtp_port = free_port()
+    crier.write_config(extra=f"""\
+[runner.rest]
+start: no
+[mta]
+lmtp_port: {crier.lmtp_port}
+smtp_host: 127.0.0.1
+smtp_port: {smtp_port}
+""" + extra)
+
+
+@pytest.fixture
+def daemon(crier):
+    yield crier
+    crier.run("stop", "-q")
+    # A master killed by a test leaves its runners; stop them by pid, ours only.
+    for pid in runner_pids(crier):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def rcpts_of(n, count):
+    return [f"r{n}-{i}@example.com" for i in range(count)]
+
+
+def want(ns, count):
+    return {(f"<fault-{n}@example.org>", r) for n in ns for r in rcpts_of(n, count)}
+
+
+# ---- 1. the MTA is down, then comes up -----------------------------------
+
+def test_mta_down_then_up(daemon):
+    port = free_port()
+    configure(daemon, port, "[mta]\nmax_recipients: 2\n[runner.retry]\nsleep_time: 0.5s\n")
+    daemon.ok("create", "ant@example.com")
+    daemon.ok("start", "-q")
+    for n in range(3):
+        inject_out(daemon, n, rcpts_of(n, 5))
+    assert wait_until(lambda: len(entries(daemon, "retry")) + len(entries(daemon, "out")) == 3
+                      and "<fault-2@example.org> delivery to r2-4@example.com failed with "
+                          "code 444" in log(daemon, "smtp.log"))
+    smtp = log(daemon, "smtp.log")
+    assert "<fault-0@example.org>: cannot connect" in smtp or "Connection refused" in smtp, smtp
+    sink = Sink()
+    t0 = time.monotonic()
+    controller = start_sink(sink, port)
+    try:
+        assert wait_until(lambda: set(sink.deliveries()) == want(range(3), 5), timeout=10)
+        recovered = time.monotonic() - t0
+        assert wait_until(lambda: not entries(daemon, "retry") and not entries(daemon, "out"))
+        time.sleep(1.2)  # two more retry periods: nothing is sent again
+        counts = sink.deliveries()
+        assert set(counts) == want(range(3), 5) and set(counts.values()) == {1}
+        print(f"\nMTA down: 15 recipients delivered exactly once {recovered:.2f} s "
+              f"after the MTA came up (retry sleep_time 0.5 s)")
+        assert pck(daemon, "shunt") == []
+    finally:
+        controller.stop()
+
+
+# ---- 2. the MTA drops the connection during DATA, then recovers ----------
+
+def test_mta_drops_connection_during_data(daemon):
+    sink = Sink()
+    sink.drop_before = 2
+    sink.drop_after = 2
+    port = free_port()
+    controller = start_sink(sink, port)
+    try:
+        configure(daemon, port, "[mta]\nmax_recipients: 5\n[runner.retry]\nsleep_time: 0.5s\n")
+        daemon.ok("create", "ant@example.com")
+        daemon.ok("start", "-q")
+        for n in range(4):
+            inject_out(daemon, n, rcpts_of(n, 10))
+        assert wait_until(lambda: want(range(4), 10) <= set(sink.deliveries()), timeout=20)
+        assert wait_until(lambda: not entries(daemon, "retry") and not entries(daemon, "out"))
+        counts = sink.deliveries()
+        assert set(counts) == want(range(4), 10)
+        dups = sum(c - 1 for c in counts.values())
+        # Only the messages the MTA took before the connection went are sent
+        # again: one transaction's worth per lost reply, nothing for the rest.
+        lost_replies = sum(n for how, n in sink.dropped if how == "after")
+        assert [h for h, _ in sink.dropped] == ["before", "before", "after", "after"]
+        assert dups == lost_replies <= 2 * 5
+        assert "failed with code 444" in log(daemon, "smtp.log")
+        print(f"\nMTA drops: 4 dropped transactions (2 after accepting), "
+              f"{dups} duplicate deliveries of 40")
+    finally:
+        controller.stop()
+
+
+# ---- 5. kill -9 of the out runner and of the master during a fan-out -----
+
+def out_pid(crier):
+    return next((p for p, s in runner_pids(crier).items() if s.startswith("out:")), None)
+
+
+def master_pid(crier):
+    try:
+        return int((crier.var / "master.pid").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+KILL_ENTRIES, KILL_RCPTS, KILL_CHUNK = 20, 50, 10
+
+
+def test_kill_out_runner_and_master_during_fanout(daemon):
+    sink = Sink(delay=0.03)
+    port = free_port()
+    controller = start_sink(sink, port)
+    try:
+        configure(daemon, port, f"[mta]\nmax_recipients: {KILL_CHUNK}\n"
+                                "[runner.retry]\nsleep_time: 0.5s\n")
+        daemon.ok("create", "ant@example.com")
+        daemon.ok("start", "-q")
+        daemon.ok("stop", "-q")  # queue everything first: the kills land mid-fan-out
+        for n in range(KILL_ENTRIES):
+            inject_out(daemon, n, rcpts_of(n, KILL_RCPTS))
+        daemon.ok("start", "-q")
+        total = KILL_ENTRIES * KILL_RCPTS
+        delivered = lambda: len(sink.deliveries())  # noqa: E731
+        dups = lambda: sum(c - 1 for c in sink.deliveries().values())  # noqa: E731
+        kills, dups_at = [], []
+        for k in range(3):
+            # Kill once some more mail went out since the last restart.
+            floor = delivered() + 40
+            assert wait_until(lambda: delivered() >= floor or delivered() == total, timeout=20)
+            pid = wait_until(lambda: out_pid(daemon), timeout=10)
+            assert pid and delivered() < total, "delivery finished before the kill"
+            dups_at.append(dups())
+            os.kill(pid, signal.SIGKILL)
+            t_kill = time.monotonic()
+            assert wait_until(lambda: gone(pid), timeout=5)
+            at_kill = delivered()
+            assert wait_until(lambda: (out_pid(daemon) or pid) != pid, timeout=10)
+            assert wait_until(lambda: delivered() > at_kill or delivered() == total, timeout=10)
+            kills.append(("out", time.monotonic() - t_kill))
+        # The master: its runners get SIGTERM from the kernel (parent death),
+        # finish the entry in hand and exit; only then may a new start run.
+        assert wait_until(lambda: delivered() >= floor + 40 or delivered() == total, timeout=20)
+        mpid = master_pid(daemon)
+        old_runners = set(runner_pids(daemon))
+        dups_at.append(dups())
+        os.kill(mpid, signal.SIGKILL)
+        t_kill = time.monotonic()
+        assert wait_until(lambda: gone(mpid), timeout=5)
+        assert wait_until(lambda: not (old_runners & set(runner_pids(daemon))), timeout=15), \
+            "runners outlived their master"
+        orphans_gone = time.monotonic() - t_kill
+        proc = daemon.run("start", "-q", check=2)
+        assert "did not exit cleanly (stale_lock).  Try using --force" in proc.stderr
+        daemon.ok("start", "-q", "--force")
+        assert wait_until(lambda: set(sink.deliveries()) == want(range(KILL_ENTRIES), KILL_RCPTS),
+                          timeout=60), f"{len(sink.deliveries())} of {total} delivered"
+        kills.append(("master", time.monotonic() - t_kill))
+        assert wait_until(lambda: not entries(daemon, "out") and not entries(daemon, "retry"))
+        dups_at.append(dups())
+        per_kill = [b - a for a, b in zip(dups_at, dups_at[1:])]
+        print(f"\nkill -9: {total} deliveries, {dups()} duplicates after 3 runner kills and "
+              f"1 master kill (per kill {per_kill}); "
+              f"runners gone {orphans_gone:.2f} s after the master; "
+              f"recovery {[(w, round(t, 2)) for w, t in kills]}")
+        assert pck(daemon, "shunt") == [] and pck(daemon, "bad") == []
+        assert all(d <= KILL_CHUNK for d in per_kill), per_kill
+    finally:
+        controller.stop()
