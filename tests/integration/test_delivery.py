@@ -145,15 +145,6 @@ def test_unreachable_mta_goes_to_retry(crier):
         crier.run("stop", "-q")
 
 
-def test_tls_settings_refused_clearly(crier):
-    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {free_port()}\n"
-                             "smtp_secure_mode: starttls\n")
-    proc = crier.run("start", check=1)
-    assert "runner out exited before it was ready" in proc.stderr
-    log = (crier.var / "logs" / "mailman.log").read_text()
-    assert "TLS and AUTH towards the MTA are not supported yet" in log
-
-
 def test_notice_through_virgin_is_delivered(delivery):
     delivery.start()
     delivery.ok("create", "-n", "-o", "owner@example.org", "bee@example.com")
