@@ -35,7 +35,9 @@ def daemon_on(crier):
     def start(queue_dir=None):
         port = free_port()
         crier.lmtp_port = port
-        extra = f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {port}\n"
+        # Intake only: the in runner stays off so that what LMTP accepted is
+        # still in the in queue to be counted.
+        extra = f"[runner.rest]\nstart: no\n[runner.in]\nstart: no\n[mta]\nlmtp_port: {port}\n"
         if queue_dir:
             extra += f"[paths.testing]\nqueue_dir: {queue_dir}\n"
         crier.write_config(extra=extra)
@@ -168,7 +170,7 @@ def test_thousand_idle_connections_do_not_lock_out(crier):
     port = free_port()
     crier.lmtp_port = port
     crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {port}\n"
-                             "[runner.lmtp]\nevict_idle: 1s\n")
+                             "[runner.lmtp]\nevict_idle: 1s\n[runner.in]\nstart: no\n")
     crier.ok("create", "ant@example.com")
     crier.ok("start", "-q")
     idle = []

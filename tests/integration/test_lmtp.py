@@ -27,6 +27,8 @@ def lmtp(crier):
         start: no
         [runner.bounces]
         start: no
+        [runner.in]
+        start: no
         [mta]
         lmtp_port: {port}
         """)
@@ -210,6 +212,8 @@ def small_lmtp(crier):
         [runner.rest]
         start: no
         [runner.bounces]
+        start: no
+        [runner.in]
         start: no
         [mta]
         lmtp_port: {port}
