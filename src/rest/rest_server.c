@@ -352,7 +352,12 @@ void rest_dispatch(struct config *cfg, struct store *st, enum rest_method method
         }
     } else if (content_type &&
                g_str_has_prefix(content_type, "application/x-www-form-urlencoded") && body) {
-        if (rest_params_add_form(req->query, body, body_len, &err) < 0) {
+        /* falcon: form values replace query values of the same name. */
+        json_t *form = json_object();
+        int rc = rest_params_add_form(form, body, body_len, &err);
+        json_object_update(req->query, form);
+        json_decref(form);
+        if (rc < 0) {
             rest_bad_request(req, "%s", err);
             g_free(err);
             return;
