@@ -54,13 +54,10 @@ void rest_domains_post(struct rest_req *req)
         {"alias_domain", REST_CONV_STR, true, NULL},
         {"owner", REST_CONV_STRLIST, true, NULL},
     };
-    json_t *values = NULL;
     char *err = NULL;
-    if (rest_validate(rest_params(req), fields, G_N_ELEMENTS(fields), &values, &err) < 0) {
-        rest_bad_request(req, "%s", err);
-        g_free(err);
+    json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
+    if (values == NULL)
         return;
-    }
     const char *host = json_string_value(json_object_get(values, "mail_host"));
     const char *alias = json_string_value(json_object_get(values, "alias_domain"));
     struct store_domain *d = NULL;
@@ -131,12 +128,10 @@ static void patch_put(struct rest_req *req, bool optional)
     struct store_domain *d = domain_of(req);
     if (d == NULL)
         return;
-    json_t *values = NULL;
     char *err = NULL;
-    int rc = rest_validate(rest_params(req), fields, G_N_ELEMENTS(fields), &values, &err);
-    if (rc < 0) {
-        rest_bad_request(req, "%s", err);
-        g_free(err);
+    json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
+    int rc = 0;
+    if (values == NULL) {
         store_domain_free(d);
         return;
     }

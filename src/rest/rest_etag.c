@@ -117,6 +117,79 @@ char *rest_py_float_repr(double d)
     return g_string_free(out, FALSE);
 }
 
+/* The broken-down UTC time of us; false when GDateTime cannot hold it. */
+static bool py_datetime(int64_t us, int f[7])
+{
+    /* Proleptic Gregorian from 0001-01-01 (GDateTime covers it). */
+    int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(secs);
+    if (dt == NULL)
+        return false;
+    g_date_time_get_ymd(dt, &f[0], &f[1], &f[2]);
+    f[3] = g_date_time_get_hour(dt);
+    f[4] = g_date_time_get_minute(dt);
+    f[5] = g_date_time_get_second(dt);
+    f[6] = (int)(us - secs * 1000000);
+    return true;
+}
+
+char *rest_py_datetime_repr(int64_t us)
+{
+    int f[7];
+    if (!py_datetime(us, f))
+        return g_strdup("None");
+    GString *out = g_string_new(NULL);
+    g_string_printf(out, "datetime.datetime(%d, %d, %d, %d, %d", f[0], f[1], f[2], f[3], f[4]);
+    if (f[6])
+        g_string_append_printf(out, ", %d, %d", f[5], f[6]);
+    else if (f[5])
+        g_string_append_printf(out, ", %d", f[5]);
+    g_string_append_c(out, ')');
+    return g_string_free(out, FALSE);
+}
+
+char *rest_py_isoformat(int64_t us)
+{
+    int f[7];
+    if (!py_datetime(us, f))
+        return g_strdup("");
+    GString *out = g_string_new(NULL);
+    g_string_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d", f[0], f[1], f[2], f[3], f[4], f[5]);
+    if (f[6])
+        g_string_append_printf(out, ".%06d", f[6]);
+    return g_string_free(out, FALSE);
+}
+
+char *rest_py_timedelta_repr(int64_t us)
+{
+    int64_t days = us / 86400000000LL, rest = us % 86400000000LL;
+    if (rest < 0) {
+        days -= 1;
+        rest += 86400000000LL;
+    }
+    GString *out = g_string_new("datetime.timedelta(");
+    const char *sep = "";
+    if (days) {
+        g_string_append_printf(out, "days=%" G_GINT64_FORMAT, days);
+        sep = ", ";
+    }
+    if (rest / 1000000) {
+        g_string_append_printf(out, "%sseconds=%" G_GINT64_FORMAT, sep, rest / 1000000);
+        sep = ", ";
+    }
+    if (rest % 1000000)
+        g_string_append_printf(out, "%smicroseconds=%" G_GINT64_FORMAT, sep, rest % 1000000);
+    if (us == 0)
+        g_string_append_c(out, '0');
+    g_string_append_c(out, ')');
+    return g_string_free(out, FALSE);
+}
+
+char *rest_py_enum_repr(const char *cls, const char *name, int value)
+{
+    return g_strdup_printf("<%s.%s: %d>", cls, name, value);
+}
+
 static int cmp_keys(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

@@ -17,6 +17,7 @@
 #define CRIER_REST_ETAG_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 /* The Python repr of value under key, or NULL for the default. */
 typedef char *(*rest_pyrepr_fn)(const char *key, json_t *value, void *ctx);
@@ -30,6 +31,14 @@ struct rest_pyrepr {
 char *rest_py_str_repr(const char *s, size_t len);
 /* Python's repr() of a float (the shortest text that reads back). */
 char *rest_py_float_repr(double d);
+/* repr() of datetime.datetime (naive UTC, us since the epoch; Mailman's
+ * datetime.min for STORE_TIME_MIN), of datetime.timedelta (us), and of an
+ * enum member ("<Action.hold: 0>"). */
+char *rest_py_datetime_repr(int64_t us);
+/* datetime.isoformat() of the same: "0001-01-01T00:00:00[.ffffff]". */
+char *rest_py_isoformat(int64_t us);
+char *rest_py_timedelta_repr(int64_t us);
+char *rest_py_enum_repr(const char *cls, const char *name, int value);
 /* pprint.pformat(value); hook may be NULL. */
 char *rest_pformat(json_t *value, const struct rest_pyrepr *hook);
 /* "\"<40 hex>\"" for the resource (which must not hold http_etag). */

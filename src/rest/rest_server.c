@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "lib/log.h"
 #include "rest/rest_params.h"
+#include "rest/rest_validate.h"
 #include "store/store.h"
 
 #include <event2/buffer.h>
@@ -160,6 +161,18 @@ void rest_internal_error(struct rest_req *req, const char *what, const char *err
     log_to("http", LOG_LEVEL_ERROR, "REST %s: %s", what, err ? err : "?");
     rest_error(req, 500, "500 Internal Server Error", NULL);
     req->content_type = CT_JSON;
+}
+
+json_t *rest_values(struct rest_req *req, const struct rest_field *fields, size_t n)
+{
+    json_t *values = NULL;
+    char *err = NULL;
+    if (rest_validate(rest_params(req), fields, n, &values, &err) < 0) {
+        rest_bad_request(req, "%s", err);
+        g_free(err);
+        return NULL;
+    }
+    return values;
 }
 
 int rest_store_end(struct rest_req *req, int rc, char **err)
@@ -339,7 +352,12 @@ void rest_dispatch(struct config *cfg, struct store *st, enum rest_method method
         }
     } else if (content_type &&
                g_str_has_prefix(content_type, "application/x-www-form-urlencoded") && body) {
-        if (rest_params_add_form(req->query, body, body_len, &err) < 0) {
+        /* falcon: form values replace query values of the same name. */
+        json_t *form = json_object();
+        int rc = rest_params_add_form(form, body, body_len, &err);
+        json_object_update(req->query, form);
+        json_decref(form);
+        if (rc < 0) {
             rest_bad_request(req, "%s", err);
             g_free(err);
             return;

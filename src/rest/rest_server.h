@@ -94,6 +94,10 @@ void rest_not_found(struct rest_req *req, const char *text);
 /* A child resource that does not exist (falcon's bare 404). */
 void rest_no_such_child(struct rest_req *req);
 void rest_conflict(struct rest_req *req, const char *text);
+struct rest_field;
+/* The request's parameters through Mailman's Validator (rest_validate.h):
+ * the converted values (json_decref), or NULL after answering 400. */
+json_t *rest_values(struct rest_req *req, const struct rest_field *fields, size_t n);
 /* Ends a handler's transaction (store_begin'd by the handler): commits
  * when rc >= 0, else rolls back and answers 400 with *err (500 for a
  * backend failure). Returns rc, or the commit's failure. Frees *err. */

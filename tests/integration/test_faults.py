@@ -290,3 +290,130 @@ def test_kill_out_runner_and_master_during_fanout(daemon):
         assert all(d <= KILL_CHUNK for d in per_kill), per_kill
     finally:
         controller.stop()
+
+
+# ---- 3. the database locked by another process ---------------------------
+
+def lock_db(path):
+    """BEGIN EXCLUSIVE from another process. crier's database is in WAL
+    mode, where this stops writers only: readers go on."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=10)
+    db.execute("BEGIN EXCLUSIVE")
+    db.execute("CREATE TABLE IF NOT EXISTS fault_lock (x)")
+    return db
+
+
+def unlock_db(db):
+    db.execute("ROLLBACK")
+    db.close()
+
+
+def write_entry(crier, queue, meta, body):
+    """A queue entry as the LMTP runner writes it (docs/queues.md), without
+    the CLI, which needs the database."""
+    head = f"crier-queue 1\nmessage-size: {len(body)}\n".encode()
+    head += b"".join(f"{k}: {v}\n".encode() for k, v in meta.items()) + b"\n"
+    d = crier.var / "queue" / queue
+    d.mkdir(parents=True, exist_ok=True)
+    base = f"{time.time():.7f}+{os.urandom(20).hex()}"
+    (d / f"{base}.pck.tmp").write_bytes(head + body)
+    os.rename(d / f"{base}.pck.tmp", d / f"{base}.pck")
+
+
+def lmtp_rcpt(crier, rcpt, timeout=20):
+    t0 = time.monotonic()
+    c = smtplib.LMTP("127.0.0.1", crier.lmtp_port, timeout=timeout)
+    c.ehlo_or_helo_if_needed = lambda: None
+    c.docmd("LHLO", "x")
+    c.mail("anne@example.org")
+    code, text = c.rcpt(rcpt)
+    c.close()
+    return code, time.monotonic() - t0
+
+
+def test_locked_store_lmtp_answers(daemon):
+    configure(daemon, free_port())
+    daemon.ok("create", "ant@example.com")
+    daemon.ok("start", "-q")
+    lock = lock_db(daemon.data_dir / "mailman.db")
+    try:
+        code, secs = lmtp_rcpt(daemon, "ant@example.com")
+        code2, _ = lmtp_rcpt(daemon, "nosuch@example.com")
+    finally:
+        unlock_db(lock)
+    print(f"\nLMTP, database locked (BEGIN EXCLUSIVE): RCPT {code} after {secs:.2f} s")
+    assert code == 250 and secs < 2, (code, secs)
+    assert code2 == 550
+
+
+def test_locked_store_bounces_are_kept(daemon):
+    configure(daemon, free_port(), "[runner.virgin]\nstart: no\n")
+    daemon.ok("create", "ant@example.com")
+    daemon.ok("addmembers", "-", "ant@example.com", input="bob@example.org\n")
+    daemon.ok("start", "-q")
+    db = daemon.data_dir / "mailman.db"
+    lock = lock_db(db)
+    t0 = time.monotonic()
+    try:
+        write_entry(daemon, "bounces", {"listid": "ant.example.com", "subaddress": "bounces"},
+                    FAILED_ONLY)
+        time.sleep(7)  # past the 5 s busy timeout
+    finally:
+        unlock_db(lock)
+
+    def events():
+        c = sqlite3.connect(db)
+        try:
+            return c.execute("SELECT email FROM bounce_event").fetchall()
+        finally:
+            c.close()
+    shunted = pck(daemon, "shunt")
+    print(f"\nbounces, database locked 7 s: {len(shunted)} entry shunted, "
+          f"events {events()}")
+    if shunted:
+        # What crier does today: the entry is kept in shunt, not lost.
+        daemon.ok("unshunt")
+    assert wait_until(lambda: events() == [("bob@example.org",)], timeout=10)
+    assert pck(daemon, "shunt") == [] and not entries(daemon, "bounces")
+
+
+# ---- 4. an entry that fails every time -----------------------------------
+
+def test_failing_entry_is_shunted_and_others_go_on(daemon):
+    class Picky(Sink):
+        tempfail = True
+
+        async def handle_RCPT(self, server, session, envelope, address, options):
+            if address.startswith("later") and self.tempfail:
+                return "450 4.2.0 try again"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+    sink = Picky()
+    port = free_port()
+    controller = start_sink(sink, port)
+    try:
+        # The retry queue cannot be written (a file where its directory
+        # should be): every entry with a temporary failure fails out.
+        configure(daemon, port, "[runner.retry]\nstart: no\n")
+        daemon.ok("create", "ant@example.com")
+        (daemon.var / "queue").mkdir(parents=True, exist_ok=True)
+        (daemon.var / "queue" / "retry").write_text("not a directory\n")
+        daemon.ok("start", "-q")
+        inject_out(daemon, 0, ["later@example.com", "now0@example.com"])
+        for n in range(1, 4):
+            inject_out(daemon, n, [f"now{n}@example.com"])
+        assert wait_until(lambda: len(pck(daemon, "shunt")) == 1)
+        assert wait_until(lambda: {m for m, _ in sink.deliveries()} >=
+                          {f"<fault-{n}@example.org>" for n in range(1, 4)})
+        assert "runner out: shunting" in log(daemon, "mailman.log")
+        text = daemon.ok("qfile", str(pck(daemon, "shunt")[0])).stdout
+        assert "'whichq': 'out'" in text
+        # The administrator repairs the cause, then unshunts.
+        (daemon.var / "queue" / "retry").unlink()
+        sink.tempfail = False
+        daemon.ok("unshunt")
+        assert wait_until(lambda: ("<fault-0@example.org>", "later@example.com")
+                          in sink.deliveries())
+        assert wait_until(lambda: not entries(daemon, "out") and not pck(daemon, "shunt"))
+    finally:
+        controller.stop()
