@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "mail/notice.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -35,6 +36,9 @@ static const struct {
     {"list:user:notice:rejected",
      "Your message to the $listname mailing-list was rejected for the following\n"
      "reasons:\n\n$reasons\n\nThe original message as received by Mailman is attached.\n"},
+    {"list:user:notice:post",
+     "Your message entitled\n\n    $subject\n\nwas successfully received by the $display_name "
+     "mailing list.\n"},
     {"list:user:notice:refuse",
      "Your request to the $listname mailing list\n\n    $request\n\n"
      "has been rejected by the list moderator.  The moderator gave the\n"
@@ -521,9 +525,40 @@ static int after_delivery(struct post_ctx *c, char **error_r)
     return store_list_attr_add(c->st, c->list->list_id, "post_id", 1, NULL, error_r);
 }
 
+/* acknowledge: a member who asked for it is told the post arrived. */
+static int acknowledge(struct post_ctx *c, char **error_r)
+{
+    if (c->notice == NULL || c->senders->len == 0 || queue_meta_get(c->meta, "noack"))
+        return 0;
+    const char *sender = c->senders->pdata[0];
+    struct store_member *m = NULL;
+    if (store_member_get_by_email(c->st, c->list->list_id, sender, STORE_ROLE_MEMBER, &m,
+                                  error_r) < 0)
+        return -1;
+    bool wants = m && m->acknowledge_posts;
+    store_member_free(m);
+    if (!wants)
+        return 0;
+    g_autofree char *subject = pmsg_get(c->msg, "Subject");
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "subject", g_strdup(subject ? subject : "(no subject)"));
+    g_hash_table_insert(vars, "list_name", g_strdup(c->list->list_name));
+    g_autofree char *text = post_template(c->cfg, c->list, "list:user:notice:post", vars);
+    g_hash_table_unref(vars);
+    g_autofree char *from =
+        g_strdup_printf("%s-bounces@%s", c->list->list_name, c->list->mail_host);
+    g_autofree char *subj =
+        g_strdup_printf("%s post acknowledgment", store_list_attr(c->list, "display_name"));
+    const char *rcpts[] = {sender, NULL};
+    size_t n;
+    g_autofree char *msg = notice_build(from, rcpts, subj, text, c->list->mail_host, &n);
+    c->notice(c->notice_ud, sender, msg, n);
+    return 0;
+}
+
 /* ---- decoration ---- */
 
-static GMimeMessage *gmime_message(const struct pmsg *m)
+GMimeMessage *post_gmime_message(const struct pmsg *m)
 {
     size_t len;
     g_autofree char *raw = pmsg_serialize(m, &len);
@@ -535,7 +570,7 @@ static GMimeMessage *gmime_message(const struct pmsg *m)
     return msg;
 }
 
-static void put_back(struct pmsg *m, GMimeMessage *msg)
+void post_gmime_put_back(struct pmsg *m, GMimeMessage *msg)
 {
     GMimeFormatOptions *fo = g_mime_format_options_new();
     g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
@@ -587,7 +622,7 @@ void post_decorate(struct post_ctx *c)
         c->msg->body = g_string_free(b, FALSE);
         return;
     }
-    GMimeMessage *msg = gmime_message(c->msg);
+    GMimeMessage *msg = post_gmime_message(c->msg);
     if (msg == NULL)
         return;
     GMimeObject *body = g_mime_message_get_mime_part(msg);
@@ -633,7 +668,7 @@ void post_decorate(struct post_ctx *c)
         g_mime_message_set_mime_part(msg, GMIME_OBJECT(mp));
         g_object_unref(mp);
     }
-    put_back(c->msg, msg);
+    post_gmime_put_back(c->msg, msg);
     g_object_unref(msg);
 }
 
@@ -648,7 +683,10 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
         rfc_2369(c, true);
         return 0;
     }
-    /* validate-authenticity (ARC), mime-delete and tagger: not yet */
+    /* validate-authenticity (ARC) and tagger (topics): not yet */
+    c->rejected = post_mime_delete(c);
+    if (c->rejected)
+        return 1;
     if (queue_meta_get(c->meta, "recipients") == NULL && member_recipients(c, error_r) < 0)
         return -1;
     cleanse(c);
@@ -659,7 +697,9 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
     /* to-archive, to-digest, to-usenet: their runners come later */
     if (after_delivery(c, error_r) < 0)
         return -1;
-    /* acknowledge and dmarc: not yet */
+    if (acknowledge(c, error_r) < 0)
+        return -1;
+    /* dmarc: not yet */
     if (!queue_meta_get(c->meta, "nodecorate"))
         post_decorate(c);
     return 0;

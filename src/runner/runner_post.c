@@ -62,6 +62,17 @@ static void send_notice(struct runner *r, const struct store_list *l, const char
     queue_meta_free(m);
 }
 
+struct notice_ud {
+    struct runner *r;
+    const struct store_list *l;
+};
+
+static void pipeline_notice(void *ud, const char *recipients, const char *msg, size_t len)
+{
+    struct notice_ud *n = ud;
+    send_notice(n->r, n->l, recipients, msg, len);
+}
+
 static char *indented_reasons(GPtrArray *reasons)
 {
     GString *s = g_string_new(NULL);
@@ -180,21 +191,16 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
     return 0;
 }
 
-static void reject(struct runner *r, struct post_ctx *c)
+/* Mailman's bounce_message(): the sender gets text and the original, from
+ * -owner, under the post's own Subject. */
+static void bounce_to_sender(struct runner *r, struct post_ctx *c, const char *text)
 {
     const struct store_list *l = c->list;
-    add_rule_headers(c);
-    g_autofree char *msgid = msg_header(c->msg, "Message-ID", "n/a");
-    log_to("vette", LOG_LEVEL_INFO, "REJECT: %s", msgid);
     if (c->senders->len == 0)
         return;
     const char *sender = c->senders->pdata[0];
     size_t len;
     g_autofree char *raw = pmsg_serialize(c->msg, &len);
-    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-    g_hash_table_insert(vars, "reasons", indented_reasons(c->reasons));
-    g_autofree char *text = post_template(r->cfg, l, "list:user:notice:rejected", vars);
-    g_hash_table_unref(vars);
     g_autofree char *subject = msg_header(c->msg, "Subject", "(no subject)");
     g_autofree char *owner = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
     const char *rcpts[] = {sender, NULL};
@@ -202,6 +208,69 @@ static void reject(struct runner *r, struct post_ctx *c)
     g_autofree char *notice =
         notice_build_with_message(owner, NULL, rcpts, subject, text, raw, len, l->mail_host, &n);
     send_notice(r, l, sender, notice, n);
+}
+
+static void reject(struct runner *r, struct post_ctx *c)
+{
+    add_rule_headers(c);
+    g_autofree char *msgid = msg_header(c->msg, "Message-ID", "n/a");
+    log_to("vette", LOG_LEVEL_INFO, "REJECT: %s", msgid);
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "reasons", indented_reasons(c->reasons));
+    g_autofree char *text = post_template(r->cfg, c->list, "list:user:notice:rejected", vars);
+    g_hash_table_unref(vars);
+    bounce_to_sender(r, c, text);
+}
+
+static int add_admin(const struct store_member *m, void *p)
+{
+    GString *s = p;
+    g_string_append_printf(s, "%s%s", s->len ? "\n" : "", m->email);
+    return 0;
+}
+
+/* mime-delete found the whole post unfit: filter_action decides. */
+static void filtered(struct runner *r, struct post_ctx *c, const char *pipeline)
+{
+    const struct store_list *l = c->list;
+    const char *action = store_list_attr(l, "filter_action");
+    g_autofree char *msgid = msg_header(c->msg, "Message-ID", "n/a");
+    bool reject_it = action && strcmp(action, "reject") == 0;
+    log_to("vette", LOG_LEVEL_INFO, "%s %s by \"%s\" pipeline handler \"mime-delete\": %s", msgid,
+           reject_it ? "rejected" : "discarded", pipeline, c->rejected);
+    if (reject_it) {
+        g_autofree char *text = g_strconcat(c->rejected, "\n", NULL);
+        bounce_to_sender(r, c, text);
+    } else if (action && strcmp(action, "forward") == 0) {
+        GString *admins = g_string_new(NULL);
+        struct store_roster_filter f = {
+            .list_id = l->list_id,
+            .role_mask = STORE_MASK(STORE_ROLE_OWNER) | STORE_MASK(STORE_ROLE_MODERATOR)};
+        char *err = NULL;
+        if (store_roster(c->st, &f, add_admin, admins, &err) < 0) {
+            log_error("pipeline: %s", err);
+            g_free(err);
+        }
+        if (admins->len) {
+            g_autofree char *text = g_strdup_printf(
+                "The attached message matched the %s mailing list's content\n"
+                "filtering rules and was prevented from being forwarded on to the list\n"
+                "membership.  You are receiving the only remaining copy of the discarded\n"
+                "message.\n\n",
+                store_list_attr(l, "display_name"));
+            g_autofree char *owner = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
+            g_auto(GStrv) rcpts = g_strsplit(admins->str, "\n", -1);
+            size_t len, n;
+            g_autofree char *raw = pmsg_serialize(c->msg, &len);
+            g_autofree char *notice = notice_build_with_message(
+                config_get(r->cfg, "mailman", "site_owner"), owner, (const char *const *)rcpts,
+                "Content filter message notification", text, raw, len, l->mail_host, &n);
+            send_notice(r, l, admins->str, notice, n);
+        }
+        g_string_free(admins, TRUE);
+    }
+    /* preserve: [mailman] filtered_messages_are_preservable is off by
+     * default in Mailman, and then preserve discards too. */
 }
 
 int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -281,8 +350,14 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
     struct post_ctx c;
     post_ctx_init(&c, r->cfg, s->store, l, m, e->meta);
+    struct notice_ud nud = {r, l};
+    c.notice = pipeline_notice;
+    c.notice_ud = &nud;
     int rc = post_pipeline_run(&c, pipeline, error_r);
-    if (rc == 0) {
+    if (rc == 1) {
+        filtered(r, &c, pipeline);
+        rc = queue_finish(e, error_r);
+    } else if (rc == 0) {
         size_t len;
         g_autofree char *raw = pmsg_serialize(m, &len);
         struct queue *out;

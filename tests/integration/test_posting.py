@@ -321,3 +321,90 @@ def test_held_verb_errors(site):
     r = site.run("held", "nosuch@example.com")
     assert r.returncode != 0
     assert site.ok("held", "ant@example.com").stdout == "ant.example.com has no held messages\n"
+
+
+MIXED = ('--b\nContent-Type: text/plain\n\nhello\n'
+         '--b\nContent-Type: image/jpeg\nContent-Disposition: attachment; filename="x.jpg"\n'
+         'Content-Transfer-Encoding: base64\n\n/9j/4AAQ\n'
+         '--b\nContent-Type: application/octet-stream; name="run.exe"\n'
+         'Content-Transfer-Encoding: base64\n\nTVqQ\n--b--\n')
+MIXED_HDR = 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n'
+
+
+def test_content_filtering_removes_parts(site):
+    site.set_attr("filter_content", "true")
+    site.set_attr("filter_types", "image/jpeg")
+    site.set_attr("filter_extensions", "exe")
+    site.ok("start", "-q")
+    site.post(message("f1@example.org", body=MIXED, extra=MIXED_HDR))
+    assert wait_until(lambda: len(delivered(site, "f1@example.org")) == 3)
+    raw = site.sink.with_text("f1@example.org")[0][2]
+    msg = email.message_from_bytes(raw)
+    assert msg["X-Content-Filtered-By"] == "Mailman/MimeDel 3.3.8"
+    types = [p.get_content_type() for p in msg.walk()]
+    assert "image/jpeg" not in types and "application/octet-stream" not in types
+    assert b"hello" in raw
+
+
+def test_content_filtering_collapses_alternatives(site):
+    site.set_attr("filter_content", "true")
+    site.ok("start", "-q")
+    body = ("--b\nContent-Type: text/plain\n\nplain words\n--b\nContent-Type: text/html\n\n"
+            "<p>html words</p>\n--b--\n")
+    site.post(message("f2@example.org", body=body,
+                      extra='MIME-Version: 1.0\nContent-Type: multipart/alternative; '
+                            'boundary="b"\n'))
+    assert wait_until(lambda: len(delivered(site, "f2@example.org")) == 3)
+    raw = site.sink.with_text("f2@example.org")[0][2]
+    assert b"html words" not in raw and b"plain words" in raw
+    msg = email.message_from_bytes(raw)
+    assert msg.get_content_type() == "text/plain"
+    assert "Ant mailing list -- ant@example.com" in msg.get_payload(decode=True).decode()
+
+
+@pytest.mark.parametrize("action", ["discard", "reject", "forward"])
+def test_content_filtering_empties_the_post(site, action):
+    site.set_attr("filter_content", "true")
+    site.set_attr("pass_types", "text/plain\nmultipart")
+    site.set_attr("filter_action", action)
+    site.ok("start", "-q")
+    site.post(message("f3@example.org", body="<p>only html</p>\n",
+                      extra="MIME-Version: 1.0\nContent-Type: text/html\n"))
+    site.post(message("f4@example.org"))  # a later post still flows
+    assert wait_until(lambda: len(delivered(site, "f4@example.org")) == 3)
+    if action == "reject":
+        assert wait_until(lambda: len(site.sink.with_text("f3@example.org")) == 1)
+        frm, rcpts, raw = site.sink.with_text("f3@example.org")[0]
+        assert rcpts == ["m1@example.org"]
+        assert b"The message's content type was not explicitly allowed" in raw
+    elif action == "forward":
+        assert wait_until(lambda: len(site.sink.with_text("f3@example.org")) == 1)
+        frm, rcpts, raw = site.sink.with_text("f3@example.org")[0]
+        assert rcpts == ["boss@example.org"]
+        assert b"Content filter message notification" in raw
+    else:
+        time.sleep(0.5)
+        assert site.sink.with_text("f3@example.org") == []
+    log = (site.var / "logs" / "mailman.log").read_text()
+    assert 'by "default-posting-pipeline" pipeline handler "mime-delete"' in log
+
+
+def test_acknowledge_and_receive_own_postings(site):
+    db = sqlite3.connect(site.data_dir / "mailman.db")
+    with db:
+        # m1 wants acknowledgments and not their own posts
+        db.execute("UPDATE member SET p_ack = 1, p_rop = 0 WHERE address = "
+                   "(SELECT id FROM address WHERE email = 'm1@example.org')")
+    db.close()
+    site.ok("start", "-q")
+    site.post(message("ack1@example.org", subject="news"))
+    assert wait_until(lambda: len(site.sink.with_text("post acknowledgment")) == 1)
+    frm, rcpts, raw = site.sink.with_text("post acknowledgment")[0]
+    assert rcpts == ["m1@example.org"] and frm == "ant-bounces@example.com"
+    ack = email.message_from_bytes(raw)
+    assert ack["Subject"] == "Ant post acknowledgment"
+    assert "was successfully received by the Ant mailing list." in \
+        ack.get_payload(decode=True).decode()
+    assert "[Ant] news" in ack.get_payload(decode=True).decode()
+    assert wait_until(lambda: delivered(site, "ack1@example.org") ==
+                      ["m2@example.org", "m3@example.net"])
