@@ -46,6 +46,10 @@ struct post_ctx {
      * set by the runner, NULL in tests that need none. */
     void (*notice)(void *ud, const char *recipients, const char *msg, size_t len);
     void *notice_ud;
+    /* Queues a copy of the message to another queue (to-archive,
+     * to-digest); NULL: those handlers do nothing. */
+    int (*enqueue)(void *ud, const char *queue, struct queue_meta *meta, const char *msg,
+                   size_t len, char **error_r);
 };
 
 void post_ctx_init(struct post_ctx *c, struct config *cfg, struct store *st,

@@ -9,6 +9,8 @@
 #include "store/store.h"
 
 #include <gmime/gmime.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- templates ---- */
@@ -556,6 +558,84 @@ static int acknowledge(struct post_ctx *c, char **error_r)
     return 0;
 }
 
+/* to-archive: a copy for the archive runner, as Mailman, unless the list
+ * never archives or the post asks not to be. */
+static int to_archive(struct post_ctx *c, char **error_r)
+{
+    if (c->enqueue == NULL || attr_is(c->list, "archive_policy", "never") ||
+        queue_meta_get(c->meta, "isdigest") || pmsg_has(c->msg, "X-No-Archive"))
+        return 0;
+    g_autofree char *xa = pmsg_get(c->msg, "X-Archive");
+    if (xa && g_ascii_strcasecmp(xa, "no") == 0)
+        return 0;
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(c->msg, &len);
+    struct queue_meta *m = queue_meta_new();
+    queue_meta_set(m, "listid", c->list->list_id);
+    int rc = c->enqueue(c->notice_ud, "archive", m, raw, len, error_r);
+    queue_meta_free(m);
+    return rc;
+}
+
+/* to-digest: the post is appended to the list's digest.mmdf; past
+ * digest_size_threshold KB the file is renamed digest.<volume>.<number>.mmdf
+ * and queued for the digest runner, as Mailman's maybe_send_digest_now. */
+static int to_digest(struct post_ctx *c, char **error_r)
+{
+    const struct store_list *l = c->list;
+    if (c->enqueue == NULL || !store_list_attr_bool(l, "digests_enabled") ||
+        queue_meta_get(c->meta, "isdigest"))
+        return 0;
+    g_autofree char *dir = g_build_filename(config_path(c->cfg, "list_data_dir"), l->list_id, NULL);
+    g_autofree char *mbox = g_build_filename(dir, "digest.mmdf", NULL);
+    if (g_mkdir_with_parents(dir, 0750) < 0) {
+        *error_r = g_strdup_printf("cannot create %s: %s", dir, g_strerror(errno));
+        return -1;
+    }
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(c->msg, &len);
+    FILE *f = fopen(mbox, "ab");
+    if (f == NULL) {
+        *error_r = g_strdup_printf("cannot open %s: %s", mbox, g_strerror(errno));
+        return -1;
+    }
+    static const char sep[] = "\001\001\001\001\n";
+    bool ok = fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1 && fwrite(raw, 1, len, f) == len &&
+              (len == 0 || raw[len - 1] == '\n' || fputc('\n', f) != EOF) &&
+              fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1;
+    long size = ftell(f);
+    if (fclose(f) != 0 || !ok) {
+        *error_r = g_strdup_printf("cannot write %s: %s", mbox, g_strerror(errno));
+        return -1;
+    }
+    double threshold = g_ascii_strtod(store_list_attr(l, "digest_size_threshold"), NULL);
+    if (threshold <= 0 || (double)size < threshold * 1024)
+        return 0;
+    int64_t volume = store_list_attr_int(l, "volume");
+    int64_t number = store_list_attr_int(l, "next_digest_number");
+    g_autofree char *name = g_strdup_printf("digest.%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".mmdf",
+                                            volume, number);
+    g_autofree char *dest = g_build_filename(dir, name, NULL);
+    if (rename(mbox, dest) < 0) {
+        *error_r = g_strdup_printf("cannot rename %s: %s", mbox, g_strerror(errno));
+        return -1;
+    }
+    if (store_list_attr_add(c->st, l->list_id, "next_digest_number", 1, NULL, error_r) < 0)
+        return -1;
+    struct queue_meta *m = queue_meta_new();
+    queue_meta_set(m, "listid", l->list_id);
+    queue_meta_set(m, "digest_path", dest);
+    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, volume);
+    g_autofree char *n = g_strdup_printf("%" G_GINT64_FORMAT, number);
+    queue_meta_set(m, "volume", v);
+    queue_meta_set(m, "digest_number", n);
+    /* Mailman queues an empty message with this metadata */
+    static const char empty[] = "\n";
+    int rc = c->enqueue(c->notice_ud, "digest", m, empty, sizeof empty - 1, error_r);
+    queue_meta_free(m);
+    return rc;
+}
+
 /* ---- decoration ---- */
 
 GMimeMessage *post_gmime_message(const struct pmsg *m)
@@ -694,7 +774,9 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
     cook_headers(c, false);
     subject_prefix(c);
     rfc_2369(c, false);
-    /* to-archive, to-digest, to-usenet: their runners come later */
+    if (to_archive(c, error_r) < 0 || to_digest(c, error_r) < 0)
+        return -1;
+    /* to-usenet: no NNTP gateway yet */
     if (after_delivery(c, error_r) < 0)
         return -1;
     if (acknowledge(c, error_r) < 0)

@@ -25,6 +25,11 @@ int runner_post_start(struct runner *r, char **error_r)
     return store_open(url, &s->store, error_r);
 }
 
+struct store *runner_post_store(struct runner *r)
+{
+    return ((struct post_state *)r->state)->store;
+}
+
 void runner_post_stop(struct runner *r)
 {
     struct post_state *s = r->state;
@@ -71,6 +76,13 @@ static void pipeline_notice(void *ud, const char *recipients, const char *msg, s
 {
     struct notice_ud *n = ud;
     send_notice(n->r, n->l, recipients, msg, len);
+}
+
+static int pipeline_enqueue(void *ud, const char *queue, struct queue_meta *meta,
+                            const char *msg, size_t len, char **error_r)
+{
+    struct notice_ud *n = ud;
+    return enqueue(n->r, queue, meta, msg, len, error_r);
 }
 
 static char *indented_reasons(GPtrArray *reasons)
@@ -353,6 +365,7 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     struct notice_ud nud = {r, l};
     c.notice = pipeline_notice;
     c.notice_ud = &nud;
+    c.enqueue = pipeline_enqueue;
     int rc = post_pipeline_run(&c, pipeline, error_r);
     if (rc == 1) {
         filtered(r, &c, pipeline);

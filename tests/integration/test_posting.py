@@ -46,6 +46,7 @@ def site(crier):
     controller.start()
     crier.sink = sink
     crier.lmtp_port = free_port()
+    crier.smtp_port = smtp_port
     crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {crier.lmtp_port}\n"
                              f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n")
     crier.ok("create", "-o", "boss@example.org", "ant@example.com")
@@ -408,3 +409,36 @@ def test_acknowledge_and_receive_own_postings(site):
     assert "[Ant] news" in ack.get_payload(decode=True).decode()
     assert wait_until(lambda: delivered(site, "ack1@example.org") ==
                       ["m2@example.org", "m3@example.net"])
+
+
+def test_archive_and_digest_queues(site):
+    site.set_attr("digest_size_threshold", "1")  # 1 KB: the second post rotates
+    site.ok("start", "-q")
+    site.post(message("ar1@example.org"))
+    site.post(message("ar2@example.org", extra="X-No-Archive: yes\n"))
+    assert wait_until(lambda: len(delivered(site, "ar2@example.org")) == 3)
+    lists = site.var / "lists" / "ant.example.com"
+    assert wait_until(lambda: list(lists.glob("digest.1.1.mmdf")))
+    mmdf = (lists / "digest.1.1.mmdf").read_bytes()
+    assert mmdf.count(b"\x01\x01\x01\x01\n") == 4 and b"<ar1@example.org>" in mmdf
+    digest = list((site.var / "queue" / "digest").glob("*.pck"))
+    assert len(digest) == 1  # waits for the digest runner
+    info = site.ok("qfile", str(digest[0])).stdout
+    assert "digest.1.1.mmdf" in info
+    # no archiver is enabled by default: the archive runner consumes the copy
+    assert wait_until(lambda: list((site.var / "queue" / "archive").glob("*")) == [])
+
+
+def test_prototype_archiver(site):
+    site.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {site.lmtp_port}\n"
+                            f"smtp_host: 127.0.0.1\nsmtp_port: {site.smtp_port}\n"
+                            "[archiver.prototype]\nenable: yes\n"
+                            "[archiver.mhonarc]\nenable: yes\n")
+    site.ok("start", "-q")
+    site.post(message("ar3@example.org"))
+    box = site.var / "archives" / "prototype" / "ant@example.com" / "new"
+    assert wait_until(lambda: len(list(box.glob("*"))) == 1)
+    assert b"<ar3@example.org>" in next(box.glob("*")).read_bytes()
+    log = (site.var / "logs" / "mailman.log").read_text()
+    assert "[archiver.mhonarc] (mailman.archiving.mhonarc.MHonArc) is enabled but crier " \
+           "cannot run that archiver" in log
