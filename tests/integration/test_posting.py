@@ -442,3 +442,31 @@ def test_prototype_archiver(site):
     log = (site.var / "logs" / "mailman.log").read_text()
     assert "[archiver.mhonarc] (mailman.archiving.mhonarc.MHonArc) is enabled but crier " \
            "cannot run that archiver" in log
+
+
+def test_header_matches_list_and_antispam(site):
+    db = sqlite3.connect(site.data_dir / "mailman.db")
+    with db:
+        db.execute("INSERT INTO header_match (list, position, header, pattern, chain) "
+                   "SELECT id, 0, 'x-virus', 'infected', 'discard' FROM mailinglist")
+    db.close()
+    site.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {site.lmtp_port}\n"
+                            f"smtp_host: 127.0.0.1\nsmtp_port: {site.smtp_port}\n"
+                            "[antispam]\nheader_checks:\n    X-Spam: yes\n")
+    site.ok("start", "-q")
+    # a list header match in a MIME part (not the top): discarded
+    part = ('--b\nContent-Type: text/plain\nX-Virus: =?utf-8?q?INFECTED?=\n\nhi\n--b--\n')
+    site.post(message("hm1@example.org", body=part,
+                      extra='MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n'))
+    # the site's antispam check: held ([antispam] jump_chain)
+    site.post(message("hm2@example.org", extra="X-Spam: YES\n"))
+    site.post(message("hm3@example.org"))
+    assert wait_until(lambda: len(delivered(site, "hm3@example.org")) == 3)
+    assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    held = site.sink.with_text("requires approval")[0][2]
+    assert b"X-Mailman-Rule-Hits: header-match-config-1" in held
+    assert b'Header "X-Spam" matched a header rule' in held
+    time.sleep(0.3)
+    assert [r for r in delivered(site, "hm1@example.org") if r in MEMBERS] == []
+    msg = email.message_from_bytes(site.sink.with_text("hm3@example.org")[0][2])
+    assert "header-match-config-1; header-match-ant.example.com-0" in msg["X-Mailman-Rule-Misses"]
