@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "post/post_dmarc.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -659,7 +660,8 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
     /* to-archive, to-digest, to-usenet: their runners come later */
     if (after_delivery(c, error_r) < 0)
         return -1;
-    /* acknowledge and dmarc: not yet */
+    /* acknowledge: not yet */
+    post_dmarc_handler(c);
     if (!queue_meta_get(c->meta, "nodecorate"))
         post_decorate(c);
     return 0;
