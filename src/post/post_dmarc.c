@@ -194,6 +194,10 @@ static bool maybe_mitigate(struct post_ctx *c, const char *address)
     if (at == NULL)
         return false;
     const char *domain = at + 1;
+    /* RFC 1035 §2.3.4: no longer name can have a record (and this bounds
+     * the work on a hostile From) */
+    if (*domain == '\0' || strlen(domain) > 253)
+        return false;
     enum post_dmarc_policy p = lookup(c, email, domain, false);
     if (p != POST_DMARC_KEEP_LOOKING)
         return p == POST_DMARC_YES;
@@ -295,37 +299,44 @@ static void fill(GString *out, const char *text, glong width)
             i++;
         }
     g_regex_unref(end);
+    /* chunk next starts at byte off (a long word cut on the last line);
+     * lengths in characters, counted once */
+    GArray *lens = g_array_sized_new(FALSE, FALSE, sizeof(glong), chunks->len);
+    for (guint i = 0; i < chunks->len; i++) {
+        glong l = g_utf8_strlen(chunks->pdata[i], -1);
+        g_array_append_val(lens, l);
+    }
     guint next = 0;
+    gsize off = 0;
     bool first = true;
     while (next < chunks->len) {
-        if (!first && *(char *)chunks->pdata[next] == ' ')
+        if (!first && ((char *)chunks->pdata[next])[off] == ' ') {
             next++; /* white space does not start a line */
+            off = 0;
+        }
         GString *line = g_string_new(NULL);
         glong len = 0;
-        char *last = NULL;
-        while (next < chunks->len) {
-            glong l = g_utf8_strlen(chunks->pdata[next], -1);
-            if (len + l > width)
-                break;
-            last = chunks->pdata[next++];
-            g_string_append(line, last);
-            len += l;
+        bool last_space = false;
+        while (next < chunks->len && len + g_array_index(lens, glong, next) <= width) {
+            const char *w = (const char *)chunks->pdata[next] + off;
+            last_space = *w == ' ';
+            g_string_append(line, w);
+            len += g_array_index(lens, glong, next++);
+            off = 0;
         }
-        if (next < chunks->len && g_utf8_strlen(chunks->pdata[next], -1) > width) {
-            /* a word longer than the line is cut */
-            char *w = chunks->pdata[next];
+        if (next < chunks->len && g_array_index(lens, glong, next) > width) {
+            /* a chunk longer than the line is cut */
+            const char *w = (const char *)chunks->pdata[next] + off;
             glong room = MAX(width - len, 1);
             const char *cut = g_utf8_offset_to_pointer(w, room);
             g_string_append_len(line, w, cut - w);
-            last = NULL;
-            chunks->pdata[next] = g_strdup(cut);
-            g_free(w);
+            last_space = *w == ' ';
+            off += (gsize)(cut - w);
+            g_array_index(lens, glong, next) -= room;
         }
         /* nor ends one */
-        gsize trail = line->len;
-        while (trail > 0 && line->str[trail - 1] == ' ' && last && *last == ' ')
-            trail--;
-        g_string_truncate(line, trail);
+        while (last_space && line->len > 0 && line->str[line->len - 1] == ' ')
+            g_string_truncate(line, line->len - 1);
         if (line->len) {
             if (!first)
                 g_string_append_c(out, '\n');
@@ -334,6 +345,7 @@ static void fill(GString *out, const char *text, glong width)
         }
         g_string_free(line, TRUE);
     }
+    g_array_unref(lens);
     g_ptr_array_unref(chunks);
 }
 

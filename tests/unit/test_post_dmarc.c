@@ -335,6 +335,17 @@ static void test_dns_no_server(void **state)
     config_free(cfg);
 }
 
+/* wrap() of piece repeated n times, split into lines (g_strfreev). */
+static char **wrap_repeated(const char *piece, int n)
+{
+    GString *s = g_string_new(NULL);
+    for (int i = 0; i < n; i++)
+        g_string_append(s, piece);
+    g_autofree char *w = post_dmarc_wrap(s->str);
+    g_string_free(s, TRUE);
+    return g_strsplit(w, "\n", -1);
+}
+
 static void test_wrap(void **state)
 {
     /* Mailman's utilities.string.wrap() on the same text */
@@ -360,6 +371,8 @@ static void test_wrap(void **state)
          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
          "xxxxxxxxxx tail"},
         {"\n\nlead blank\n\n\n", "\n\nlead blank\n\n\n"},
+        {"word xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+         "word xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\nxxxxxxxxxx"},
         {"", ""},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -367,13 +380,22 @@ static void test_wrap(void **state)
         if (strcmp(got, cases[i][1]) != 0)
             fail_msg("case %zu:\n got [%s]\nwant [%s]", i, got, cases[i][1]);
     }
+    /* a run of spaces longer than a line, and sentences ("Hi." is one) */
+    g_autofree char *spaces = g_strdup_printf("a%*sb", 100, "");
+    g_autofree char *sp = post_dmarc_wrap(spaces);
+    assert_string_equal(sp, "a\nb");
+    g_auto(GStrv) his = wrap_repeated("Hi. ", 30);
+    assert_int_equal(g_strv_length(his), 3);
+    assert_string_equal(his[0],
+                        "Hi.  Hi.  Hi.  Hi.  Hi.  Hi.  Hi.  Hi.  Hi.  Hi.  Hi.  Hi.  Hi.  Hi.");
+    assert_string_equal(his[2], "Hi.  Hi.");
+    /* a word longer than a line is cut by characters, not bytes */
+    g_auto(GStrv) elines = wrap_repeated("\xc3\xa9", 150);
+    assert_int_equal(g_strv_length(elines), 3);
+    assert_int_equal(g_utf8_strlen(elines[0], -1), 70);
+    assert_int_equal(g_utf8_strlen(elines[2], -1), 10);
     /* widths count characters, not bytes */
-    GString *cafe = g_string_new(NULL);
-    for (int i = 0; i < 30; i++)
-        g_string_append(cafe, "caf\xc3\xa9 ");
-    g_autofree char *got = post_dmarc_wrap(cafe->str);
-    g_string_free(cafe, TRUE);
-    g_auto(GStrv) lines = g_strsplit(got, "\n", -1);
+    g_auto(GStrv) lines = wrap_repeated("caf\xc3\xa9 ", 30);
     assert_int_equal(g_strv_length(lines), 3);
     assert_int_equal(g_utf8_strlen(lines[0], -1), 69); /* 14 words */
 }
