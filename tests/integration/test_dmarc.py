@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
+from email.header import decode_header, make_header
 
 import pytest
 
@@ -143,6 +144,13 @@ def test_munge_from(dsite):
     assert dsite.post(raw, sender="anne@reject.test") == {}
     msg = delivered_msg(dsite, "mf4@reject.test")
     assert msg["From"] == "anne--- via Ant <ant@example.com>"
+    # a name that is not ASCII: decoded, then encoded again with " via Ant"
+    raw = message("mf5@reject.test", sender="anne@reject.test").replace(
+        "From: Em One <", "From: =?iso-8859-1?q?Ann=E9?= <")
+    assert dsite.post(raw, sender="anne@reject.test") == {}
+    frm = delivered_msg(dsite, "mf5@reject.test")["From"]
+    assert frm.isascii()
+    assert str(make_header(decode_header(frm))) == "Ann\u00e9 via Ant <ant@example.com>"
 
 
 def test_organisational_domain_and_no_policy(dsite):
