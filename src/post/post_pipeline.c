@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "lib/log.h"
 #include "mail/notice.h"
+#include "post/post_dmarc.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -781,7 +782,7 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
         return -1;
     if (acknowledge(c, error_r) < 0)
         return -1;
-    /* dmarc: not yet */
+    post_dmarc_handler(c);
     if (!queue_meta_get(c->meta, "nodecorate"))
         post_decorate(c);
     return 0;
