@@ -692,16 +692,16 @@ def sendmail_needs_hosts():
 class PrivateSendmail:
     """One sendmail daemon (sendmail -C FILE -bD) compiled from a .mc of its
     own with the cf macros of Debian's sendmail-cf: list domains routed by a
-    mailertable to the "crier" LMTP mailer (docs/mta.md), everything else
-    to the relay sink (SMART_HOST). Its state lives under
+    mailertable to the "crier" LMTP mailer with hookup, what `crier aliases
+    --snippet sendmail` prints (docs/mta.md), everything else to the relay
+    sink (SMART_HOST). Its state lives under
     cache_root()/run, because sendmail refuses map and class files below a
     world-writable directory such as /tmp.
 
     Where the host's name is not qualified, the daemon runs in a private
     mount namespace whose /etc/hosts gives it one."""
 
-    def __init__(self, sendmail: Path, root, lmtp_port: int, relay_port: int,
-                 domains, port=None):
+    def __init__(self, sendmail: Path, root, hookup: str, relay_port: int, port=None):
         run = cache_root() / "run"
         run.mkdir(exist_ok=True)
         self.base = Path(tempfile.mkdtemp(prefix="sendmail-", dir=run))
@@ -709,9 +709,8 @@ class PrivateSendmail:
         self.sendmail = sendmail
         self.root = root
         self.libdir = library_path(root)
-        self.lmtp_port = lmtp_port
+        self.hookup = hookup
         self.relay_port = relay_port
-        self.domains = list(domains)
         self.port = port or free_port()
         self.proc = None
         self.queue = self.base / "mqueue"
@@ -746,26 +745,28 @@ class PrivateSendmail:
             env["LD_LIBRARY_PATH"] = self.libdir
         return env
 
-    def crier_lines(self):
-        """The part docs/mta.md gives (crier aliases --snippet sendmail
-        prints it filled in)."""
-        return textwrap.dedent(f"""\
-            dnl --- crier: list domains relay to crier's LMTP port
-            RELAY_DOMAIN_FILE(`{self.base}/relay-domains')dnl
-            FEATURE(`mailertable', `hash -o {self.base}/mailertable')dnl
-            """), textwrap.dedent(f"""\
-            dnl --- crier: the LMTP mailer (F=z: LMTP; P=[IPC]: over TCP)
-            Mcrier,	P=[IPC], F=mlDFMuXz, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP/HdrFromSMTP, E=\\r\\n, L=990,
-            	T=DNS/RFC822/SMTP, A=TCP $h {self.lmtp_port}
-            """)
+    def sections(self):
+        """The hookup (`crier aliases --snippet sendmail`) cut where it
+        says so: the .mc lines before and after the MAILER() lines, the
+        mailertable and the relay-domains contents. Its /etc/mail files
+        are this instance's."""
+        text = self.hookup.replace("/etc/mail/", f"{self.base}/")
+        mc, rest = text.split(f"\n# {self.base}/mailertable", 1)
+        table, relay = rest.split(f"\n# {self.base}/relay-domains", 1)
+        features, mailer = mc.split("dnl After the MAILER() lines:\n", 1)
+
+        def entries(part):
+            return "".join(line + "\n" for line in part.splitlines()[1:]
+                           if line and not line.startswith("#"))
+        return features, mailer.rstrip("\n") + "\n", entries(table), entries(relay)
 
     def write_maps(self):
-        (self.base / "relay-domains").write_text("".join(d + "\n" for d in self.domains))
-        (self.base / "mailertable").write_text(
-            "".join(f"{d}\tcrier:[127.0.0.1]\n" for d in self.domains))
+        _, _, table, relay = self.sections()
+        (self.base / "relay-domains").write_text(relay)
+        (self.base / "mailertable").write_text(table)
 
     def write_config(self):
-        features, mailer = self.crier_lines()
+        features, mailer, _, _ = self.sections()
         b = self.base
         mc = textwrap.dedent(f"""\
             divert(-1)
@@ -788,7 +789,8 @@ class PrivateSendmail:
             FEATURE(`no_default_msa')dnl
             FEATURE(`accept_unresolvable_domains')dnl
             DAEMON_OPTIONS(`Port={self.port}, Addr=127.0.0.1, Name=MTA')dnl
-            """) + features + "MAILER(`smtp')dnl\nMAILER_DEFINITIONS\n" + mailer
+            dnl --- crier aliases --snippet sendmail
+            """) + features + "MAILER(`smtp')dnl\n" + mailer
         self.mc.write_text(mc)
         cf = subprocess.run([self.tool("m4"), f"-D_CF_DIR_={self.cf_dir()}/",
                              str(self.cf_dir() / "m4" / "cf.m4"), str(self.mc)],

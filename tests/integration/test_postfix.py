@@ -170,6 +170,11 @@ def test_alias_domain_through_vmap(stack):
     req = wait_entry(stack.crier, "command", msgid.encode())
     assert req and "'subaddress': 'request'" in qfile(stack.crier, req)
     assert stack.misrouted() == []
+    # The alias domain itself is a list domain with only its lists' addresses.
+    assert stack.rcpt_codes(["ali@x.example.net", "ali-bounces+b=example.org@x.example.net",
+                             "ant@x.example.net"]) == {
+        "ali@x.example.net": 250, "ali-bounces+b=example.org@x.example.net": 250,
+        "ant@x.example.net": 550}
 
 
 def test_created_list_reachable_removed_list_refused(stack):
