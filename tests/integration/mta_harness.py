@@ -200,6 +200,27 @@ def message(msgid, to, sender="anne@example.org", subject="hello"):
             f"Message-ID: <{msgid}>\r\n\r\nHello from the MTA tests.\r\n").encode()
 
 
+def check_alias_domain(send, crier, log_tail, tag, list_name, mail_host, alias):
+    """Mail to list_name under the alias domain (post and -request) and under
+    its mail_host reaches the list: send(rcpts, msg) submits to the MTA,
+    log_tail() explains a failure, tag keeps Message-IDs apart."""
+    listid = f"'listid': '{list_name}.{mail_host}'"
+    addr = f"{list_name}@{alias}"
+    msgid = f"{tag}-alias@example.org"
+    assert send([addr, f"{list_name}-request@{alias}"], message(msgid, addr)) == {}
+    post = wait_entry(crier, "in", msgid.encode())
+    assert post, log_tail()
+    assert listid in qfile(crier, post)
+    req = wait_entry(crier, "command", msgid.encode())
+    assert req and "'subaddress': 'request'" in qfile(crier, req)
+    msgid = f"{tag}-alias-host@example.org"
+    addr = f"{list_name}@{mail_host}"
+    assert send([addr], message(msgid, addr)) == {}
+    post = wait_entry(crier, "in", msgid.encode())
+    assert post, log_tail()
+    assert listid in qfile(crier, post)
+
+
 def children(ppid, names=None):
     """Pids of the live children of ppid (optionally only those whose
     command name is in names), from /proc."""
@@ -599,7 +620,7 @@ class PrivateExim:
               deny    message = 5.7.1 relay not permitted
 
             begin routers
-            """) + router + textwrap.dedent(f"""\
+            """) + router + textwrap.dedent("""\
             # Everything else goes to the relay sink.
             to_sink:
               driver = manualroute
