@@ -2,10 +2,10 @@
 #include "runner/runner_post.h"
 
 #include "config/config.h"
-#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "mail/notice.h"
 #include "post/post.h"
+#include "post/post_moderate.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
 #include "store/store.h"
@@ -93,25 +93,6 @@ static void add_rule_headers(struct post_ctx *c)
     }
 }
 
-/* The held message goes to the message store: messages_dir/hh/hh/hash. */
-static int store_message(struct runner *r, struct store *st, const char *msgid, const char *hash,
-                         const char *msg, size_t len, char **error_r)
-{
-    struct store_message *old = NULL;
-    if (store_message_get(st, msgid, false, &old, error_r) < 0)
-        return -1;
-    if (old) {
-        store_message_free(old);
-        return 0;
-    }
-    g_autofree char *rel = g_strdup_printf("%.2s/%.2s/%s", hash, hash + 2, hash);
-    g_autofree char *path = g_build_filename(config_path(r->cfg, "messages_dir"), rel, NULL);
-    g_autofree char *dir = g_path_get_dirname(path);
-    if (fs_mkdirs(dir, 0750, error_r) < 0 || fs_write_atomic(path, msg, len, error_r) < 0)
-        return -1;
-    return store_message_add(st, msgid, hash, rel, error_r);
-}
-
 static char *msg_header(const struct pmsg *m, const char *name, const char *dflt)
 {
     char *v = pmsg_get(m, name);
@@ -129,25 +110,10 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
     g_autofree char *subject = msg_header(c->msg, "Subject", "(no subject)");
     const char *sender = c->senders->len ? c->senders->pdata[0] : "";
     g_autofree char *reason = c->reasons->len ? g_strdup(c->reasons->pdata[0]) : g_strdup("N/A");
-    if (strlen(hash) < 4) {
-        g_free(hash);
-        hash = g_compute_checksum_for_string(G_CHECKSUM_SHA1, msgid, -1);
-    }
-    if (store_message(r, c->st, msgid, hash, raw, len, error_r) < 0)
-        return -1;
-    int id;
-    if (store_request_add(c->st, l->list_id, STORE_REQUEST_HELD_MESSAGE, msgid, NULL, &id,
-                          error_r) < 0)
-        return -1;
-    g_autofree char *ids = g_strdup_printf("%d", id);
     g_autofree char *reasons = indented_reasons(c->reasons);
-    const char *keys[] = {"id", "list_id", "sender", "subject", "reason", "message_id"};
-    const char *values[] = {ids, l->list_id, sender, subject, reasons, msgid};
     g_autofree char *token = NULL;
-    if (store_pending_add(c->st, "held message",
-                          (int64_t)(config_get_duration(r->cfg, "mailman", "pending_request_life") *
-                                    1e6),
-                          keys, values, G_N_ELEMENTS(keys), &token, error_r) < 0)
+    if (post_hold_record(c->st, r->cfg, l, msgid, hash, sender, subject, reason, raw, len, NULL,
+                         &token, error_r) < 0)
         return -1;
     log_to("vette", LOG_LEVEL_INFO, "HOLD: %s post from %s held, message-id=%s: %s",
            l->fqdn_listname, sender, msgid, reason);

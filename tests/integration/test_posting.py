@@ -268,3 +268,56 @@ def test_multipart_alternative_is_wrapped_with_footer(site):
     assert parts[0].get_content_type() == "multipart/alternative"
     assert "Ant mailing list -- ant@example.com" in parts[-1].get_payload(decode=True).decode()
     assert msg["Subject"] == "[Ant] hello"
+
+
+def held_ids(site):
+    out = site.ok("held", "ant@example.com").stdout
+    return [int(line.split("\t")[0]) for line in out.splitlines() if "\t" in line]
+
+
+def test_moderator_accepts_rejects_discards_held_posts(site):
+    site.ok("start", "-q")
+    for n in (1, 2, 3):
+        site.post(message(f"mod{n}@example.org", sender="stranger@example.org",
+                          subject=f"held {n}"), sender="stranger@example.org")
+    assert wait_until(lambda: len(held_ids(site)) == 3)
+    listing = site.ok("held", "ant@example.com").stdout
+    assert "\tstranger@example.org\t<mod1@example.org>\theld 1\t" \
+           "The message is not from a list member" in listing
+    shown = site.ok("held", "-v", "ant@example.com").stdout
+    assert "Message-ID: <mod2@example.org>" in shown
+    ids = held_ids(site)
+    site.ok("held", "--accept", str(ids[0]), "ant@example.com")
+    site.ok("held", "--reject", str(ids[1]), "--reason", "off topic", "ant@example.com")
+    site.ok("held", "--discard", str(ids[2]), "ant@example.com")
+    # accepted: reaches the members, approved, without running the rules again
+    # (the moderator notice carries the post too: count member copies only)
+    assert wait_until(lambda: [r for r in delivered(site, "mod1@example.org")
+                               if r in MEMBERS] == sorted(MEMBERS))
+    raw = [t[2] for t in site.sink.with_text("mod1@example.org") if "m1@example.org" in t[1]][0]
+    msg = email.message_from_bytes(raw)
+    assert msg["X-Mailman-Approved-At"]
+    assert msg["Subject"] == "[Ant] held 1"
+    # rejected: the sender is told why
+    assert wait_until(lambda: len(site.sink.with_text("rejected by the list moderator")) == 1)
+    frm, rcpts, raw = site.sink.with_text("rejected by the list moderator")[0]
+    notice = email.message_from_bytes(raw)
+    assert rcpts == ["stranger@example.org"]
+    assert notice["Subject"] == 'Request to mailing list "Ant" rejected'
+    body = notice.get_payload(decode=True).decode()
+    assert 'Posting of your message titled "held 2"' in body and '"off topic"' in body
+    # everything decided is gone; nothing else is delivered
+    assert held_ids(site) == []
+    assert site.run("held", "--accept", str(ids[2]), "ant@example.com").returncode == 1
+    time.sleep(0.5)
+    assert [r for t in site.sink.with_text("mod3@example.org") for r in t[1]
+            if r in MEMBERS] == []
+    assert db_rows(site, "SELECT count(*) FROM message") == [(0,)]
+
+
+def test_held_verb_errors(site):
+    r = site.run("held", "--accept", "x", "ant@example.com")
+    assert r.returncode == 2 and "is not a request id" in r.stderr
+    r = site.run("held", "nosuch@example.com")
+    assert r.returncode != 0
+    assert site.ok("held", "ant@example.com").stdout == "ant.example.com has no held messages\n"
