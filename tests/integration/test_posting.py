@@ -191,7 +191,9 @@ def test_wrong_password_is_not_approval(site):
     site.ok("start", "-q")
     site.post(message("a2@example.org", sender="stranger@example.org",
                       extra="Approved: guess\n"), sender="stranger@example.org")
-    assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    # Two notices, sent separately: wait for both.
+    assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1
+                      and site.sink.with_text("requires approval"))
     assert b"Approved: guess" not in site.sink.with_text("requires approval")[0][2]
 
 
