@@ -771,7 +771,11 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
     if (queue_meta_get(c->meta, "recipients") == NULL && member_recipients(c, error_r) < 0)
         return -1;
     cleanse(c);
-    /* cleanse-dkim: [mailman] with no DKIM settings removes nothing */
+    if (config_get_bool(c->cfg, "mta", "remove_dkim_headers")) { /* cleanse-dkim */
+        pmsg_remove(c->msg, "DomainKey-Signature");
+        pmsg_remove(c->msg, "DKIM-Signature");
+        pmsg_remove(c->msg, "Authentication-Results");
+    }
     cook_headers(c, false);
     subject_prefix(c);
     rfc_2369(c, false);

@@ -474,3 +474,26 @@ def test_header_matches_list_and_antispam(site):
     assert [r for r in delivered(site, "hm1@example.org") if r in MEMBERS] == []
     msg = email.message_from_bytes(site.sink.with_text("hm3@example.org")[0][2])
     assert "header-match-config-1; header-match-ant.example.com-0" in msg["X-Mailman-Rule-Misses"]
+
+
+def test_html_to_plaintext_and_dkim_headers_removed(site):
+    site.set_attr("filter_content", "true")
+    site.set_attr("collapse_alternatives", "false")
+    site.set_attr("convert_html_to_plaintext", "true")
+    site.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {site.lmtp_port}\n"
+                            f"smtp_host: 127.0.0.1\nsmtp_port: {site.smtp_port}\n"
+                            "remove_dkim_headers: yes\n"
+                            "[mailman]\nhtml_to_plain_text_command: /bin/sed -e s/<[^>]*>//g "
+                            "$filename\n")
+    site.ok("start", "-q")
+    site.post(message("html1@example.org", body="<p>Hello <b>world</b></p>\n",
+                      extra="MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n"
+                            "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; b=abc\n"
+                            "Authentication-Results: mx.example.org; dkim=pass\n"))
+    assert wait_until(lambda: len(delivered(site, "html1@example.org")) == 3)
+    raw = site.sink.with_text("html1@example.org")[0][2]
+    msg = email.message_from_bytes(raw)
+    assert msg.get_content_type() == "text/plain"
+    assert "Hello world" in msg.get_payload(decode=True).decode()
+    assert msg["X-Content-Filtered-By"] == "Mailman/MimeDel 3.3.8"
+    assert msg["DKIM-Signature"] is None and msg["Authentication-Results"] is None
