@@ -6,6 +6,7 @@
 #include "deliver/deliver_smtp.h"
 #include "deliver/deliver_tls.h"
 #include "lib/log.h"
+#include "post/post.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
 #include "store/store.h"
@@ -250,7 +251,7 @@ static void resume(const struct queue_entry *e, struct outcome *o, struct progre
 
 static void transaction(struct runner *r, struct out_state *s, const struct store_list *l,
                         const char *sender, const char *msgid, char *const *rcpts, size_t n,
-                        const struct queue_entry *e, struct outcome *o)
+                        const char *msg, size_t msg_len, struct outcome *o)
 {
     struct deliver_result *res = g_new0(struct deliver_result, n);
     char *err = NULL;
@@ -260,7 +261,7 @@ static void transaction(struct runner *r, struct out_state *s, const struct stor
         g_free(err);
         for (size_t i = 0; i < n; i++)
             res[i] = (struct deliver_result){444, "connection failure"};
-    } else if (deliver_smtp_send(c, sender, rcpts, n, e->msg, e->msg_len, res) < 0) {
+    } else if (deliver_smtp_send(c, sender, rcpts, n, msg, msg_len, res) < 0) {
         deliver_smtp_close(s->conn);
         s->conn = NULL;
     } else {
@@ -268,6 +269,58 @@ static void transaction(struct runner *r, struct out_state *s, const struct stor
     }
     record(r, s, l, msgid, rcpts, n, res, o);
     g_free(res);
+}
+
+/* Mailman's per-recipient substitutions for headers and footers. */
+static GHashTable *member_vars(struct out_state *s, const struct store_list *l, const char *rcpt,
+                               char **user_name_r)
+{
+    GHashTable *v = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    struct store_member *m = NULL;
+    char *err = NULL;
+    if (store_member_get_by_email(s->store, l->list_id, rcpt, STORE_ROLE_MEMBER, &m, &err) < 0) {
+        log_error("out: %s", err);
+        g_free(err);
+    }
+    const char *name = m ? (m->display_name ? m->display_name : m->user_display_name) : NULL;
+    g_hash_table_insert(v, "member", pmsg_formataddr(name, rcpt));
+    g_hash_table_insert(v, "user_email", g_strdup(rcpt));
+    g_hash_table_insert(v, "user_delivered_to",
+                        g_strdup(m && m->original_email ? m->original_email : rcpt));
+    g_hash_table_insert(v, "user_language", g_strdup("English (USA)"));
+    g_hash_table_insert(v, "user_name", g_strdup(name ? name : ""));
+    g_hash_table_insert(v, "user_name_or_address", g_strdup(name && *name ? name : rcpt));
+    g_hash_table_insert(v, "user_address", g_strdup(rcpt));
+    *user_name_r = m && m->user_id ? g_strdup(m->user_display_name ? m->user_display_name : "")
+                                   : NULL;
+    store_member_free(m);
+    return v;
+}
+
+/* The copy one recipient gets when messages are individual (VERP or
+ * personalize): X-Mailman-Copy, the header and footer with the member's
+ * substitutions, and, with full personalization, To: the recipient. */
+static char *individual(struct runner *r, struct out_state *s, const struct store_list *l,
+                        const struct queue_entry *e, const char *rcpt, bool decorate, bool full,
+                        GHashTable *dups, size_t *len_r)
+{
+    struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
+    pmsg_remove(m, "X-Mailman-Copy");
+    if (dups && g_hash_table_contains(dups, rcpt))
+        pmsg_append(m, "X-Mailman-Copy", "yes");
+    g_autofree char *user_name = NULL;
+    GHashTable *vars = member_vars(s, l, rcpt, &user_name);
+    if (decorate)
+        post_decorate(r->cfg, l, m, vars);
+    if (full) {
+        g_autofree char *to = user_name ? pmsg_formataddr(user_name, rcpt) : g_strdup(rcpt);
+        pmsg_remove(m, "To");
+        pmsg_append(m, "To", to);
+    }
+    g_hash_table_unref(vars);
+    char *out = pmsg_serialize(m, len_r);
+    pmsg_free(m);
+    return out;
 }
 
 int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -307,21 +360,53 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     guint skip = pg.done;
     if (skip > 0)
         log_info("out: %s resumes after %u answered transactions", e->base, skip);
-    if (l && want_verp(r, e, l)) {
+    /* Decoration happens here, as in Mailman: once for a bulk delivery,
+     * per recipient when each gets its own copy (VERP, personalize). */
+    const char *pers = l ? store_list_attr(l, "personalize") : NULL;
+    bool personalized = pers && strcmp(pers, "none") != 0;
+    const char *nodecorate = queue_meta_get(e->meta, "nodecorate");
+    bool decorate = l && !(nodecorate && strcmp(nodecorate, "true") == 0);
+    const char *msg = e->msg;
+    size_t msg_len = e->msg_len;
+    g_autofree char *bulk_msg = NULL;
+    if (l && (personalized || want_verp(r, e, l))) {
+        bool full = personalized && strcmp(pers, "full") == 0;
+        const char *dup_meta = queue_meta_get(e->meta, "add_dup_header");
+        GHashTable *dups = NULL;
+        g_auto(GStrv) dupv = dup_meta ? g_strsplit(dup_meta, "\n", -1) : NULL;
+        if (dupv) {
+            dups = g_hash_table_new(g_str_hash, g_str_equal);
+            for (char **p = dupv; *p; p++)
+                g_hash_table_add(dups, *p);
+        }
+        bool verp = want_verp(r, e, l);
         for (guint i = skip; i < rcpts->len; i++) {
-            g_autofree char *vs = verp_sender(r, l, rcpts->pdata[i]);
+            g_autofree char *vs = verp ? verp_sender(r, l, rcpts->pdata[i]) : NULL;
+            size_t one_len = 0;
+            g_autofree char *one = individual(r, s, l, e, rcpts->pdata[i], decorate, full, dups,
+                                              &one_len);
             checkpoint(e, &o, &pg, 1);
-            transaction(r, s, l, vs ? vs : sender, msgid, (char *const *)&rcpts->pdata[i], 1, e,
-                        &o);
+            transaction(r, s, l, vs ? vs : sender, msgid, (char *const *)&rcpts->pdata[i], 1, one,
+                        one_len, &o);
             pg.unsaved++;
             pg.done++;
         }
+        if (dups)
+            g_hash_table_unref(dups);
     } else {
+        if (decorate) {
+            struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
+            post_decorate(r->cfg, l, m, NULL);
+            bulk_msg = pmsg_serialize(m, &msg_len);
+            msg = bulk_msg;
+            pmsg_free(m);
+        }
         GPtrArray *chunks = deliver_chunkify((char **)rcpts->pdata, rcpts->len, max);
         for (guint i = skip; i < chunks->len; i++) {
             GPtrArray *chunk = chunks->pdata[i];
             checkpoint(e, &o, &pg, chunk->len);
-            transaction(r, s, l, sender, msgid, (char *const *)chunk->pdata, chunk->len, e, &o);
+            transaction(r, s, l, sender, msgid, (char *const *)chunk->pdata, chunk->len, msg,
+                        msg_len, &o);
             pg.unsaved += chunk->len;
             pg.done++;
         }
@@ -362,11 +447,14 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
             g_autofree char *dl = g_strdup_printf("%" G_GINT64_FORMAT, deadline);
             queue_meta_set(e->meta, "recipients", left);
             queue_meta_set(e->meta, "deliver_until", dl);
-            queue_meta_set(e->meta, "nodecorate", "true");
+            /* A bulk message goes to retry as it was sent, decorated once;
+             * individual copies are made again next time. */
+            if (bulk_msg)
+                queue_meta_set(e->meta, "nodecorate", "true");
             struct queue *retry;
             rc = queue_root_get(r->qroot, "retry", &retry, error_r);
             if (rc == 0)
-                rc = queue_requeue(e, retry, NULL, 0, NULL, error_r);
+                rc = queue_requeue(e, retry, bulk_msg, bulk_msg ? msg_len : 0, NULL, error_r);
         }
     }
     g_ptr_array_free(o.temp, TRUE);

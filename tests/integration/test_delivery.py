@@ -73,7 +73,8 @@ def queue(crier, name):
 
 def test_bulk_chunks_and_envelope(delivery):
     delivery.start()
-    inject_out(delivery, ["a@example.com", "b@example.org", "c@example.net"])
+    # (nodecorate: the body must arrive exactly as injected, without footer)
+    inject_out(delivery, ["a@example.com", "b@example.org", "c@example.net"], "nodecorate=true")
     assert wait_until(lambda: len(delivery.sink.transactions) == 2)
     senders = {t[0] for t in delivery.sink.transactions}
     assert senders == {"ant-bounces@example.com"}

@@ -171,6 +171,7 @@ def test_implicit_destination_and_no_subject_hold(site):
     body = text.get_payload(decode=True).decode()
     assert "Message has implicit destination" in body
     assert "Message has no subject" in body
+    assert wait_until(lambda: len(site.sink.with_text("requires approval")) == 1)
     held = site.sink.with_text("requires approval")[0][2]
     assert b"X-Mailman-Rule-Hits: implicit-dest; no-subject" in held
 
@@ -467,6 +468,7 @@ def test_header_matches_list_and_antispam(site):
     site.post(message("hm3@example.org"))
     assert wait_until(lambda: len(delivered(site, "hm3@example.org")) == 3)
     assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    assert wait_until(lambda: len(site.sink.with_text("requires approval")) == 1)
     held = site.sink.with_text("requires approval")[0][2]
     assert b"X-Mailman-Rule-Hits: header-match-config-1" in held
     assert b'Header "X-Spam" matched a header rule' in held
@@ -497,3 +499,38 @@ def test_html_to_plaintext_and_dkim_headers_removed(site):
     assert "Hello world" in msg.get_payload(decode=True).decode()
     assert msg["X-Content-Filtered-By"] == "Mailman/MimeDel 3.3.8"
     assert msg["DKIM-Signature"] is None and msg["Authentication-Results"] is None
+
+
+def test_personalized_delivery_full(site):
+    site.set_attr("personalize", "full")
+    tdir = site.var / "templates" / "lists" / "ant.example.com" / "en"
+    tdir.mkdir(parents=True)
+    (tdir / "list:member:regular:footer.txt").write_text(
+        "-- \nSent to $user_email ($user_name_or_address) by $display_name\n")
+    site.ok("start", "-q")
+    site.post(message("pz1@example.org", extra="Cc: m2@example.org\n"))
+    assert wait_until(lambda: len(site.sink.with_text("pz1@example.org")) == 3)
+    by_rcpt = {t[1][0]: email.message_from_bytes(t[2]) for t in
+               site.sink.with_text("pz1@example.org")}
+    assert sorted(by_rcpt) == sorted(MEMBERS)  # one transaction each
+    for rcpt, msg in by_rcpt.items():
+        assert msg["To"] == rcpt
+        assert f"Sent to {rcpt} ({rcpt}) by Ant" in msg.get_payload(decode=True).decode()
+    # m2 is named in Cc: its copy is flagged, the others are not
+    assert by_rcpt["m2@example.org"]["X-Mailman-Copy"] == "yes"
+    assert by_rcpt["m3@example.net"]["X-Mailman-Copy"] is None
+    # full personalization puts the list in Cc (cook-headers)
+    assert "ant@example.com" in by_rcpt["m3@example.net"]["Cc"]
+
+
+def test_bulk_delivery_decorated_once(site):
+    tdir = site.var / "templates" / "site" / "en"
+    tdir.mkdir(parents=True)
+    (tdir / "list:member:regular:header.txt").write_text("Header for $display_name\n")
+    site.ok("start", "-q")
+    site.post(message("bk1@example.org"))
+    assert wait_until(lambda: len(delivered(site, "bk1@example.org")) == 3)
+    assert len(site.sink.with_text("bk1@example.org")) == 1  # one bulk transaction
+    body = email.message_from_bytes(site.sink.with_text("bk1@example.org")[0][2]).get_payload()
+    assert body.startswith("Header for Ant\nline one\n")
+    assert body.count("mailing list -- ant@example.com") == 1
