@@ -1,6 +1,7 @@
 /* rest_members - see rest_members.h. */
 #include "rest/rest_members.h"
 
+#include "rest/rest_addresses.h"
 #include "rest/rest_lists.h"
 #include "rest/rest_server.h"
 #include "rest/rest_validate.h"
@@ -290,6 +291,37 @@ void rest_members_find(struct rest_req *req)
     g_free(err);
     g_ptr_array_unref(members);
     json_decref(values);
+}
+
+/* ---- /addresses/<email>/memberships ------------------------------------------- */
+
+static int collect_email(const struct store_member *m, void *ctx)
+{
+    GPtrArray *out = ((void **)ctx)[0];
+    if (strcmp(m->email, ((void **)ctx)[1]) == 0)
+        g_ptr_array_add(out, store_member_dup(m));
+    return 0;
+}
+
+/* AddressMemberships: the address's memberships when a user controls it
+ * (none otherwise, as in Mailman), by list, email and role. */
+void rest_address_memberships_get(struct rest_req *req)
+{
+    struct store_address *a = rest_address_of(req, true);
+    if (a == NULL)
+        return;
+    GPtrArray *members = members_new();
+    char *err = NULL;
+    void *ctx[2] = {members, a->email};
+    if (a->user_id && store_member_find(req->store, a->email, NULL, 0, collect_email, ctx, &err) < 0)
+        rest_internal_error(req, "memberships", err);
+    else {
+        g_ptr_array_sort(members, by_list_email_role);
+        answer_members(req, members, NULL);
+    }
+    g_free(err);
+    g_ptr_array_unref(members);
+    store_address_free(a);
 }
 
 /* ---- rosters ----------------------------------------------------------------- */

@@ -3,11 +3,14 @@
  * first matching row wins, so fixed segments come before '*'. */
 #include "rest/rest_server.h"
 
+#include "rest/rest_addresses.h"
 #include "rest/rest_domains.h"
 #include "rest/rest_listconf.h"
 #include "rest/rest_lists.h"
 #include "rest/rest_members.h"
+#include "rest/rest_prefs.h"
 #include "rest/rest_system.h"
+#include "rest/rest_users.h"
 
 #include <glib.h>
 
@@ -20,11 +23,15 @@
 const struct rest_route rest_routes[] = {
     {"system", {GET(rest_system_versions_get)}},
     {"system/versions", {GET(rest_system_versions_get)}},
+    {"system/preferences", {GET(rest_system_prefs_get)}},
     {"domains", {GET(rest_domains_get), POST(rest_domains_post)}},
     {"domains/*",
      {GET(rest_domain_get), PUT(rest_domain_put), PATCH(rest_domain_patch),
       DELETE(rest_domain_delete)}},
     {"domains/*/lists", {GET(rest_domain_lists_get)}},
+    {"domains/*/owners",
+     {GET(rest_domain_owners_get), POST(rest_domain_owners_post),
+      DELETE(rest_domain_owners_delete)}},
     {"lists", {GET(rest_lists_get), POST(rest_lists_post)}},
     {"lists/*", {GET(rest_list_get), DELETE(rest_list_delete)}},
     {"lists/*/config",
@@ -39,6 +46,34 @@ const struct rest_route rest_routes[] = {
     {"members", {GET(rest_members_get), POST(rest_members_post)}},
     {"members/find", {GET(rest_members_find), POST(rest_members_find)}},
     {"members/*", {GET(rest_member_get), PATCH(rest_member_patch), DELETE(rest_member_delete)}},
+    {"members/*/preferences",
+     {GET(rest_member_prefs_get), PATCH(rest_member_prefs_patch), PUT(rest_member_prefs_put),
+      DELETE(rest_member_prefs_delete)}},
+    {"members/*/all/preferences", {GET(rest_member_all_prefs_get)}},
+    {"users", {GET(rest_users_get), POST(rest_users_post)}},
+    {"users/*",
+     {GET(rest_user_get), PATCH(rest_user_patch), PUT(rest_user_put), DELETE(rest_user_delete)}},
+    {"users/*/addresses", {GET(rest_user_addresses_get), POST(rest_user_addresses_post)}},
+    {"users/*/preferred_address",
+     {GET(rest_user_preferred_get), POST(rest_user_preferred_post),
+      DELETE(rest_user_preferred_delete)}},
+    {"users/*/login", {POST(rest_user_login)}},
+    {"users/*/preferences",
+     {GET(rest_user_prefs_get), PATCH(rest_user_prefs_patch), PUT(rest_user_prefs_put),
+      DELETE(rest_user_prefs_delete)}},
+    {"owners", {GET(rest_owners_get)}},
+    {"addresses", {GET(rest_addresses_get)}},
+    {"addresses/*",
+     {GET(rest_address_get), PATCH(rest_address_patch), DELETE(rest_address_delete)}},
+    {"addresses/*/memberships", {GET(rest_address_memberships_get)}},
+    {"addresses/*/preferences",
+     {GET(rest_address_prefs_get), PATCH(rest_address_prefs_patch), PUT(rest_address_prefs_put),
+      DELETE(rest_address_prefs_delete)}},
+    {"addresses/*/verify", {POST(rest_address_verify)}},
+    {"addresses/*/unverify", {POST(rest_address_unverify)}},
+    {"addresses/*/user",
+     {GET(rest_address_user_get), POST(rest_address_user_post), PUT(rest_address_user_put),
+      DELETE(rest_address_user_delete)}},
 };
 
 const size_t rest_n_routes = G_N_ELEMENTS(rest_routes);

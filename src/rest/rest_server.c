@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "rest/rest_ids.h"
 #include "rest/rest_params.h"
 #include "rest/rest_validate.h"
 #include "store/store.h"
@@ -154,6 +155,16 @@ void rest_no_such_child(struct rest_req *req)
 void rest_conflict(struct rest_req *req, const char *text)
 {
     rest_error(req, 409, "409 Conflict", text);
+}
+
+void rest_forbidden(struct rest_req *req)
+{
+    rest_error(req, 403, "403 Forbidden", "403 Forbidden");
+}
+
+void rest_ok_empty(struct rest_req *req)
+{
+    set_body(req, 200, NULL, NULL);
 }
 
 void rest_internal_error(struct rest_req *req, const char *what, const char *err)
@@ -398,12 +409,16 @@ static const char *reason(int status)
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
         return "Method Not Allowed";
     case 409:
         return "Conflict";
+    case 501:
+        return "Not Implemented";
     default:
         return "Internal Server Error";
     }
@@ -446,7 +461,11 @@ static void on_request(struct evhttp_request *ev, void *arg)
     struct evbuffer *reply = evbuffer_new();
     if (req.body) {
         char *text = json_dumps(req.body, JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
-        evbuffer_add(reply, text, strlen(text));
+        /* API 3.0's ids are integers wider than jansson's (rest_ids.h). */
+        g_autofree char *json = strcmp(req.api ? req.api : "", "3.0") == 0
+                                    ? rest_bigint_untag(text)
+                                    : g_strdup(text);
+        evbuffer_add(reply, json, strlen(json));
         free(text);
         evhttp_add_header(out, "Content-Type", req.content_type ? req.content_type : CT_JSON);
     }

@@ -94,6 +94,10 @@ void rest_not_found(struct rest_req *req, const char *text);
 /* A child resource that does not exist (falcon's bare 404). */
 void rest_no_such_child(struct rest_req *req);
 void rest_conflict(struct rest_req *req, const char *text);
+/* 403 with Mailman's forbidden() body. */
+void rest_forbidden(struct rest_req *req);
+/* 200 without a body (Mailman's okay(response) with nothing). */
+void rest_ok_empty(struct rest_req *req);
 struct rest_field;
 /* The request's parameters through Mailman's Validator (rest_validate.h):
  * the converted values (json_decref), or NULL after answering 400. */
