@@ -2,6 +2,7 @@
 #include "rest/rest_members.h"
 
 #include "rest/rest_addresses.h"
+#include "rest/rest_ids.h"
 #include "rest/rest_lists.h"
 #include "rest/rest_server.h"
 #include "rest/rest_validate.h"
@@ -161,7 +162,9 @@ static void answer_members(struct rest_req *req, GPtrArray *members, json_t *fie
         rest_ok_collection(req, entries, &member_hook);
 }
 
-void rest_members_get(struct rest_req *req)
+/* _MemberBase.on_get: ?fields= (and paging) over a roster. */
+static void members_collection(struct rest_req *req, const struct store_roster_filter *f,
+                               GCompareFunc order)
 {
     static const struct rest_field fields[] = {
         {"fields", REST_CONV_STRLIST, true, NULL},
@@ -172,19 +175,25 @@ void rest_members_get(struct rest_req *req)
     json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
     if (values == NULL)
         return;
-    struct store_roster_filter f = {.role_mask = STORE_MASK(STORE_ROLE_OWNER) |
-                                                 STORE_MASK(STORE_ROLE_MODERATOR) |
-                                                 STORE_MASK(STORE_ROLE_MEMBER)};
     GPtrArray *members = members_new();
-    if (store_roster(req->store, &f, collect, members, &err) < 0) {
+    if (store_roster(req->store, f, collect, members, &err) < 0) {
         rest_internal_error(req, "members", err);
     } else {
-        g_ptr_array_sort(members, by_list_role_email);
+        if (order)
+            g_ptr_array_sort(members, order);
         answer_members(req, members, json_object_get(values, "fields"));
     }
     g_free(err);
     g_ptr_array_unref(members);
     json_decref(values);
+}
+
+void rest_members_get(struct rest_req *req)
+{
+    struct store_roster_filter f = {.role_mask = STORE_MASK(STORE_ROLE_OWNER) |
+                                                 STORE_MASK(STORE_ROLE_MODERATOR) |
+                                                 STORE_MASK(STORE_ROLE_MEMBER)};
+    members_collection(req, &f, by_list_role_email);
 }
 
 /* ---- /members/find ------------------------------------------------------------ */
@@ -235,6 +244,20 @@ static int find_one(const struct store_member *m, void *ctx)
     return 0;
 }
 
+/* The subscriber a find names: a lower-cased email or '*' glob, or a
+ * user id in the API's form turned into its 32 hex digits. */
+static char *subscriber_key(struct rest_req *req, const char *subscriber)
+{
+    if (subscriber == NULL)
+        return NULL;
+    if (!strchr(subscriber, '@') && !strchr(subscriber, '*')) {
+        char *hex = rest_id_parse(req->api, subscriber);
+        if (hex)
+            return hex;
+    }
+    return g_utf8_strdown(subscriber, -1);
+}
+
 void rest_members_find(struct rest_req *req)
 {
     static const struct rest_field fields[] = {
@@ -263,9 +286,8 @@ void rest_members_find(struct rest_req *req)
     GPtrArray *members = members_new();
     const char *list_id = json_string_value(json_object_get(values, "list_id"));
     const char *role = json_string_value(json_object_get(values, "role"));
-    g_autofree char *sub = NULL;
-    if (json_object_get(values, "subscriber"))
-        sub = g_utf8_strdown(json_string_value(json_object_get(values, "subscriber")), -1);
+    g_autofree char *sub =
+        subscriber_key(req, json_string_value(json_object_get(values, "subscriber")));
     struct find_ctx fc = {members, sub, NULL, values};
     if (sub && strchr(sub, '*'))
         fc.glob = g_pattern_spec_new(sub);
@@ -289,6 +311,62 @@ void rest_members_find(struct rest_req *req)
     if (fc.glob)
         g_pattern_spec_free(fc.glob);
     g_free(err);
+    g_ptr_array_unref(members);
+    json_decref(values);
+}
+
+/* ---- /lists/find ------------------------------------------------------------------- */
+
+/* FindLists: the list of every membership of the subscriber (a list twice
+ * for two roles, as Mailman), by list, email and role; 404 when none. */
+void rest_lists_find(struct rest_req *req)
+{
+    static const struct rest_field fields[] = {
+        {"subscriber", REST_CONV_SUBSCRIBER, false, NULL},
+        {"role", REST_CONV_ENUM, true, store_enum_role},
+        {"page", REST_CONV_INT, true, NULL},
+        {"count", REST_CONV_INT, true, NULL},
+    };
+    json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
+    if (values == NULL)
+        return;
+    const char *role = json_string_value(json_object_get(values, "role"));
+    g_autofree char *sub =
+        subscriber_key(req, json_string_value(json_object_get(values, "subscriber")));
+    GPtrArray *members = members_new();
+    json_t *only = json_object(); /* find_match's other criteria: none */
+    struct find_ctx fc = {members, sub, NULL, only};
+    if (strchr(sub, '*'))
+        fc.glob = g_pattern_spec_new(sub);
+    struct store_roster_filter f = {.role_mask = role ? STORE_MASK(store_role_parse(role)) : 0};
+    char *err = NULL;
+    json_t *entries = json_array();
+    int rc = store_roster(req->store, &f, find_one, &fc, &err);
+    g_ptr_array_sort(members, by_list_email_role);
+    for (guint i = 0; rc >= 0 && i < members->len; i++) {
+        struct store_list *l = NULL;
+        rc = store_list_get(req->store, ((struct store_member *)members->pdata[i])->list_id, &l,
+                            &err);
+        json_t *e = rc == 1 ? rest_list_json(req, l, &err) : NULL;
+        if (rc == 1 && e == NULL)
+            rc = STORE_ERR;
+        if (e)
+            json_array_append_new(entries, e);
+        store_list_free(l);
+    }
+    if (rc < 0) {
+        rest_internal_error(req, "lists/find", err);
+        json_decref(entries);
+    } else if (json_array_size(entries) == 0) {
+        rest_not_found(req, NULL);
+        json_decref(entries);
+    } else {
+        rest_ok_collection(req, entries, NULL);
+    }
+    if (fc.glob)
+        g_pattern_spec_free(fc.glob);
+    g_free(err);
+    json_decref(only);
     g_ptr_array_unref(members);
     json_decref(values);
 }
@@ -337,14 +415,7 @@ void rest_roster_get(struct rest_req *req)
     if (l == NULL)
         return;
     struct store_roster_filter f = {.list_id = l->list_id, .role_mask = STORE_MASK(role)};
-    GPtrArray *members = members_new();
-    char *err = NULL;
-    if (store_roster(req->store, &f, collect, members, &err) < 0)
-        rest_internal_error(req, "roster", err);
-    else
-        answer_members(req, members, NULL);
-    g_free(err);
-    g_ptr_array_unref(members);
+    members_collection(req, &f, NULL);
     store_list_free(l);
 }
 
