@@ -4,11 +4,14 @@
 #include "rest/rest_server.h"
 
 #include "rest/rest_addresses.h"
+#include "rest/rest_bans.h"
 #include "rest/rest_domains.h"
+#include "rest/rest_header_matches.h"
 #include "rest/rest_listconf.h"
 #include "rest/rest_lists.h"
 #include "rest/rest_members.h"
 #include "rest/rest_prefs.h"
+#include "rest/rest_queues.h"
 #include "rest/rest_system.h"
 #include "rest/rest_users.h"
 
@@ -47,6 +50,16 @@ const struct rest_route rest_routes[] = {
      {GET(rest_listconf_get), PUT(rest_listconf_put), PATCH(rest_listconf_patch),
       DELETE(rest_listconf_delete)}},
     {"lists/*/roster/*", {GET(rest_roster_get)}},
+    {"lists/*/bans", {GET(rest_list_bans_get), POST(rest_list_bans_post)}},
+    {"lists/*/bans/*", {GET(rest_list_ban_get), DELETE(rest_list_ban_delete)}},
+    {"lists/*/header-matches",
+     {GET(rest_header_matches_get), POST(rest_header_matches_post),
+      DELETE(rest_header_matches_delete)}},
+    {"lists/*/header-matches/find",
+     {GET(rest_header_matches_find), POST(rest_header_matches_find)}},
+    {"lists/*/header-matches/*",
+     {GET(rest_header_match_get), PATCH(rest_header_match_patch), PUT(rest_header_match_put),
+      DELETE(rest_header_match_delete)}},
     {"lists/*/*/*",
      {GET(rest_list_member_get), PATCH(rest_list_member_patch), DELETE(rest_list_member_delete)}},
     {"members", {GET(rest_members_get), POST(rest_members_post)}},
@@ -68,6 +81,11 @@ const struct rest_route rest_routes[] = {
      {GET(rest_user_prefs_get), PATCH(rest_user_prefs_patch), PUT(rest_user_prefs_put),
       DELETE(rest_user_prefs_delete)}},
     {"owners", {GET(rest_owners_get)}},
+    {"bans", {GET(rest_bans_get), POST(rest_bans_post)}},
+    {"bans/*", {GET(rest_ban_get), DELETE(rest_ban_delete)}},
+    {"queues", {GET(rest_queues_get)}},
+    {"queues/*", {GET(rest_queue_get), POST(rest_queue_post)}},
+    {"queues/*/*", {DELETE(rest_queue_file_delete)}},
     {"addresses", {GET(rest_addresses_get)}},
     {"addresses/*",
      {GET(rest_address_get), PATCH(rest_address_patch), DELETE(rest_address_delete)}},

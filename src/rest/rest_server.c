@@ -84,7 +84,7 @@ void rest_ok(struct rest_req *req, json_t *resource, const struct rest_pyrepr *h
     set_body(req, 200, resource, CT_JSON);
 }
 
-void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook)
+json_t *rest_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook)
 {
     struct rest_page page;
     char *err = NULL;
@@ -93,7 +93,7 @@ void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest
         rest_error(req, 400, "Invalid parameter", err);
         g_free(err);
         json_decref(entries);
-        return;
+        return NULL;
     }
     json_t *result = json_object();
     json_object_set_new(result, "start", json_integer((json_int_t)page.start));
@@ -108,7 +108,14 @@ void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest
         json_object_set_new(result, "entries", slice);
     }
     json_decref(entries);
-    rest_ok(req, result, hook);
+    return result;
+}
+
+void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook)
+{
+    json_t *result = rest_collection(req, entries, hook);
+    if (result)
+        rest_ok(req, result, hook);
 }
 
 void rest_created(struct rest_req *req, const char *path)

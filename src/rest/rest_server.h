@@ -83,6 +83,9 @@ void rest_ok(struct rest_req *req, json_t *resource, const struct rest_pyrepr *h
  * query, every entry etagged, "entries" only when the page is not empty.
  * A paging error answers 400 instead. */
 void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook);
+/* The same collection, not yet answered (for resources that add keys to
+ * it before rest_ok); NULL after answering 400. */
+json_t *rest_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook);
 /* 201 with Location: path_to(path). */
 void rest_created(struct rest_req *req, const char *path);
 void rest_no_content(struct rest_req *req);
