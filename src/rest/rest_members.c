@@ -30,8 +30,10 @@ static const char *const member_fields[] = {"address",
                                             "member_id",
                                             NULL};
 
+/* Ids in the API's form (rest_ids.h): 3.0 writes integers. */
 static json_t *member_json(struct rest_req *req, const struct store_member *m)
 {
+    g_autofree char *id = rest_id_text(req->api, m->member_id);
     json_t *r = json_object();
     json_object_set_new(r, "address", rest_jstr_take(rest_path_to(req, "addresses/%s", m->email)));
     json_object_set_new(r, "bounce_score", json_integer(m->bounce_score));
@@ -47,8 +49,10 @@ static json_t *member_json(struct rest_req *req, const struct store_member *m)
     json_object_set_new(r, "list_id", json_string(m->list_id));
     json_object_set_new(r, "subscription_mode", json_string("as_address"));
     json_object_set_new(r, "role", rest_jstr_or_null(store_role_name(m->role)));
-    if (m->user_id)
-        json_object_set_new(r, "user", rest_jstr_take(rest_path_to(req, "users/%s", m->user_id)));
+    if (m->user_id) {
+        g_autofree char *uid = rest_id_text(req->api, m->user_id);
+        json_object_set_new(r, "user", rest_jstr_take(rest_path_to(req, "users/%s", uid)));
+    }
     if (m->moderation_action != STORE_ACTION_UNSET)
         json_object_set_new(r, "moderation_action",
                             rest_jstr_or_null(store_action_name(m->moderation_action)));
@@ -57,8 +61,8 @@ static json_t *member_json(struct rest_req *req, const struct store_member *m)
                                                            : "";
     json_object_set_new(r, "display_name", json_string(name));
     json_object_set_new(r, "self_link",
-                        rest_jstr_take(rest_path_to(req, "members/%s", m->member_id)));
-    json_object_set_new(r, "member_id", json_string(m->member_id));
+                        rest_jstr_take(rest_path_to(req, "members/%s", id)));
+    json_object_set_new(r, "member_id", rest_id_json(req->api, m->member_id));
     return r;
 }
 
@@ -424,10 +428,10 @@ void rest_roster_get(struct rest_req *req)
 /* The member /members/<id> names, or NULL after Mailman's not_found(). */
 static struct store_member *member_by_id(struct rest_req *req)
 {
-    g_autofree char *id = g_ascii_strdown(rest_arg(req, 0), -1);
+    g_autofree char *id = rest_id_parse(req->api, rest_arg(req, 0));
     struct store_member *m = NULL;
     char *err = NULL;
-    int rc = strlen(id) == 32 ? store_member_get(req->store, id, &m, &err) : 0;
+    int rc = id ? store_member_get(req->store, id, &m, &err) : 0;
     if (rc < 0)
         rest_internal_error(req, "member", err);
     else if (rc == 0)
@@ -618,7 +622,11 @@ static char *subscriber_email(struct rest_req *req, const char *subscriber, int 
         return g_utf8_strdown(subscriber, -1);
     struct store_user *u = NULL;
     char *err = NULL;
-    g_autofree char *id = g_ascii_strdown(subscriber, -1);
+    g_autofree char *id = rest_id_parse(req->api, subscriber);
+    if (id == NULL) { /* not this API's id form, nor an email */
+        rest_bad_request(req, "Invalid Parameter \"subscriber\": .");
+        return NULL;
+    }
     int rc = store_user_get(req->store, id, &u, &err);
     char *email = NULL;
     if (rc < 0)
@@ -685,7 +693,8 @@ static void subscribe(struct rest_req *req, const struct store_list *l, const ch
         rc = store_member_set_delivery_status(
             req->store, m->member_id, store_delivery_status_parse(json_string_value(status)), &err);
     if (rest_store_end(req, rc, &err) >= 0) {
-        g_autofree char *path = g_strdup_printf("members/%s", m->member_id);
+        g_autofree char *id = rest_id_text(req->api, m->member_id);
+        g_autofree char *path = g_strdup_printf("members/%s", id);
         rest_created(req, path);
     }
     store_member_free(m);

@@ -505,11 +505,18 @@ static void address_user_link(struct rest_req *req, bool put)
     json_t *uid = json_object_get(values, "user_id");
     if (uid) {
         hex = rest_id_parse(req->api, json_string_value(uid));
-        if (hex == NULL) {
-            rest_bad_request(req, "Invalid Parameter \"user_id\": %s.",
-                             strcmp(req->api, "3.0") == 0
-                                 ? "invalid literal for int() with base 10"
-                                 : "badly formed hexadecimal UUID string");
+        if (hex == NULL) { /* what int() or UUID(hex=) says */
+            const char *text = json_string_value(uid);
+            g_autofree char *r = rest_py_str_repr(text, strlen(text));
+            if (strcmp(req->api, "3.0") == 0)
+                rest_bad_request(req,
+                                 "Invalid Parameter \"user_id\": invalid literal for int() with "
+                                 "base 10: %s.",
+                                 r);
+            else
+                rest_bad_request(req,
+                                 "Invalid Parameter \"user_id\": badly formed hexadecimal UUID "
+                                 "string.");
             goto out;
         }
         struct store_user *u = NULL;
