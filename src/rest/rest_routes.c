@@ -7,6 +7,7 @@
 #include "rest/rest_bans.h"
 #include "rest/rest_domains.h"
 #include "rest/rest_header_matches.h"
+#include "rest/rest_held.h"
 #include "rest/rest_listconf.h"
 #include "rest/rest_lists.h"
 #include "rest/rest_members.h"
@@ -50,6 +51,9 @@ const struct rest_route rest_routes[] = {
      {GET(rest_listconf_get), PUT(rest_listconf_put), PATCH(rest_listconf_patch),
       DELETE(rest_listconf_delete)}},
     {"lists/*/roster/*", {GET(rest_roster_get)}},
+    {"lists/*/held", {GET(rest_held_get)}},
+    {"lists/*/held/count", {GET(rest_held_count_get)}},
+    {"lists/*/held/*", {GET(rest_held_one_get), POST(rest_held_one_post)}},
     {"lists/*/bans", {GET(rest_list_bans_get), POST(rest_list_bans_post)}},
     {"lists/*/bans/*", {GET(rest_list_ban_get), DELETE(rest_list_ban_delete)}},
     {"lists/*/header-matches",
