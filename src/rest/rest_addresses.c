@@ -41,7 +41,8 @@ json_t *rest_address_json(struct rest_req *req, const struct store_address *a)
     json_object_set_new(r, "email", json_string(a->email));
     json_object_set_new(r, "original_email", json_string(a->original_email));
     json_object_set_new(r, "registered_on", rest_jstr_take(rest_py_isoformat(a->registered_on)));
-    json_object_set_new(r, "self_link", rest_jstr_take(rest_path_to(req, "addresses/%s", a->email)));
+    json_object_set_new(r, "self_link",
+                        rest_jstr_take(rest_path_to(req, "addresses/%s", a->email)));
     if (a->display_name && *a->display_name)
         json_object_set_new(r, "display_name", json_string(a->display_name));
     if (a->verified_on)
@@ -83,12 +84,11 @@ struct store_address *rest_address_of(struct rest_req *req, bool child)
 
 static int collect(const struct store_address *a, void *ctx)
 {
-    g_ptr_array_add(ctx, g_memdup2(&(struct store_address){g_strdup(a->email),
-                                                           g_strdup(a->original_email),
-                                                           g_strdup(a->display_name),
-                                                           a->verified_on, a->registered_on,
-                                                           g_strdup(a->user_id)},
-                                   sizeof *a));
+    g_ptr_array_add(
+        ctx, g_memdup2(&(struct store_address){g_strdup(a->email), g_strdup(a->original_email),
+                                               g_strdup(a->display_name), a->verified_on,
+                                               a->registered_on, g_strdup(a->user_id)},
+                       sizeof *a));
     return 0;
 }
 

@@ -19,8 +19,9 @@ static json_t *match_json(struct rest_req *req, const char *list_id,
     json_object_set_new(r, "position", json_integer(h->position));
     json_object_set_new(r, "header", json_string(h->header));
     json_object_set_new(r, "pattern", json_string(h->pattern));
-    json_object_set_new(r, "self_link", rest_jstr_take(rest_path_to(
-                                            req, "lists/%s/header-matches/%d", list_id, h->position)));
+    json_object_set_new(
+        r, "self_link",
+        rest_jstr_take(rest_path_to(req, "lists/%s/header-matches/%d", list_id, h->position)));
     if (h->chain)
         json_object_set_new(r, "action", json_string(h->chain));
     if (h->tag)
@@ -45,8 +46,8 @@ static bool matches_of(struct rest_req *req, char **list_id_r, struct store_head
     return rc >= 0;
 }
 
-static void answer_matches(struct rest_req *req, const char *list_id,
-                           struct store_header_match **v, json_t *filter)
+static void answer_matches(struct rest_req *req, const char *list_id, struct store_header_match **v,
+                           json_t *filter)
 {
     json_t *entries = json_array();
     for (struct store_header_match **h = v; *h; h++) {
@@ -146,9 +147,9 @@ void rest_header_matches_post(struct rest_req *req)
         rest_bad_request(req, "Invalid Parameter \"pattern\": %s.", reason);
         goto out;
     }
-    int rc = store_header_match_add(req->store, l->list_id, -1,
-                                    json_string_value(json_object_get(values, "header")), pattern,
-                                    action, json_string_value(json_object_get(values, "tag")), &err);
+    int rc = store_header_match_add(
+        req->store, l->list_id, -1, json_string_value(json_object_get(values, "header")), pattern,
+        action, json_string_value(json_object_get(values, "tag")), &err);
     if (rc == STORE_EXISTS) {
         rest_bad_request(req, "This header match already exists");
     } else if (rc < 0) {
@@ -242,10 +243,8 @@ void rest_header_match_delete(struct rest_req *req)
 static void match_update(struct rest_req *req, bool put)
 {
     const struct rest_field fields[] = {
-        {"header", REST_CONV_STR, !put, NULL},
-        {"pattern", REST_CONV_STR, !put, NULL},
-        {"position", REST_CONV_INT, true, NULL},
-        {"action", REST_CONV_STR, true, NULL},
+        {"header", REST_CONV_STR, !put, NULL},   {"pattern", REST_CONV_STR, !put, NULL},
+        {"position", REST_CONV_INT, true, NULL}, {"action", REST_CONV_STR, true, NULL},
         {"tag", REST_CONV_STR, true, NULL},
     };
     g_autofree char *list_id = NULL;
@@ -267,8 +266,8 @@ static void match_update(struct rest_req *req, bool put)
     /* lowercase(): the tag is stored lower-cased too. */
     tag = (j = json_object_get(values, "tag")) ? g_utf8_strdown(json_string_value(j), -1)
                                                : g_strdup(h->tag);
-    long long position = (j = json_object_get(values, "position")) ? json_integer_value(j)
-                                                                    : h->position;
+    long long position =
+        (j = json_object_get(values, "position")) ? json_integer_value(j) : h->position;
     reason = pattern_reason(pattern);
     if (reason) {
         rest_bad_request(req, "Invalid Parameter \"pattern\": %s.", reason);
@@ -294,8 +293,8 @@ static void match_update(struct rest_req *req, bool put)
     if (rc >= 0)
         rc = store_header_match_delete(req->store, list_id, h->position, &err);
     if (rc >= 0)
-        rc = store_header_match_add(req->store, list_id, (int)position, header, pattern, chain,
-                                    tag, &err);
+        rc = store_header_match_add(req->store, list_id, (int)position, header, pattern, chain, tag,
+                                    &err);
     if (rc == STORE_EXISTS) {
         g_free(err);
         err = g_strdup("This header match already exists");

@@ -50,19 +50,22 @@ static json_t *held_json(struct rest_req *req, const struct post_held *h)
     if (h->msg && g_utf8_validate(h->msg, (gssize)h->msg_len, NULL))
         json_object_set_new(r, "msg", json_stringn(h->msg, h->msg_len));
     else if (h->msg) /* as Python's as_string() would show undecodable bytes */
-        json_object_set_new(r, "msg", rest_jstr_take(g_utf8_make_valid(h->msg, (gssize)h->msg_len)));
+        json_object_set_new(r, "msg",
+                            rest_jstr_take(g_utf8_make_valid(h->msg, (gssize)h->msg_len)));
     else
-        json_object_set_new(r, "msg", rest_jstr_take(g_strdup_printf(
-                                          "Subject: Message content lost\nMessage-ID: %s\n\nThis "
-                                          "held message has been lost.\n",
-                                          h->message_id ? h->message_id : "")));
+        json_object_set_new(
+            r, "msg",
+            rest_jstr_take(g_strdup_printf("Subject: Message content lost\nMessage-ID: %s\n\nThis "
+                                           "held message has been lost.\n",
+                                           h->message_id ? h->message_id : "")));
     set_text(r, "message_id", h->message_id);
     set_text(r, "sender", h->sender);
     set_text(r, "reason", h->reason);
     set_text(r, "hold_date", h->hold_date);
     g_autofree char *raw = h->msg ? raw_subject(h->msg, h->msg_len) : NULL;
-    const char *subject =
-        raw && g_utf8_validate(raw, -1, NULL) ? raw : h->subject ? h->subject : "";
+    const char *subject = raw && g_utf8_validate(raw, -1, NULL) ? raw
+                          : h->subject                          ? h->subject
+                                                                : "";
     static gsize gmime_ready;
     if (g_once_init_enter(&gmime_ready)) {
         g_mime_init(); /* counted by GMime: other modules' calls are fine */
@@ -72,8 +75,8 @@ static json_t *held_json(struct rest_req *req, const struct post_held *h)
     set_text(r, "subject", decoded && g_utf8_validate(decoded, -1, NULL) ? decoded : subject);
     set_text(r, "original_subject", subject);
     json_object_set_new(r, "request_id", json_integer(h->id));
-    json_object_set_new(r, "self_link", rest_jstr_take(rest_path_to(req, "lists/%s/held/%d",
-                                                                    h->list_id, h->id)));
+    json_object_set_new(r, "self_link",
+                        rest_jstr_take(rest_path_to(req, "lists/%s/held/%d", h->list_id, h->id)));
     return r;
 }
 
@@ -172,8 +175,8 @@ void rest_held_one_post(struct rest_req *req)
     int rc = 0;
     if (id >= 0) {
         struct queue_root *root = queue_root_new(config_path(req->cfg, "queue_dir"));
-        rc = post_moderate(req->store, req->cfg, root, l, id, (enum post_decision)decision,
-                           comment, &err);
+        rc = post_moderate(req->store, req->cfg, root, l, id, (enum post_decision)decision, comment,
+                           &err);
         queue_root_free(root);
     }
     if (rc < 0)

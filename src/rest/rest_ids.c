@@ -53,8 +53,7 @@ char *rest_id_dashed(const char *hex)
 {
     if (strlen(hex) != 32)
         return g_strdup(hex);
-    return g_strdup_printf("%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-                           hex + 20);
+    return g_strdup_printf("%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 /* Python's int(): blanks around, one sign, digits with single '_' between. */

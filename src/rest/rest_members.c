@@ -60,8 +60,7 @@ static json_t *member_json(struct rest_req *req, const struct store_member *m)
                        : m->user_display_name              ? m->user_display_name
                                                            : "";
     json_object_set_new(r, "display_name", json_string(name));
-    json_object_set_new(r, "self_link",
-                        rest_jstr_take(rest_path_to(req, "members/%s", id)));
+    json_object_set_new(r, "self_link", rest_jstr_take(rest_path_to(req, "members/%s", id)));
     json_object_set_new(r, "member_id", rest_id_json(req->api, m->member_id));
     return r;
 }
@@ -395,7 +394,8 @@ void rest_address_memberships_get(struct rest_req *req)
     GPtrArray *members = members_new();
     char *err = NULL;
     void *ctx[2] = {members, a->email};
-    if (a->user_id && store_member_find(req->store, a->email, NULL, 0, collect_email, ctx, &err) < 0)
+    if (a->user_id &&
+        store_member_find(req->store, a->email, NULL, 0, collect_email, ctx, &err) < 0)
         rest_internal_error(req, "memberships", err);
     else {
         g_ptr_array_sort(members, by_list_email_role);

@@ -469,9 +469,8 @@ static void on_request(struct evhttp_request *ev, void *arg)
     if (req.body) {
         char *text = json_dumps(req.body, JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
         /* API 3.0's ids are integers wider than jansson's (rest_ids.h). */
-        g_autofree char *json = strcmp(req.api ? req.api : "", "3.0") == 0
-                                    ? rest_bigint_untag(text)
-                                    : g_strdup(text);
+        g_autofree char *json =
+            strcmp(req.api ? req.api : "", "3.0") == 0 ? rest_bigint_untag(text) : g_strdup(text);
         evbuffer_add(reply, json, strlen(json));
         free(text);
         evhttp_add_header(out, "Content-Type", req.content_type ? req.content_type : CT_JSON);

@@ -54,8 +54,8 @@ void rest_system_config_get(struct rest_req *req)
     for (guint i = 0; i < keys->len; i++)
         json_object_set_new(r, keys->pdata[i],
                             json_string(config_get(req->cfg, section, keys->pdata[i])));
-    json_object_set_new(
-        r, "self_link", rest_jstr_take(rest_path_to(req, "system/configuration/%s", section)));
+    json_object_set_new(r, "self_link",
+                        rest_jstr_take(rest_path_to(req, "system/configuration/%s", section)));
     rest_ok(req, r, NULL);
 }
 
@@ -80,8 +80,15 @@ void rest_system_pipelines_get(struct rest_req *req)
 
 void rest_system_chains_get(struct rest_req *req)
 {
-    static const char *const chains[] = {
-        "accept", "default-owner-chain", "default-posting-chain", "discard", "dmarc",
-        "header-match", "hold", "moderation", "reject", NULL};
+    static const char *const chains[] = {"accept",
+                                         "default-owner-chain",
+                                         "default-posting-chain",
+                                         "discard",
+                                         "dmarc",
+                                         "header-match",
+                                         "hold",
+                                         "moderation",
+                                         "reject",
+                                         NULL};
     names_resource(req, "chains", chains);
 }

@@ -204,13 +204,15 @@ static void user_update(struct rest_req *req, bool patch)
         return;
     const char *key;
     json_t *v;
-    if (patch) /* PatchValidator: the first unknown attribute */
-        json_object_foreach(rest_params(req), key, v) if (!g_strv_contains(user_attributes, key))
-        {
+    /* PatchValidator: the first unknown attribute. */
+    json_object_foreach(rest_params(req), key, v)
+    {
+        if (patch && !g_strv_contains(user_attributes, key)) {
             rest_bad_request(req, "Unknown attribute: %s", key);
             store_user_free(u);
             return;
         }
+    }
     json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
     if (values == NULL) {
         store_user_free(u);
@@ -313,8 +315,8 @@ void rest_user_preferred_post(struct rest_req *req)
     if (values == NULL)
         goto out;
     if (!address_is_valid(email)) {
-        rest_bad_request(req, "Invalid Parameter \"email\": Expected a valid email address, got %s.",
-                         email);
+        rest_bad_request(
+            req, "Invalid Parameter \"email\": Expected a valid email address, got %s.", email);
         goto out;
     }
     rc = store_address_get(req->store, email, &a, &err);
@@ -482,10 +484,8 @@ static void address_user_link(struct rest_req *req, bool put)
         {"auto_create", REST_CONV_BOOL, true, NULL},
     };
     static const struct rest_field put_fields[] = {
-        {"display_name", REST_CONV_STR, true, NULL},
-        {"email", REST_CONV_STR, true, NULL},
-        {"is_server_owner", REST_CONV_BOOL, true, NULL},
-        {"password", REST_CONV_STR, true, NULL},
+        {"display_name", REST_CONV_STR, true, NULL},     {"email", REST_CONV_STR, true, NULL},
+        {"is_server_owner", REST_CONV_BOOL, true, NULL}, {"password", REST_CONV_STR, true, NULL},
         {"user_id", REST_CONV_STR, true, NULL},
     };
     struct store_address *a = rest_address_of(req, true);

@@ -34,8 +34,8 @@ static const char *const absorb_sql[] = {
 int store_user_absorb(struct store *st, const char *user_id, const char *other_id, char **error_r)
 {
     int64_t me = 0, other = 0;
-    int rc = store_db_query_int(st, "SELECT id FROM users WHERE user_id = $1", &me, error_r, 1,
-                                user_id);
+    int rc =
+        store_db_query_int(st, "SELECT id FROM users WHERE user_id = $1", &me, error_r, 1, user_id);
     if (rc == 1)
         rc = store_db_query_int(st, "SELECT id FROM users WHERE user_id = $1", &other, error_r, 1,
                                 other_id);

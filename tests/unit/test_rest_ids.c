@@ -64,8 +64,8 @@ static void test_bigint_json(void **state)
     char *text = json_dumps(r, JSON_ENSURE_ASCII | JSON_SORT_KEYS);
     g_autofree char *out = rest_bigint_untag(text);
     free(text);
-    assert_string_equal(out, "{\"self_link\": \"http://x/3.0/users/" DEC "\", \"user_id\": " DEC
-                             "}");
+    assert_string_equal(out,
+                        "{\"self_link\": \"http://x/3.0/users/" DEC "\", \"user_id\": " DEC "}");
     json_decref(r);
     g_autofree char *plain = rest_bigint_untag("{\"a\": \"\\u0001int:x\"}");
     assert_string_equal(plain, "{\"a\": \"\\u0001int:x\"}");
