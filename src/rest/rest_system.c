@@ -3,6 +3,7 @@
 
 #include "config/config.h"
 #include "rest/rest_server.h"
+#include "store/list_attr.h"
 
 #include <event2/event.h>
 #include <glib.h>
@@ -71,24 +72,13 @@ static void names_resource(struct rest_req *req, const char *key, const char *co
     rest_ok(req, r, NULL);
 }
 
+/* The names a list's posting_pipeline and posting_chain accept. */
 void rest_system_pipelines_get(struct rest_req *req)
 {
-    static const char *const pipelines[] = {"default-owner-pipeline", "default-posting-pipeline",
-                                            "virgin", NULL};
-    names_resource(req, "pipelines", pipelines);
+    names_resource(req, "pipelines", list_attr_find("posting_pipeline")->choices);
 }
 
 void rest_system_chains_get(struct rest_req *req)
 {
-    static const char *const chains[] = {"accept",
-                                         "default-owner-chain",
-                                         "default-posting-chain",
-                                         "discard",
-                                         "dmarc",
-                                         "header-match",
-                                         "hold",
-                                         "moderation",
-                                         "reject",
-                                         NULL};
-    names_resource(req, "chains", chains);
+    names_resource(req, "chains", list_attr_find("posting_chain")->choices);
 }
