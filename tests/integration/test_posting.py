@@ -223,6 +223,8 @@ def test_moderated_member_reject_notice(site):
     notice = email.message_from_bytes(raw)
     assert notice["Subject"] == "my post"
     assert notice["From"] == "ant-owner@example.com"
+    assert "Your message to the Ant mailing-list was rejected" in \
+        notice.get_payload()[0].get_payload(decode=True).decode()
     assert "The message comes from a moderated member" in \
         notice.get_payload()[0].get_payload(decode=True).decode()
     assert not [t for t in site.sink.transactions if "m2@example.org" in t[1]]
