@@ -374,6 +374,8 @@ int runner_bounce_handle(struct runner *r, struct queue_entry *e, char **error_r
     GHashTable *addrs = bounce_verp(e->msg, e->msg_len, s->verp_re, blocal);
     struct bounce_dsn dsn;
     bounce_dsn(e->msg, e->msg_len, &dsn);
+    if (g_hash_table_size(dsn.permanent) == 0 && g_hash_table_size(dsn.temporary) == 0)
+        bounce_heuristics(e->msg, e->msg_len, dsn.permanent);
     bool forward_it = false;
     if (g_hash_table_size(addrs) > 0) {
         /* A VERP'd warning is dropped; a VERP'd non-DSN (vacation) is

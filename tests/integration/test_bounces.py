@@ -234,3 +234,12 @@ def test_warning_then_removal(scoring):
     log = (scoring.var / "logs" / "bounce.log").read_text()
     assert "Removed bob@example.org as a member of Bee mailing list due to excessive bounces" \
         in log
+
+
+@pytest.mark.parametrize("sample,who", [("exim.eml", "dave@exim.example.org"),
+                                        ("postfix-plain.eml", "gone@example.net")])
+def test_non_dsn_bounce_formats_register_events(bouncing, sample, who):
+    data = (Path(__file__).parent.parent / "unit" / "data" / "bounce" / sample).read_bytes()
+    send(bouncing, "ant-bounces@example.com", data.replace(b"\n", b"\r\n"))
+    assert wait_until(lambda: ("ant.example.com", who, 1) in events(bouncing))
+    assert "Uncaught bounce" not in (bouncing.var / "logs" / "bounce.log").read_text()
