@@ -39,6 +39,13 @@ static const struct {
     {"list:user:notice:rejected",
      "Your message to the $listname mailing-list was rejected for the following\n"
      "reasons:\n\n$reasons\n\nThe original message as received by Mailman is attached.\n"},
+    {"list:admin:notice:disable",
+     "$member's subscription has been disabled on $listname due to their bounce score\n"
+     "exceeding the mailing list's bounce_score_threshold.\n\n"
+     "The triggering DSN if available is attached.\n"},
+    {"list:admin:notice:increment",
+     "$member's bounce score on $listname has been incremented.\n\n"
+     "The triggering DSN if available is attached.\n"},
     {"list:user:notice:post",
      "Your message entitled\n\n    $subject\n\nwas successfully received by the $display_name "
      "mailing list.\n"},

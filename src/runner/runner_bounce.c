@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "lib/regex.h"
 #include "mail/notice.h"
+#include "post/post.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
 #include "store/store.h"
@@ -154,7 +155,11 @@ static void event_free(void *p)
 
 #define US_PER_DAY (86400LL * 1000000)
 
-static void score_event(struct bounce_state *s, const struct store_bounce_event *ev)
+static void send_score_notice(struct runner *r, struct bounce_state *s, const struct store_list *l,
+                              const struct store_member *m, bool disabled);
+
+static void score_event(struct runner *r, struct bounce_state *s,
+                        const struct store_bounce_event *ev)
 {
     struct store_list *l = NULL;
     struct store_member *m = NULL;
@@ -187,6 +192,9 @@ static void score_event(struct bounce_state *s, const struct store_bounce_event 
         int64_t threshold = store_list_attr_int(l, "bounce_score_threshold");
         log_to("bounce", LOG_LEVEL_INFO, "Member %s on list %s, bounce score: %d.", ev->email,
                l->list_id, score);
+        if (store_list_attr_bool(l, "bounce_notify_owner_on_bounce_increment") &&
+            (score < threshold || !config_get_bool(r->cfg, "mta", "verp_probes")))
+            send_score_notice(r, s, l, m, false);
         if (score >= threshold) {
             /* Disabled by bounces: the warnings count starts over. */
             store_member_set_bounce_info(s->store, m->member_id, score, ev->timestamp,
@@ -195,6 +203,8 @@ static void score_event(struct bounce_state *s, const struct store_bounce_event 
                                              NULL);
             log_to("bounce", LOG_LEVEL_INFO, "Disabling delivery for member %s on list %s.",
                    ev->email, l->list_id);
+            if (store_list_attr_bool(l, "bounce_notify_owner_on_disable"))
+                send_score_notice(r, s, l, m, true);
         } else {
             store_member_set_bounce_info(s->store, m->member_id, score, ev->timestamp,
                                          m->last_warning_sent, m->total_warnings_sent, NULL);
@@ -236,8 +246,10 @@ static void send_warning(struct runner *r, const struct store_list *l, const str
     queue_notice(r, l, rcpts, msg, len);
 }
 
-static void send_removal_notice(struct runner *r, struct bounce_state *s,
-                                const struct store_list *l, const struct store_member *m)
+/* Mailman's OwnerNotification: from the site owner, To: -owner, sent to
+ * the owners and moderators (the site owner when there are none). */
+static void owner_notice(struct runner *r, struct bounce_state *s, const struct store_list *l,
+                         const char *subject, const char *text)
 {
     GPtrArray *rcpts = g_ptr_array_new_with_free_func(g_free);
     struct store_roster_filter f = {.list_id = l->list_id,
@@ -252,20 +264,48 @@ static void send_removal_notice(struct runner *r, struct bounce_state *s,
     if (rcpts->len == 0)
         g_ptr_array_add(rcpts, g_strdup(site_owner));
     g_ptr_array_add(rcpts, NULL);
-    const char *display = store_list_attr(l, "display_name");
-    g_autofree char *member = m->display_name && *m->display_name
-                                  ? g_strdup_printf("%s <%s>", m->display_name, m->email)
-                                  : g_strdup(m->email);
-    g_autofree char *subject =
-        g_strdup_printf("%s unsubscribed from %s mailing list due to bounces", member, display);
-    g_autofree char *text = g_strdup_printf(
-        "%s has been unsubscribed from %s due to excessive bounces.\n", member, l->fqdn_listname);
     g_autofree char *to = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
     size_t len;
     g_autofree char *msg = notice_build(site_owner, (const char *const[]){to, NULL}, subject, text,
                                         l->mail_host, &len);
     queue_notice(r, l, (char **)rcpts->pdata, msg, len);
     g_ptr_array_free(rcpts, TRUE);
+}
+
+static char *member_addr(const struct store_member *m)
+{
+    return m->display_name && *m->display_name
+               ? g_strdup_printf("%s <%s>", m->display_name, m->email)
+               : g_strdup(m->email);
+}
+
+static void send_removal_notice(struct runner *r, struct bounce_state *s,
+                                const struct store_list *l, const struct store_member *m)
+{
+    g_autofree char *member = member_addr(m);
+    g_autofree char *subject = g_strdup_printf("%s unsubscribed from %s mailing list due to bounces",
+                                               member, store_list_attr(l, "display_name"));
+    g_autofree char *text = g_strdup_printf(
+        "%s has been unsubscribed from %s due to excessive bounces.\n", member, l->fqdn_listname);
+    owner_notice(r, s, l, subject, text);
+}
+
+/* Mailman's send_admin_disable_notice / send_admin_increment_notice (the
+ * triggering DSN is not attached: crier does not keep bounces). */
+static void send_score_notice(struct runner *r, struct bounce_state *s, const struct store_list *l,
+                              const struct store_member *m, bool disabled)
+{
+    g_autofree char *member = member_addr(m);
+    const char *display = store_list_attr(l, "display_name");
+    g_autofree char *subject =
+        disabled ? g_strdup_printf("%s's subscription disabled on %s", member, display)
+                 : g_strdup_printf("%s's bounce score incremented on %s", member, display);
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "member", g_strdup(member));
+    g_autofree char *text = post_template(
+        r->cfg, l, disabled ? "list:admin:notice:disable" : "list:admin:notice:increment", vars);
+    g_hash_table_unref(vars);
+    owner_notice(r, s, l, subject, text);
 }
 
 /* Mailman's send_warnings_and_remove(): members disabled by bounces get a
@@ -342,7 +382,7 @@ void runner_bounce_tick(struct runner *r)
     }
     for (guint i = 0; i < events->len; i++) {
         const struct store_bounce_event *ev = events->pdata[i];
-        score_event(s, ev);
+        score_event(r, s, ev);
         if (store_bounce_mark_processed(s->store, ev->id, &err) < 0) {
             log_error("bounces: %s", err);
             g_clear_pointer(&err, g_free);

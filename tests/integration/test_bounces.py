@@ -243,3 +243,28 @@ def test_non_dsn_bounce_formats_register_events(bouncing, sample, who):
     send(bouncing, "ant-bounces@example.com", data.replace(b"\n", b"\r\n"))
     assert wait_until(lambda: ("ant.example.com", who, 1) in events(bouncing))
     assert "Uncaught bounce" not in (bouncing.var / "logs" / "bounce.log").read_text()
+
+
+def test_owner_notices_on_disable_and_increment(scoring):
+    db = sqlite3.connect(scoring.var / "data" / "mailman.db")
+    with db:
+        row = db.execute("SELECT id FROM mailinglist WHERE list_id='ant.example.com'").fetchone()
+        db.execute("INSERT INTO list_attr (list, name, value) VALUES "
+                   "(?, 'bounce_notify_owner_on_bounce_increment', 'true')", (row[0],))
+    db.close()
+    add_events(scoring, "bob@example.org", [5, 4, 3, 2, 1])
+    scoring.ok("start", "-q")
+    assert wait_until(lambda: unprocessed(scoring) == 0)
+    assert wait_until(lambda: len(virgin_subjects(scoring)) >= 6), virgin_subjects(scoring)
+    subjects = [s for s, _ in virgin_subjects(scoring)]
+    # four increments below the threshold, then (no probes) the fifth, and
+    # the disable notice (bounce_notify_owner_on_disable is on by default)
+    assert subjects.count("bob@example.org's bounce score incremented on Ant") == 5
+    assert subjects.count("bob@example.org's subscription disabled on Ant") == 1
+    texts = [scoring.ok("qfile", str(e)).stdout
+             for e in (scoring.var / "queue" / "virgin").glob("*.pck")]
+    assert any("bob@example.org's subscription has been disabled on ant@example.com due to "
+               "their bounce score" in t and "'recipients': 'owner@example.net'" in t
+               for t in texts)
+    assert any("bob@example.org's bounce score on ant@example.com has been incremented." in t
+               for t in texts)
