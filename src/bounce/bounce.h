@@ -29,6 +29,11 @@
 GHashTable *bounce_verp(const char *msg, size_t len, const GRegex *verp_re,
                         const char *bounces_local);
 
+/* Mailman's ProbeVERP: the same headers matched against [mta]
+ * verp_probe_regexp; gives the probe tokens (lower-case). */
+GHashTable *bounce_verp_probe(const char *msg, size_t len, const GRegex *probe_re,
+                              const char *bounces_local);
+
 struct bounce_dsn {
     GHashTable *permanent;
     GHashTable *temporary;

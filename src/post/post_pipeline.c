@@ -46,6 +46,16 @@ static const struct {
     {"list:admin:notice:increment",
      "$member's bounce score on $listname has been incremented.\n\n"
      "The triggering DSN if available is attached.\n"},
+    {"list:user:notice:probe",
+     "This is a probe message.  You can ignore this message.\n\n"
+     "The $listname mailing list has received a number of bounces from you,\n"
+     "indicating that there may be a problem delivering messages to $sender_email.  A\n"
+     "sample is attached below.  Please examine this message to make sure there are\n"
+     "no problems with your email address.  You may want to check with your mail\n"
+     "administrator for more help.\n\n"
+     "You don't need to do anything to remain an enabled member of the mailing list.\n\n"
+     "If you have any questions or problems, you can contact the mailing list owner\nat\n\n"
+     "    $owner_email\n"},
     {"list:user:notice:post",
      "Your message entitled\n\n    $subject\n\nwas successfully received by the $display_name "
      "mailing list.\n"},

@@ -268,3 +268,30 @@ def test_owner_notices_on_disable_and_increment(scoring):
                for t in texts)
     assert any("bob@example.org's bounce score on ant@example.com has been incremented." in t
                for t in texts)
+
+
+def test_probe_instead_of_disabling_then_probe_bounce_disables(scoring):
+    scoring.write_config(extra=f"[runner.rest]\nstart: no\n[runner.virgin]\nstart: no\n"
+                         f"[mta]\nlmtp_port: {scoring.lmtp_port}\nverp_probes: yes\n"
+                         f"[runner.bounces]\nsleep_time: 0.2s\n")
+    add_events(scoring, "bob@example.org", [5, 4, 3, 2, 1])
+    scoring.ok("start", "-q")
+    assert wait_until(lambda: unprocessed(scoring) == 0)
+    assert wait_until(lambda: len(virgin_subjects(scoring)) == 1)
+    entry = next((scoring.var / "queue" / "virgin").glob("*.pck"))
+    text = scoring.ok("qfile", str(entry)).stdout
+    assert "Subject: Ant mailing list probe message" in text
+    assert "This is a probe message." in text and "Precedence:" not in text
+    sender = text.split("'sender': '")[1].split("'")[0]
+    assert sender.startswith("ant-bounces+") and sender.endswith("@example.com")
+    # not disabled yet, score reset
+    assert scoring.ok("members", "-n", "bybounces", "ant@example.com").stdout == ""
+    assert score(scoring, "bob@example.org") == 0
+    # the probe bounces: delivery is disabled
+    bounce = (f"From: MAILER-DAEMON@example.org\r\nTo: {sender}\r\n"
+              f"Subject: Undelivered\r\nMessage-ID: <pb@example.org>\r\n\r\ngone\r\n").encode()
+    send(scoring, sender, bounce)
+    assert wait_until(lambda: scoring.ok("members", "-n", "bybounces", "ant@example.com").stdout
+                      == "bob@example.org\n")
+    assert "Probe bounced for bob@example.org on list ant.example.com" in \
+        (scoring.var / "logs" / "bounce.log").read_text()
