@@ -23,6 +23,17 @@ static bool is_ascii(const char *s)
     return true;
 }
 
+static bool long_line(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (*s == '\n')
+            n = 0;
+        else if (++n > 998)
+            return true;
+    return false;
+}
+
 /* A message with From, To (to_header, or every recipient), Subject, Date,
  * Message-ID and Precedence: bulk, and no body yet. */
 static GMimeMessage *notice_new(const char *from, const char *to_header,
@@ -73,9 +84,12 @@ char *notice_build(const char *from, const char *const *recipients, const char *
     GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
     g_mime_text_part_set_text(part, text);
     g_mime_text_part_set_charset(part, is_ascii(text) ? "us-ascii" : "utf-8");
-    g_mime_part_set_content_encoding(GMIME_PART(part), is_ascii(text)
-                                                           ? GMIME_CONTENT_ENCODING_7BIT
-                                                           : GMIME_CONTENT_ENCODING_8BIT);
+    /* RFC 5322 §2.1.1: no line over 998 octets; quoted-printable folds them
+     * (a command's results can echo a 10,000-character line) */
+    g_mime_part_set_content_encoding(GMIME_PART(part),
+                                     long_line(text)  ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+                                     : is_ascii(text) ? GMIME_CONTENT_ENCODING_7BIT
+                                                      : GMIME_CONTENT_ENCODING_8BIT);
     g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
     g_object_unref(part);
     return notice_serialize(msg, len_r);
@@ -152,7 +166,8 @@ static void fill(GString *out, const char *text, size_t column)
         const char *e = p;
         while (*e && (bool)g_ascii_isspace(*e) == ws)
             e++;
-        g_ptr_array_add(chunks, ws ? g_strnfill((gsize)(e - p), ' ') : g_strndup(p, (gsize)(e - p)));
+        g_ptr_array_add(chunks,
+                        ws ? g_strnfill((gsize)(e - p), ' ') : g_strndup(p, (gsize)(e - p)));
         p = e;
     }
     for (guint i = 0; i + 1 < chunks->len; i++)
@@ -214,8 +229,8 @@ char *notice_wrap(const char *text, size_t column)
     for (const char *p = text; *p;) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-        bool indented = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' ||
-                        *p == '\f';
+        bool indented =
+            *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f';
         if (n == 1 && *p == '\n') {
             if (para->len)
                 g_ptr_array_add(paras, g_strdup(para->str));

@@ -50,10 +50,10 @@ void runner_command_stop(struct runner *r)
 /* ---- CommandFinder ---- */
 
 struct finder {
-    GPtrArray *lines;  /* command lines, in order */
-    guint next;        /* the next one to process */
-    GString *ignored;  /* the stripped, non-empty lines past the limit */
-    bool implicit;     /* the address said what to do */
+    GPtrArray *lines; /* command lines, in order */
+    guint next;       /* the next one to process */
+    GString *ignored; /* the stripped, non-empty lines past the limit */
+    bool implicit;    /* the address said what to do */
 };
 
 /* Python's str.splitlines(): \n, \r\n, \r, \v, \f, \x1c-\x1e, U+0085,

@@ -8,7 +8,8 @@
 
 #include <string.h>
 
-static void print(struct command_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void print(struct command_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void print(struct command_ctx *c, const char *fmt, ...)
 {
     va_list ap;
@@ -202,8 +203,8 @@ static int leave_candidate(const struct store_address *a, void *ctx)
     if (a->verified_on == 0)
         return 0;
     struct store_member *m = NULL;
-    f->rc = store_member_get_by_email(f->c->w.st, f->c->l->list_id, a->email, STORE_ROLE_MEMBER,
-                                      &m, NULL);
+    f->rc = store_member_get_by_email(f->c->w.st, f->c->l->list_id, a->email, STORE_ROLE_MEMBER, &m,
+                                      NULL);
     if (m) {
         f->member_email = g_strdup(a->email);
         store_member_free(m);
@@ -212,8 +213,7 @@ static int leave_candidate(const struct store_address *a, void *ctx)
     return f->rc < 0;
 }
 
-static enum command_status cmd_leave(struct command_ctx *c, const struct command *self,
-                                     char **args)
+static enum command_status cmd_leave(struct command_ctx *c, const struct command *self, char **args)
 {
     const char *email = c->sender;
     if (email == NULL) {
@@ -299,8 +299,7 @@ static int who_member(const struct store_member *m, void *ctx)
     if ((w->delivery == 1 && !enabled) || (w->delivery == 2 && enabled) ||
         (w->mode == 1 && !regular) || (w->mode == 2 && regular))
         return 0;
-    const char *name = m->display_name && *m->display_name ? m->display_name
-                                                           : m->user_display_name;
+    const char *name = m->display_name && *m->display_name ? m->display_name : m->user_display_name;
     g_autofree char *addr = pmsg_formataddr(name, m->email);
     g_ptr_array_add(w->lines, g_strdup_printf("    %s", addr));
     return 0;
@@ -320,10 +319,10 @@ static enum command_status cmd_who(struct command_ctx *c, const struct command *
 {
     const char *vis = store_list_attr(c->l, "member_roster_visibility");
     bool admin = has_role(c, STORE_ROLE_OWNER) == 1 || has_role(c, STORE_ROLE_MODERATOR) == 1;
-    bool show = (vis && strcmp(vis, "public") == 0) ||
-                (vis && strcmp(vis, "members") == 0 &&
-                 (has_role(c, STORE_ROLE_MEMBER) == 1 || admin)) ||
-                (vis && strcmp(vis, "moderators") == 0 && admin);
+    bool show =
+        (vis && strcmp(vis, "public") == 0) ||
+        (vis && strcmp(vis, "members") == 0 && (has_role(c, STORE_ROLE_MEMBER) == 1 || admin)) ||
+        (vis && strcmp(vis, "moderators") == 0 && admin);
     if (!show) {
         print(c, "You are not authorized to see the membership list.");
         return COMMAND_STOP;
@@ -363,8 +362,7 @@ static enum command_status cmd_who(struct command_ctx *c, const struct command *
 
 /* ---- the table ---- */
 
-static enum command_status cmd_help(struct command_ctx *c, const struct command *self,
-                                    char **args);
+static enum command_status cmd_help(struct command_ctx *c, const struct command *self, char **args);
 
 #define JOIN_ARGS "[digest=<no|mime|plain>] [address=user@example.com]"
 

@@ -36,8 +36,7 @@ struct command {
     const char *short_description;
     const char *description; /* already wrapped as Mailman's help shows it */
     /* args: NULL-terminated, lower-cased. COMMAND_FAIL: the store failed. */
-    enum command_status (*process)(struct command_ctx *c, const struct command *self,
-                                   char **args);
+    enum command_status (*process)(struct command_ctx *c, const struct command *self, char **args);
 };
 
 /* The command called name, or NULL. */

@@ -11,8 +11,8 @@ int store_workflow_save(struct store *st, const char *token, const char *step, c
 {
     g_autofree char *key = g_ascii_strdown(token ? token : "", -1);
     int64_t found = 0;
-    int rc = store_db_query_int(st, "SELECT count(*) FROM pended WHERE token = $1", &found,
-                                error_r, 1, key);
+    int rc = store_db_query_int(st, "SELECT count(*) FROM pended WHERE token = $1", &found, error_r,
+                                1, key);
     if (rc < 0)
         return rc;
     if (found == 0)

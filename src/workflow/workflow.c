@@ -114,7 +114,7 @@ static int set_token(struct wf *f, enum workflow_token_owner owner)
     const char *values[] = {f->l->list_id, f->email, f->display_name, when, owner_names[owner]};
     double life = config_get_duration(w->cfg, "mailman",
                                       owner == WORKFLOW_OWNER_MODERATOR ? "moderator_request_life"
-                                                                         : "pending_request_life");
+                                                                        : "pending_request_life");
     if (store_pending_add(w->st, f->leave ? "unsubscription" : "subscription",
                           (int64_t)(life * G_USEC_PER_SEC), keys, values, G_N_ELEMENTS(keys),
                           &f->token, f->error_r) < 0)
@@ -135,10 +135,9 @@ static int save(struct wf *f, const char *next)
     json_object_set_new(d, "token_owner_key", json_integer(f->token_owner));
     json_object_set_new(d, "send_welcome_message",
                         f->send_welcome < 0 ? json_null() : json_boolean(f->send_welcome));
-    json_object_set_new(d, "delivery_mode", f->delivery_mode
-                                                ? json_string(store_delivery_mode_name(
-                                                      f->delivery_mode))
-                                                : json_null());
+    json_object_set_new(d, "delivery_mode",
+                        f->delivery_mode ? json_string(store_delivery_mode_name(f->delivery_mode))
+                                         : json_null());
     json_object_set_new(d, "delivery_status",
                         f->delivery_status
                             ? json_string(store_delivery_status_name(f->delivery_status))
@@ -197,7 +196,7 @@ enum step {
 };
 
 /* A step returns the next step, STEP_STOP, or an error (< STEP_STOP). */
-#define STEP_ERROR(rc) ((rc) - 100)
+#define STEP_ERROR(rc) ((rc)-100)
 
 static int email_verified(struct wf *f, bool *verified_r)
 {
@@ -376,14 +375,13 @@ static int step_do_subscription(struct wf *f)
     f->member_id = g_strdup(m->member_id);
     log_to("subscribe", LOG_LEVEL_INFO, "%s: new %s", l->fqdn_listname, f->email);
     /* Member.display_name: the address's, else its user's */
-    const char *name = m->display_name && *m->display_name ? m->display_name
-                                                           : m->user_display_name;
+    const char *name = m->display_name && *m->display_name ? m->display_name : m->user_display_name;
     bool digest = m->delivery_mode != STORE_DELIVERY_REGULAR;
     rc = 0;
     if (store_list_attr_bool(l, "admin_notify_mchanges"))
         rc = workflow_mail_mchange(w, l, false, f->email, name, f->error_r);
-    bool welcome = f->send_welcome < 0 ? store_list_attr_bool(l, "send_welcome_message")
-                                       : f->send_welcome > 0;
+    bool welcome =
+        f->send_welcome < 0 ? store_list_attr_bool(l, "send_welcome_message") : f->send_welcome > 0;
     if (rc == 0 && welcome)
         rc = workflow_mail_welcome(w, l, f->email, name, digest, f->error_r);
     store_member_free(m);
@@ -451,8 +449,8 @@ static int step_do_unsubscription(struct wf *f)
     struct workflow_ctx *w = f->w;
     const struct store_list *l = f->l;
     struct store_member *m = NULL;
-    if (store_member_get_by_email(w->st, l->list_id, f->email, STORE_ROLE_MEMBER, &m,
-                                  f->error_r) < 0)
+    if (store_member_get_by_email(w->st, l->list_id, f->email, STORE_ROLE_MEMBER, &m, f->error_r) <
+        0)
         return STEP_ERROR(WORKFLOW_ERR);
     g_clear_pointer(&f->member_id, g_free);
     if (m == NULL) /* already gone */
@@ -553,8 +551,8 @@ int workflow_unsubscribe(struct workflow_ctx *w, const struct store_list *l, con
 {
     if (!valid_email(email)) {
         if (error_r)
-            *error_r = g_strdup_printf("%s is not a member of %s", email ? email : "",
-                                       l->fqdn_listname);
+            *error_r =
+                g_strdup_printf("%s is not a member of %s", email ? email : "", l->fqdn_listname);
         return WORKFLOW_NOT_MEMBER;
     }
     struct wf f = {

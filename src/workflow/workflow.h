@@ -39,13 +39,13 @@ struct queue_meta;
 struct pmsg;
 
 enum workflow_error {
-    WORKFLOW_ERR = -1,             /* the store or the queue failed */
-    WORKFLOW_ALREADY_MEMBER = -2,  /* AlreadySubscribedError */
-    WORKFLOW_BANNED = -3,          /* MembershipIsBannedError */
-    WORKFLOW_INVALID_EMAIL = -4,   /* InvalidEmailAddressError (incl. the posting address) */
-    WORKFLOW_PENDING = -5,         /* SubscriptionPendingError (no Mailman text: "") */
-    WORKFLOW_NOT_MEMBER = -6,      /* NotAMemberError */
-    WORKFLOW_NO_TOKEN = -7,        /* LookupError: unknown, expired or foreign token */
+    WORKFLOW_ERR = -1,            /* the store or the queue failed */
+    WORKFLOW_ALREADY_MEMBER = -2, /* AlreadySubscribedError */
+    WORKFLOW_BANNED = -3,         /* MembershipIsBannedError */
+    WORKFLOW_INVALID_EMAIL = -4,  /* InvalidEmailAddressError (incl. the posting address) */
+    WORKFLOW_PENDING = -5,        /* SubscriptionPendingError (no Mailman text: "") */
+    WORKFLOW_NOT_MEMBER = -6,     /* NotAMemberError */
+    WORKFLOW_NO_TOKEN = -7,       /* LookupError: unknown, expired or foreign token */
 };
 
 /* Mailman's TokenOwner. */
@@ -80,7 +80,10 @@ struct workflow_subscribe_opts {
     int delivery_mode;   /* enum store_delivery_mode, 0: preferences */
     int delivery_status; /* enum store_delivery_status, 0: preferences */
 };
-#define WORKFLOW_SUBSCRIBE_OPTS_INIT {.send_welcome = -1}
+#define WORKFLOW_SUBSCRIBE_OPTS_INIT                                                               \
+    {                                                                                              \
+        .send_welcome = -1                                                                         \
+    }
 
 /* ISubscriptionManager.register for email (an address, created with a
  * user when new). */

@@ -73,7 +73,8 @@ int workflow_replybot(struct workflow_ctx *w, const struct store_list *l, const 
         return 0;
     if (!ack_yes && precedence &&
         (g_ascii_strcasecmp(precedence, "bulk") == 0 ||
-         g_ascii_strcasecmp(precedence, "junk") == 0 || g_ascii_strcasecmp(precedence, "list") == 0))
+         g_ascii_strcasecmp(precedence, "junk") == 0 ||
+         g_ascii_strcasecmp(precedence, "list") == 0))
         return 0;
     const char *action, *text_attr;
     int kind;
@@ -92,8 +93,7 @@ int workflow_replybot(struct workflow_ctx *w, const struct store_list *l, const 
     const char *a = store_list_attr(l, action);
     if (a == NULL || strcmp(a, "none") == 0)
         return 0;
-    g_autoptr(GPtrArray) senders =
-        pmsg_senders(m, config_get(w->cfg, "mailman", "sender_headers"));
+    g_autoptr(GPtrArray) senders = pmsg_senders(m, config_get(w->cfg, "mailman", "sender_headers"));
     if (senders->len == 0)
         return 0;
     const char *sender = senders->pdata[0];
@@ -124,7 +124,8 @@ int workflow_replybot(struct workflow_ctx *w, const struct store_list *l, const 
     g_hash_table_insert(v, "display_name", g_strdup(display));
     g_hash_table_insert(v, "requestemail",
                         g_strdup_printf("%s-request@%s", l->list_name, l->mail_host));
-    g_hash_table_insert(v, "owneremail", g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host));
+    g_hash_table_insert(v, "owneremail",
+                        g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host));
     /* expand(text, mlist, d): the list's own variables too */
     g_hash_table_insert(v, "listname", g_strdup(l->fqdn_listname));
     g_hash_table_insert(v, "list_id", g_strdup(l->list_id));
@@ -134,15 +135,16 @@ int workflow_replybot(struct workflow_ctx *w, const struct store_list *l, const 
     g_hash_table_insert(v, "info", g_strdup(store_list_attr(l, "info")));
     g_hash_table_insert(v, "request_email",
                         g_strdup_printf("%s-request@%s", l->list_name, l->mail_host));
-    g_hash_table_insert(v, "owner_email", g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host));
+    g_hash_table_insert(v, "owner_email",
+                        g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host));
     g_hash_table_insert(v, "site_email", g_strdup(config_get(w->cfg, "mailman", "site_owner")));
     g_autofree char *expanded = post_substitute(store_list_attr(l, text_attr), v);
     g_hash_table_unref(v);
     g_autofree char *text = notice_wrap(expanded, 70);
     g_autofree char *bounces = g_strdup_printf("%s-bounces@%s", l->list_name, l->mail_host);
     const char *rcpts[] = {sender, NULL};
-    int rc = workflow_mail_send(w, l, bounces, NULL, rcpts, subject, text,
-                                WORKFLOW_MAIL_REPLYBOT, NULL, error_r);
+    int rc = workflow_mail_send(w, l, bounces, NULL, rcpts, subject, text, WORKFLOW_MAIL_REPLYBOT,
+                                NULL, error_r);
     g_autofree char *today = workflow_today(w);
     if (rc == 0)
         rc = store_autoresponse_add(w->st, l->list_id, sender, kind, today, error_r);

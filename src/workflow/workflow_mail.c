@@ -87,8 +87,7 @@ int workflow_mail_confirmation(struct workflow_ctx *w, const struct store_list *
     GHashTable *fv = vars_new();
     g_hash_table_insert(fv, "address", g_strdup_printf("%s-confirm", l->list_name));
     g_hash_table_insert(fv, "cookie", g_strdup(token));
-    g_autofree char *local =
-        post_substitute(config_get(w->cfg, "mta", "verp_confirm_format"), fv);
+    g_autofree char *local = post_substitute(config_get(w->cfg, "mta", "verp_confirm_format"), fv);
     g_hash_table_unref(fv);
     g_autofree char *confirm = g_strdup_printf("%s@%s", local, l->mail_host);
     g_autofree char *owner = addr(l, "-owner");
@@ -120,9 +119,8 @@ int workflow_mail_moderators(struct workflow_ctx *w, const struct store_list *l,
                              const char *email, const char *display_name, char **error_r)
 {
     const char *display = store_list_attr(l, "display_name");
-    g_autofree char *subject =
-        g_strdup_printf("New %ssubscription request to %s from %s", leave ? "un" : "", display,
-                        email);
+    g_autofree char *subject = g_strdup_printf("New %ssubscription request to %s from %s",
+                                               leave ? "un" : "", display, email);
     GHashTable *v = vars_new();
     g_hash_table_insert(v, "member",
                         display_name && *display_name

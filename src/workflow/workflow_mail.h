@@ -30,7 +30,11 @@ int workflow_mail_send(struct workflow_ctx *w, const struct store_list *l, const
                        const char *to_header, const char *const *rcpts, const char *subject,
                        const char *text, unsigned flags, const char *envsender, char **error_r);
 
-enum workflow_confirm_kind { WORKFLOW_CONFIRM_JOIN, WORKFLOW_CONFIRM_LEAVE, WORKFLOW_CONFIRM_INVITE };
+enum workflow_confirm_kind {
+    WORKFLOW_CONFIRM_JOIN,
+    WORKFLOW_CONFIRM_LEAVE,
+    WORKFLOW_CONFIRM_INVITE
+};
 /* The confirmation (or invitation) mail for token, to email. */
 int workflow_mail_confirmation(struct workflow_ctx *w, const struct store_list *l,
                                enum workflow_confirm_kind kind, const char *token,
