@@ -12,18 +12,12 @@ from email.header import decode_header, make_header
 import pytest
 from aiosmtpd.controller import Controller
 
+import test_posting
 from conftest import free_port
+from test_posting import wait_until
 
 
-class Sink:
-    def __init__(self):
-        self.transactions = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.transactions.append((envelope.mail_from, sorted(envelope.rcpt_tos),
-                                  envelope.content.replace(b"\r\n", b"\n")))
-        return "250 OK"
-
+class Sink(test_posting.Sink):
     def messages(self, subject_part=None, to=None):
         out = []
         for frm, rcpts, raw in self.transactions:
@@ -39,15 +33,6 @@ class Sink:
 
 def subj(msg):
     return str(make_header(decode_header(msg.get("Subject", "")))).replace("\n ", " ")
-
-
-def wait_until(pred, timeout=20):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def wait_for(sink, subject_part, to=None, n=1, timeout=20):
