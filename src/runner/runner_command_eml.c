@@ -4,8 +4,11 @@
 
 #include "lib/log.h"
 #include "post/pmsg.h"
+#include "post/post.h"
+#include "post/post_moderate.h"
 #include "store/store.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void print(struct command_ctx *c, const char *fmt, ...)
@@ -29,13 +32,74 @@ static bool seen(GHashTable *set, const char *key)
 
 /* ---- confirm ---- */
 
-/* A "held message" token: Mailman acts on the held post (accept with a
- * valid Approved: password, else discard). crier's moderation of held
- * messages comes with the REST API's held-message resources; until then
- * the token is left for the moderator. */
-static enum command_status confirm_held(struct command_ctx *c)
+/* The password of an Approved: (Approve:, X-Approved:, X-Approve:)
+ * header, or of such a line first in the first text/plain part; NULL when
+ * there is none (the approved rule's _get_password). */
+static char *approved_password(const struct pmsg *m)
 {
-    print(c, "Confirmation token did not match");
+    static const char *const names[] = {"approved", "approve", "x-approved", "x-approve"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        char *v = pmsg_get(m, names[i]);
+        if (v)
+            return v;
+    }
+    g_autofree char *text = pmsg_first_text(m);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (char **line = lines; *line; line++) {
+        g_strstrip(*line);
+        if (**line == '\0')
+            continue;
+        const char *colon = strchr(*line, ':');
+        if (colon == NULL)
+            return NULL;
+        g_autofree char *name = g_ascii_strdown(*line, colon - *line);
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+            if (strcmp(name, names[i]) == 0)
+                return g_strstrip(g_strdup(colon + 1));
+        return NULL;
+    }
+    return NULL;
+}
+
+/* A "held message" token (from the moderator's notice): an Approved:
+ * with the list's moderator password accepts the post, no Approved:
+ * discards it (eml_confirm.process_held). */
+static enum command_status confirm_held(struct command_ctx *c, const struct store_pending *p)
+{
+    const char *id = NULL, *list_id = NULL;
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->keys[i], "id") == 0)
+            id = p->values[i];
+        else if (strcmp(p->keys[i], "list_id") == 0)
+            list_id = p->values[i];
+    if (list_id == NULL || strcmp(list_id, c->l->list_id) != 0) {
+        /* another list's held post: not for this list's -request */
+        print(c, "Confirmation token did not match");
+        return COMMAND_STOP;
+    }
+    const char *stored = store_list_attr(c->l, "moderator_password");
+    bool has_pw = stored && *stored;
+    g_autofree char *given = has_pw ? approved_password(c->msg) : NULL;
+    enum post_decision d;
+    if (given && post_password_ok(stored, given)) {
+        d = POST_DECIDE_ACCEPT;
+    } else if (given == NULL) {
+        d = POST_DECIDE_DISCARD;
+    } else {
+        print(c, "Invalid Approved: password");
+        return COMMAND_STOP;
+    }
+    char *err = NULL;
+    int rc = id ? post_moderate(c->w.st, c->w.cfg, c->w.qroot, c->l, atoi(id), d, NULL, &err) : 0;
+    if (rc < 0) {
+        log_error("command: held message %s of %s: %s", id, c->l->fqdn_listname, err);
+        g_free(err);
+        return COMMAND_FAIL;
+    }
+    if (rc == 0)
+        print(c, "Confirmation token did not match");
+    else
+        print(c, "Message %s", d == POST_DECIDE_ACCEPT ? "accepted" : "discarded");
     return COMMAND_STOP;
 }
 
@@ -61,10 +125,12 @@ static enum command_status cmd_confirm(struct command_ctx *c, const struct comma
         c->send_response = true;
         return COMMAND_STOP;
     }
-    bool held = strcmp(p->type, "held message") == 0;
+    if (strcmp(p->type, "held message") == 0) {
+        enum command_status st = confirm_held(c, p);
+        store_pending_free(p);
+        return st;
+    }
     store_pending_free(p);
-    if (held)
-        return confirm_held(c);
     struct workflow_result r;
     int rc = workflow_confirm(&c->w, c->l, token, &r, &err);
     bool ok = false;

@@ -512,3 +512,40 @@ def test_autoresponse_limit(site):
     time.sleep(1)
     assert len(site.sink.messages(RESULTS)) == 2
     assert len(site.sink.messages("Last autoresponse")) == 1
+
+
+def held_token(site, msgid):
+    site.send(f"From: stranger@example.org\nTo: ant@example.com\nSubject: held post\n"
+              f"Message-ID: <{msgid}>\n\nbody of {msgid}\n", rcpt="ant@example.com",
+              sender="stranger@example.org")
+    owner = wait_for(site.sink, f"post from stranger@example.org requires approval",
+                     n=len(site.sink.messages("requires approval")) + 1)
+    return owner.get_payload()[2].get_payload()[0]["Subject"].split()[1]
+
+
+def test_confirm_held_message(site):
+    site.ok("addmembers", "-", "ant@example.com", input="m1@example.org\n")
+    site.set_attr("moderator_password", "{plaintext}secret")
+    # with the password: accepted, the members get it
+    token = held_token(site, "held1@example.org")
+    site.send(command(subject=f"Re: confirm {token}", sender="boss@example.org",
+                      extra="Approved: secret\n", msgid="mod1@example.org"),
+              sender="boss@example.org")
+    reply = wait_for(site.sink, RESULTS, to="boss@example.org")
+    assert "- Results:\nMessage accepted\n" in reply.get_payload(decode=True).decode()
+    assert wait_until(lambda: any(b"held1@example.org" in t[2] and "m1@example.org" in t[1]
+                                  for t in site.sink.transactions))
+    # a wrong password: nothing happens
+    token = held_token(site, "held2@example.org")
+    site.send(command(subject=f"confirm {token}", sender="boss@example.org",
+                      body="Approved: wrong\n", msgid="mod2@example.org"),
+              sender="boss@example.org")
+    reply = wait_for(site.sink, RESULTS, to="boss@example.org", n=2)
+    assert "- Results:\nInvalid Approved: password\n" in reply.get_payload(decode=True).decode()
+    assert len(db_rows(site, "SELECT * FROM request WHERE type = 1")) == 1
+    # no Approved: at all: discarded
+    site.send(command(subject=f"confirm {token}", sender="boss@example.org",
+                      msgid="mod3@example.org"), sender="boss@example.org")
+    reply = wait_for(site.sink, RESULTS, to="boss@example.org", n=3)
+    assert "- Results:\nMessage discarded\n" in reply.get_payload(decode=True).decode()
+    assert db_rows(site, "SELECT * FROM request WHERE type = 1") == []
