@@ -192,6 +192,7 @@ def test_wrong_password_is_not_approval(site):
     site.post(message("a2@example.org", sender="stranger@example.org",
                       extra="Approved: guess\n"), sender="stranger@example.org")
     assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    assert wait_until(lambda: len(site.sink.with_text("requires approval")) == 1)
     assert b"Approved: guess" not in site.sink.with_text("requires approval")[0][2]
 
 

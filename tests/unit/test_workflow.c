@@ -402,6 +402,39 @@ static void test_unsubscribe_confirm_and_goodbye(void **state)
     assert_true(has(mail->pdata[1], "Kim <kim@example.org> has been removed from Ant."));
 }
 
+static void test_unsubscription_policies(void **state)
+{
+    struct fixture *f = *state;
+    CHECK(store_member_add(f->st, "ant.example.com", "lou@example.org", NULL, STORE_ROLE_MEMBER,
+                           0, NULL, &err));
+    CHECK(store_member_add(f->st, "ant.example.com", "max@example.org", NULL, STORE_ROLE_MEMBER,
+                           0, NULL, &err));
+    struct workflow_result r;
+    /* moderate: the moderator's token, the member stays until approval */
+    set(f, "unsubscription_policy", "moderate");
+    CHECK(workflow_unsubscribe(&f->w, f->l, "lou@example.org", false, false, &r, &err));
+    assert_int_equal(r.token_owner, WORKFLOW_OWNER_MODERATOR);
+    assert_non_null(r.member_id);
+    g_autofree char *t1 = g_strdup(r.token);
+    workflow_result_clear(&r);
+    g_autoptr(GPtrArray) notice = take_virgin(f);
+    assert_int_equal(notice->len, 1);
+    assert_true(has(notice->pdata[0], "Subject: New unsubscription request to Ant from"));
+    struct store_request **reqs = NULL;
+    CHECK(store_request_list(f->st, "ant.example.com", STORE_REQUEST_UNSUBSCRIPTION, &reqs, &err));
+    assert_non_null(reqs[0]);
+    store_requestv_free(reqs);
+    assert_true(member(f, "lou@example.org"));
+    CHECK(workflow_moderate(&f->w, f->l, t1, WORKFLOW_ACCEPT, NULL, &err));
+    assert_false(member(f, "lou@example.org"));
+    /* pre_approved skips the moderator; open needs nobody */
+    CHECK(workflow_unsubscribe(&f->w, f->l, "max@example.org", false, true, &r, &err));
+    assert_null(r.token);
+    assert_null(r.member_id);
+    workflow_result_clear(&r);
+    assert_false(member(f, "max@example.org"));
+}
+
 static void test_autoresponse_limit(void **state)
 {
     struct fixture *f = *state;
@@ -440,6 +473,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invitation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sanity_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsubscribe_confirm_and_goodbye, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsubscription_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_autoresponse_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
