@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "lib/log.h"
 #include "mail/notice.h"
+#include "post/post_dmarc.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -261,6 +262,7 @@ struct rcpt_ctx {
     const char *exclude;     /* the sender, when they do not want their own posts */
     GHashTable *explicit_;   /* lower-case addresses named in To/Cc/Resent-* */
     GHashTable *cc_drop;     /* of those, Cc addresses to drop */
+    GString *dup;            /* of those, the ones flagged for X-Mailman-Copy */
     unsigned n;
 };
 
@@ -269,9 +271,12 @@ static int add_recipient(const struct store_member *m, void *p)
     struct rcpt_ctx *r = p;
     if (r->exclude && strcmp(m->email, r->exclude) == 0)
         return 0;
-    if (r->explicit_ && g_hash_table_contains(r->explicit_, m->email) && !m->receive_list_copy) {
-        g_hash_table_add(r->cc_drop, g_strdup(m->email));
-        return 0;
+    if (r->explicit_ && g_hash_table_contains(r->explicit_, m->email)) {
+        if (!m->receive_list_copy) {
+            g_hash_table_add(r->cc_drop, g_strdup(m->email));
+            return 0;
+        }
+        g_string_append_printf(r->dup, "%s%s", r->dup->len ? "\n" : "", m->email);
     }
     if (r->out->len)
         g_string_append_c(r->out, '\n');
@@ -309,13 +314,14 @@ static GHashTable *explicit_recipients(struct post_ctx *c)
 /* member-recipients and avoid-duplicates in one pass over the roster. */
 static int member_recipients(struct post_ctx *c, char **error_r)
 {
-    struct rcpt_ctx r = {.out = g_string_new(NULL)};
+    struct rcpt_ctx r = {.out = g_string_new(NULL), .dup = g_string_new(NULL)};
     const char *sender = c->senders->len ? c->senders->pdata[0] : NULL;
     if (sender) {
         struct store_member *m = NULL;
         if (store_member_get_by_email(c->st, c->list->list_id, sender, STORE_ROLE_MEMBER, &m,
                                       error_r) < 0) {
             g_string_free(r.out, TRUE);
+            g_string_free(r.dup, TRUE);
             return -1;
         }
         if (m && !m->receive_own_postings)
@@ -333,6 +339,8 @@ static int member_recipients(struct post_ctx *c, char **error_r)
     int rc = store_roster(c->st, &f, add_recipient, &r, error_r);
     if (rc == 0) {
         queue_meta_set(c->meta, "recipients", r.out->str);
+        if (r.dup->len) /* Mailman's add-dup-header: X-Mailman-Copy at delivery */
+            queue_meta_set(c->meta, "add_dup_header", r.dup->str);
         if (r.explicit_) {
             /* Cc goes to the end as "CC", without the dropped addresses. */
             g_autoptr(GPtrArray) cc = pmsg_mailboxes(c->msg, "Cc");
@@ -357,6 +365,7 @@ static int member_recipients(struct post_ctx *c, char **error_r)
         g_hash_table_unref(r.explicit_);
     g_hash_table_unref(r.cc_drop);
     g_string_free(r.out, TRUE);
+    g_string_free(r.dup, TRUE);
     return rc;
 }
 
@@ -751,6 +760,7 @@ static int to_digest(struct post_ctx *c, char **error_r)
 
 GMimeMessage *post_gmime_message(const struct pmsg *m)
 {
+    pmsg_gmime_init();
     size_t len;
     g_autofree char *raw = pmsg_serialize(m, &len);
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
@@ -787,14 +797,15 @@ static bool is_ascii(const char *s)
     return true;
 }
 
-void post_decorate(struct post_ctx *c)
+void post_decorate(struct config *cfg, const struct store_list *l, struct pmsg *m,
+                   GHashTable *member_vars)
 {
-    g_autofree char *header = post_template(c->cfg, c->list, "list:member:regular:header", NULL);
-    g_autofree char *footer = post_template(c->cfg, c->list, "list:member:regular:footer", NULL);
+    g_autofree char *header = post_template(cfg, l, "list:member:regular:header", member_vars);
+    g_autofree char *footer = post_template(cfg, l, "list:member:regular:footer", member_vars);
     if (*header == '\0' && *footer == '\0')
         return;
-    g_autofree char *ct = pmsg_get(c->msg, "Content-Type");
-    g_autofree char *cte = pmsg_get(c->msg, "Content-Transfer-Encoding");
+    g_autofree char *ct = pmsg_get(m, "Content-Type");
+    g_autofree char *cte = pmsg_get(m, "Content-Transfer-Encoding");
     bool plain = ct == NULL || g_ascii_strncasecmp(ct, "text/plain", 10) == 0;
     bool identity = cte == NULL || g_ascii_strcasecmp(cte, "7bit") == 0 ||
                     g_ascii_strcasecmp(cte, "8bit") == 0;
@@ -804,16 +815,16 @@ void post_decorate(struct post_ctx *c)
         GString *b = g_string_new(header);
         if (*header && !g_str_has_suffix(header, "\n"))
             g_string_append_c(b, '\n');
-        g_string_append_len(b, c->msg->body, (gssize)c->msg->body_len);
-        if (*footer && c->msg->body_len && c->msg->body[c->msg->body_len - 1] != '\n')
+        g_string_append_len(b, m->body, (gssize)m->body_len);
+        if (*footer && m->body_len && m->body[m->body_len - 1] != '\n')
             g_string_append_c(b, '\n');
         g_string_append(b, footer);
-        g_free(c->msg->body);
-        c->msg->body_len = b->len;
-        c->msg->body = g_string_free(b, FALSE);
+        g_free(m->body);
+        m->body_len = b->len;
+        m->body = g_string_free(b, FALSE);
         return;
     }
-    GMimeMessage *msg = post_gmime_message(c->msg);
+    GMimeMessage *msg = post_gmime_message(m);
     if (msg == NULL)
         return;
     GMimeObject *body = g_mime_message_get_mime_part(msg);
@@ -859,7 +870,7 @@ void post_decorate(struct post_ctx *c)
         g_mime_message_set_mime_part(msg, GMIME_OBJECT(mp));
         g_object_unref(mp);
     }
-    post_gmime_put_back(c->msg, msg);
+    post_gmime_put_back(m, msg);
     g_object_unref(msg);
 }
 
@@ -881,7 +892,11 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
     if (queue_meta_get(c->meta, "recipients") == NULL && member_recipients(c, error_r) < 0)
         return -1;
     cleanse(c);
-    /* cleanse-dkim: [mailman] with no DKIM settings removes nothing */
+    if (config_get_bool(c->cfg, "mta", "remove_dkim_headers")) { /* cleanse-dkim */
+        pmsg_remove(c->msg, "DomainKey-Signature");
+        pmsg_remove(c->msg, "DKIM-Signature");
+        pmsg_remove(c->msg, "Authentication-Results");
+    }
     cook_headers(c, false);
     subject_prefix(c);
     rfc_2369(c, false);
@@ -892,8 +907,7 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
         return -1;
     if (acknowledge(c, error_r) < 0)
         return -1;
-    /* dmarc: not yet */
-    if (!queue_meta_get(c->meta, "nodecorate"))
-        post_decorate(c);
+    post_dmarc_handler(c);
+    /* decoration happens at delivery (deliver_out) */
     return 0;
 }

@@ -227,8 +227,15 @@ static void reject(struct runner *r, struct post_ctx *c)
     add_rule_headers(c);
     g_autofree char *msgid = msg_header(c->msg, "Message-ID", "n/a");
     log_to("vette", LOG_LEVEL_INFO, "REJECT: %s", msgid);
+    /* Mailman's RejectMessage: the reasons one a line, not indented, and
+     * $listname is the display name here. */
     GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-    g_hash_table_insert(vars, "reasons", indented_reasons(c->reasons));
+    g_ptr_array_add(c->reasons, NULL);
+    g_hash_table_insert(vars, "reasons", c->reasons->len > 1
+                                             ? g_strjoinv("\n", (char **)c->reasons->pdata)
+                                             : g_strdup("[No reasons given]"));
+    g_ptr_array_remove_index(c->reasons, c->reasons->len - 1);
+    g_hash_table_insert(vars, "listname", g_strdup(store_list_attr(c->list, "display_name")));
     g_autofree char *text = post_template(r->cfg, c->list, "list:user:notice:rejected", vars);
     g_hash_table_unref(vars);
     bounce_to_sender(r, c, text);
