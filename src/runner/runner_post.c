@@ -36,6 +36,13 @@ void runner_post_stop(struct runner *r)
     r->state = NULL;
 }
 
+/* A store error that may go away by itself (the database locked past the
+ * busy timeout) retries the entry after a back-off instead of shunting it. */
+static int handled(struct post_state *s, int rc)
+{
+    return rc < 0 && store_error_temporary(s->store) ? RUNNER_RETRY : rc;
+}
+
 static int enqueue(struct runner *r, const char *queue, struct queue_meta *m, const char *msg,
                    size_t len, char **error_r)
 {
@@ -133,21 +140,30 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
         g_free(hash);
         hash = g_compute_checksum_for_string(G_CHECKSUM_SHA1, msgid, -1);
     }
-    if (store_message(r, c->st, msgid, hash, raw, len, error_r) < 0)
+    /* One transaction: a failure (the store locked, say) leaves nothing
+     * half-held, and the entry can be handled again. */
+    if (store_begin(c->st, error_r) < 0)
         return -1;
-    int id;
-    if (store_request_add(c->st, l->list_id, STORE_REQUEST_HELD_MESSAGE, msgid, NULL, &id,
-                          error_r) < 0)
-        return -1;
+    int id = 0;
+    int rc = store_message(r, c->st, msgid, hash, raw, len, error_r);
+    if (rc >= 0)
+        rc = store_request_add(c->st, l->list_id, STORE_REQUEST_HELD_MESSAGE, msgid, NULL, &id,
+                               error_r);
     g_autofree char *ids = g_strdup_printf("%d", id);
     g_autofree char *reasons = indented_reasons(c->reasons);
     const char *keys[] = {"id", "list_id", "sender", "subject", "reason", "message_id"};
     const char *values[] = {ids, l->list_id, sender, subject, reasons, msgid};
     g_autofree char *token = NULL;
-    if (store_pending_add(c->st, "held message",
-                          (int64_t)(config_get_duration(r->cfg, "mailman", "pending_request_life") *
-                                    1e6),
-                          keys, values, G_N_ELEMENTS(keys), &token, error_r) < 0)
+    if (rc >= 0)
+        rc = store_pending_add(
+            c->st, "held message",
+            (int64_t)(config_get_duration(r->cfg, "mailman", "pending_request_life") * 1e6), keys,
+            values, G_N_ELEMENTS(keys), &token, error_r);
+    if (rc < 0) {
+        store_rollback(c->st, NULL);
+        return -1;
+    }
+    if (store_commit(c->st, error_r) < 0)
         return -1;
     log_to("vette", LOG_LEVEL_INFO, "HOLD: %s post from %s held, message-id=%s: %s",
            l->fqdn_listname, sender, msgid, reason);
@@ -244,9 +260,11 @@ int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
     const char *listid = queue_meta_get(e->meta, "listid");
     struct store_list *l = NULL;
     if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
-        if (listid == NULL)
+        if (listid == NULL) {
             *error_r = g_strdup("no listid in the entry");
-        return -1;
+            return -1;
+        }
+        return handled(s, -1);
     }
     if (l == NULL) {
         log_error("in: dropping a message for the missing list %s", listid);
@@ -291,7 +309,7 @@ int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
     post_ctx_clear(&c);
     pmsg_free(m);
     store_list_free(l);
-    return rc;
+    return handled(s, rc);
 }
 
 int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -300,9 +318,11 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     const char *listid = queue_meta_get(e->meta, "listid");
     struct store_list *l = NULL;
     if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
-        if (listid == NULL)
+        if (listid == NULL) {
             *error_r = g_strdup("no listid in the entry");
-        return -1;
+            return -1;
+        }
+        return handled(s, -1);
     }
     if (l == NULL) {
         log_error("pipeline: dropping a message for the missing list %s", listid);
@@ -327,7 +347,7 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     post_ctx_clear(&c);
     pmsg_free(m);
     store_list_free(l);
-    return rc;
+    return handled(s, rc);
 }
 
 int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -339,7 +359,7 @@ int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r
     if (queue_root_get(r->qroot, "out", &out, error_r) < 0)
         return -1;
     if (listid && store_list_get(s->store, listid, &l, error_r) < 0)
-        return -1;
+        return handled(s, -1);
     if (l == NULL) /* a site notice, or its list is gone: as it is */
         return queue_requeue(e, out, NULL, 0, NULL, error_r);
     struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
@@ -354,5 +374,5 @@ int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r
     post_ctx_clear(&c);
     pmsg_free(m);
     store_list_free(l);
-    return rc;
+    return handled(s, rc);
 }
