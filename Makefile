@@ -11,6 +11,9 @@ ROOT_FLAG  := $(shell [ "$$(id -u)" = 0 ] && echo --run-as-root)
 
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
+# Which harnesses `make fuzz` runs (names as in tests/fuzz, without .c);
+# empty: all of them.
+FUZZERS      ?=
 
 .PHONY: all build deps test-deps run test unit integration fuzz format clean
 
@@ -48,11 +51,12 @@ test: unit integration
 # Each libFuzzer harness for FUZZ_SECONDS, from the seeds in tests/fuzz/corpus
 # (read-only); new inputs go to $(FUZZ_BUILD)/work, crashes to
 # $(FUZZ_BUILD)/crash-*. Add a crash input to the seeds once it is fixed.
+# FUZZERS="fuzz_pmsg fuzz_rest" runs only those.
 fuzz: test-deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCRIER_FUZZ=ON -DCRIER_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
-	@set -e; for f in $(FUZZ_BUILD)/fuzz_*; do \
+	@set -e; for f in $(if $(FUZZERS),$(addprefix $(FUZZ_BUILD)/,$(FUZZERS)),$(FUZZ_BUILD)/fuzz_*); do \
 		n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/work/$$n; \
 		echo "== $$n ($(FUZZ_SECONDS) s)"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
