@@ -144,8 +144,8 @@ static char *verp_sender(struct runner *r, const struct store_list *l, const cha
 }
 
 struct outcome {
-    GPtrArray *temp;      /* recipients to retry */
-    GHashTable *answered; /* recipients done with (delivered or failed) */
+    GPtrArray *temp; /* recipients to retry (borrowed, or owned by `owned`) */
+    GPtrArray *owned;
     unsigned refused;
 };
 
@@ -154,7 +154,6 @@ static void record(struct runner *r, struct out_state *s, const struct store_lis
                    const struct deliver_result *res, struct outcome *o)
 {
     for (size_t i = 0; i < n; i++) {
-        g_hash_table_add(o->answered, rcpts[i]);
         if (res[i].code / 100 == 2)
             continue;
         o->refused++;
@@ -179,25 +178,28 @@ static void record(struct runner *r, struct out_state *s, const struct store_lis
     }
 }
 
-/* When progress is written: a rewrite costs the whole entry (the recipient
- * list is in it), so one after every transaction of VERP (one recipient
- * each) to 100,000 members would write gigabytes. It is written before a
- * transaction when the recipients answered since the last write and those
- * of this transaction would together exceed max_recipients (0: before every
- * transaction), or when DELIVER_CHECKPOINT_US has passed. So a crash
- * re-sends at most one bulk transaction's worth of recipients. */
+/* Progress (queue_progress_append): after the transactions with index
+ * below `done` were answered, a line "done <n>", preceded by one line
+ * "temp <address>" per recipient that failed temporarily since the last
+ * write. The recipient list itself is never rewritten, so the chunks are
+ * the same after a restart and those already answered are skipped.
+ *
+ * When: before a transaction, if the recipients answered since the last
+ * write and those of this transaction would together exceed max_recipients
+ * (0: before every transaction), or when DELIVER_CHECKPOINT_US has passed.
+ * So a crash re-sends at most one bulk transaction's worth of recipients,
+ * for the cost of a small append and fdatasync per transaction. */
 #define DELIVER_CHECKPOINT_US (250 * 1000)
 
 struct progress {
-    gint64 last;   /* monotonic time of the last write */
-    guint unsaved; /* recipients answered since */
-    guint max;     /* [mta] max_recipients */
+    gint64 last;     /* monotonic time of the last write */
+    guint unsaved;   /* recipients answered since */
+    guint max;       /* [mta] max_recipients */
+    guint done;      /* transactions answered */
+    guint temp_seen; /* o->temp entries already written */
 };
 
-/* Before a transaction of `next` recipients: rewrites `recipients` without
- * the answered ones, durably, if the rule above asks for it. */
-static void checkpoint(struct queue_entry *e, char **rcpts, guint n, GHashTable *answered,
-                       struct progress *pg, guint next)
+static void checkpoint(struct queue_entry *e, struct outcome *o, struct progress *pg, guint next)
 {
     gint64 now = g_get_monotonic_time();
     if (pg->unsaved == 0 ||
@@ -205,17 +207,45 @@ static void checkpoint(struct queue_entry *e, char **rcpts, guint n, GHashTable 
         return;
     pg->last = now;
     pg->unsaved = 0;
-    GString *left = g_string_new(NULL);
-    for (guint i = 0; i < n; i++)
-        if (!g_hash_table_contains(answered, rcpts[i]))
-            g_string_append_printf(left, "%s%s", left->len ? "\n" : "", rcpts[i]);
-    queue_meta_set(e->meta, "recipients", left->str);
-    g_string_free(left, TRUE);
+    GString *lines = g_string_new(NULL);
+    for (guint i = pg->temp_seen; i < o->temp->len; i++)
+        g_string_append_printf(lines, "temp %s\n", (const char *)o->temp->pdata[i]);
+    g_string_append_printf(lines, "done %u", pg->done);
     char *err = NULL;
-    if (queue_checkpoint(e, &err) < 0) {
+    if (queue_progress_append(e, lines->str, &err) < 0) {
         log_error("out: cannot record progress of %s: %s", e->base, err);
         g_free(err);
+    } else {
+        pg->temp_seen = o->temp->len;
     }
+    g_string_free(lines, TRUE);
+}
+
+/* What an earlier run of this entry recorded: the transactions to skip and
+ * the temporary failures they had. */
+static void resume(const struct queue_entry *e, struct outcome *o, struct progress *pg)
+{
+    g_autofree char *text = queue_progress_read(e);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint done = 0;
+    GPtrArray *temp = g_ptr_array_new();
+    for (char **p = lines; *p; p++) {
+        if (g_str_has_prefix(*p, "temp ")) {
+            g_ptr_array_add(temp, *p + 5);
+        } else if (g_str_has_prefix(*p, "done ")) {
+            done = (guint)g_ascii_strtoull(*p + 5, NULL, 10);
+            /* the temporary failures count once "done" covers them */
+            for (guint i = 0; i < temp->len; i++) {
+                char *a = g_strdup(temp->pdata[i]);
+                g_ptr_array_add(o->owned, a);
+                g_ptr_array_add(o->temp, a);
+            }
+            g_ptr_array_set_size(temp, 0);
+        }
+    }
+    g_ptr_array_unref(temp);
+    pg->done = done;
+    pg->temp_seen = o->temp->len;
 }
 
 static void transaction(struct runner *r, struct out_state *s, const struct store_list *l,
@@ -247,12 +277,20 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     struct store_list *l = NULL;
     if (listid && store_list_get(s->store, listid, &l, error_r) < 0) /* busy: retry later */
         return store_error_temporary(s->store) ? RUNNER_RETRY : -1;
+    /* One copy of the list, cut in place: a million recipients are one
+     * allocation plus an array of pointers, not a million strings. */
     const char *rcpt_meta = queue_meta_get(e->meta, "recipients");
-    g_auto(GStrv) all = g_strsplit(rcpt_meta ? rcpt_meta : "", "\n", -1);
+    g_autofree char *all = g_strdup(rcpt_meta ? rcpt_meta : "");
     GPtrArray *rcpts = g_ptr_array_new();
-    for (char **p = all; *p; p++)
-        if (**p)
-            g_ptr_array_add(rcpts, *p);
+    for (char *p = all, *nl; *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*p)
+            g_ptr_array_add(rcpts, p);
+        if (!nl)
+            break;
+    }
     g_autofree char *msgid = header_value(e->msg, e->msg_len, "Message-ID");
     const char *site_owner = config_get(r->cfg, "mailman", "site_owner");
     g_autofree char *bounces =
@@ -261,25 +299,31 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     if (sender == NULL)
         sender = bounces;
 
-    struct outcome o = {g_ptr_array_new(), g_hash_table_new(g_str_hash, g_str_equal), 0};
+    struct outcome o = {g_ptr_array_new(), g_ptr_array_new_with_free_func(g_free), 0};
     gint64 t0 = g_get_monotonic_time();
     guint max = (guint)config_get_int(r->cfg, "mta", "max_recipients");
-    struct progress pg = {t0, 0, max};
+    struct progress pg = {t0, 0, max, 0, 0};
+    resume(e, &o, &pg);
+    guint skip = pg.done;
+    if (skip > 0)
+        log_info("out: %s resumes after %u answered transactions", e->base, skip);
     if (l && want_verp(r, e, l)) {
-        for (guint i = 0; i < rcpts->len; i++) {
+        for (guint i = skip; i < rcpts->len; i++) {
             g_autofree char *vs = verp_sender(r, l, rcpts->pdata[i]);
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &pg, 1);
+            checkpoint(e, &o, &pg, 1);
             transaction(r, s, l, vs ? vs : sender, msgid, (char *const *)&rcpts->pdata[i], 1, e,
                         &o);
             pg.unsaved++;
+            pg.done++;
         }
     } else {
         GPtrArray *chunks = deliver_chunkify((char **)rcpts->pdata, rcpts->len, max);
-        for (guint i = 0; i < chunks->len; i++) {
+        for (guint i = skip; i < chunks->len; i++) {
             GPtrArray *chunk = chunks->pdata[i];
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &pg, chunk->len);
+            checkpoint(e, &o, &pg, chunk->len);
             transaction(r, s, l, sender, msgid, (char *const *)chunk->pdata, chunk->len, e, &o);
             pg.unsaved += chunk->len;
+            pg.done++;
         }
         g_ptr_array_unref(chunks);
     }
@@ -326,7 +370,7 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
         }
     }
     g_ptr_array_free(o.temp, TRUE);
-    g_hash_table_unref(o.answered);
+    g_ptr_array_unref(o.owned);
     g_ptr_array_free(rcpts, TRUE);
     store_list_free(l);
     return rc;

@@ -41,6 +41,9 @@ char *pmsg_get(const struct pmsg *m, const char *name);
 /* Every field called name, decoded likewise (NULL-terminated; g_strfreev). */
 char **pmsg_get_all(const struct pmsg *m, const char *name);
 bool pmsg_has(const struct pmsg *m, const char *name);
+/* Like pmsg_get_all, and then the same field of every MIME part below the
+ * top (Mailman's header matching walks them all). */
+char **pmsg_get_all_parts(const struct pmsg *m, const char *name);
 /* Deletes every field called name; returns how many. */
 unsigned pmsg_remove(struct pmsg *m, const char *name);
 /* Appends "name: value" at the end of the header block; value is used as

@@ -461,7 +461,7 @@ static bool header_matches(struct post_ctx *c, const char *header, const char *p
         log_error("Invalid regexp '%s' in header_matches for %s", pattern, c->list->list_id);
         return false;
     }
-    g_auto(GStrv) values = pmsg_get_all(c->msg, header);
+    g_auto(GStrv) values = pmsg_get_all_parts(c->msg, header);
     bool hit = false;
     for (char **v = values; *v && !hit; v++) {
         hit = regex_search(re, *v);

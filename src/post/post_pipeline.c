@@ -4,10 +4,13 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "mail/notice.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
 #include <gmime/gmime.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- templates ---- */
@@ -35,6 +38,9 @@ static const struct {
     {"list:user:notice:rejected",
      "Your message to the $listname mailing-list was rejected for the following\n"
      "reasons:\n\n$reasons\n\nThe original message as received by Mailman is attached.\n"},
+    {"list:user:notice:post",
+     "Your message entitled\n\n    $subject\n\nwas successfully received by the $display_name "
+     "mailing list.\n"},
     {"list:user:notice:refuse",
      "Your request to the $listname mailing list\n\n    $request\n\n"
      "has been rejected by the list moderator.  The moderator gave the\n"
@@ -521,9 +527,118 @@ static int after_delivery(struct post_ctx *c, char **error_r)
     return store_list_attr_add(c->st, c->list->list_id, "post_id", 1, NULL, error_r);
 }
 
+/* acknowledge: a member who asked for it is told the post arrived. */
+static int acknowledge(struct post_ctx *c, char **error_r)
+{
+    if (c->notice == NULL || c->senders->len == 0 || queue_meta_get(c->meta, "noack"))
+        return 0;
+    const char *sender = c->senders->pdata[0];
+    struct store_member *m = NULL;
+    if (store_member_get_by_email(c->st, c->list->list_id, sender, STORE_ROLE_MEMBER, &m,
+                                  error_r) < 0)
+        return -1;
+    bool wants = m && m->acknowledge_posts;
+    store_member_free(m);
+    if (!wants)
+        return 0;
+    g_autofree char *subject = pmsg_get(c->msg, "Subject");
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "subject", g_strdup(subject ? subject : "(no subject)"));
+    g_hash_table_insert(vars, "list_name", g_strdup(c->list->list_name));
+    g_autofree char *text = post_template(c->cfg, c->list, "list:user:notice:post", vars);
+    g_hash_table_unref(vars);
+    g_autofree char *from =
+        g_strdup_printf("%s-bounces@%s", c->list->list_name, c->list->mail_host);
+    g_autofree char *subj =
+        g_strdup_printf("%s post acknowledgment", store_list_attr(c->list, "display_name"));
+    const char *rcpts[] = {sender, NULL};
+    size_t n;
+    g_autofree char *msg = notice_build(from, rcpts, subj, text, c->list->mail_host, &n);
+    c->notice(c->notice_ud, sender, msg, n);
+    return 0;
+}
+
+/* to-archive: a copy for the archive runner, as Mailman, unless the list
+ * never archives or the post asks not to be. */
+static int to_archive(struct post_ctx *c, char **error_r)
+{
+    if (c->enqueue == NULL || attr_is(c->list, "archive_policy", "never") ||
+        queue_meta_get(c->meta, "isdigest") || pmsg_has(c->msg, "X-No-Archive"))
+        return 0;
+    g_autofree char *xa = pmsg_get(c->msg, "X-Archive");
+    if (xa && g_ascii_strcasecmp(xa, "no") == 0)
+        return 0;
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(c->msg, &len);
+    struct queue_meta *m = queue_meta_new();
+    queue_meta_set(m, "listid", c->list->list_id);
+    int rc = c->enqueue(c->notice_ud, "archive", m, raw, len, error_r);
+    queue_meta_free(m);
+    return rc;
+}
+
+/* to-digest: the post is appended to the list's digest.mmdf; past
+ * digest_size_threshold KB the file is renamed digest.<volume>.<number>.mmdf
+ * and queued for the digest runner, as Mailman's maybe_send_digest_now. */
+static int to_digest(struct post_ctx *c, char **error_r)
+{
+    const struct store_list *l = c->list;
+    if (c->enqueue == NULL || !store_list_attr_bool(l, "digests_enabled") ||
+        queue_meta_get(c->meta, "isdigest"))
+        return 0;
+    g_autofree char *dir = g_build_filename(config_path(c->cfg, "list_data_dir"), l->list_id, NULL);
+    g_autofree char *mbox = g_build_filename(dir, "digest.mmdf", NULL);
+    if (g_mkdir_with_parents(dir, 0750) < 0) {
+        *error_r = g_strdup_printf("cannot create %s: %s", dir, g_strerror(errno));
+        return -1;
+    }
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(c->msg, &len);
+    FILE *f = fopen(mbox, "ab");
+    if (f == NULL) {
+        *error_r = g_strdup_printf("cannot open %s: %s", mbox, g_strerror(errno));
+        return -1;
+    }
+    static const char sep[] = "\001\001\001\001\n";
+    bool ok = fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1 && fwrite(raw, 1, len, f) == len &&
+              (len == 0 || raw[len - 1] == '\n' || fputc('\n', f) != EOF) &&
+              fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1;
+    long size = ftell(f);
+    if (fclose(f) != 0 || !ok) {
+        *error_r = g_strdup_printf("cannot write %s: %s", mbox, g_strerror(errno));
+        return -1;
+    }
+    double threshold = g_ascii_strtod(store_list_attr(l, "digest_size_threshold"), NULL);
+    if (threshold <= 0 || (double)size < threshold * 1024)
+        return 0;
+    int64_t volume = store_list_attr_int(l, "volume");
+    int64_t number = store_list_attr_int(l, "next_digest_number");
+    g_autofree char *name = g_strdup_printf("digest.%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".mmdf",
+                                            volume, number);
+    g_autofree char *dest = g_build_filename(dir, name, NULL);
+    if (rename(mbox, dest) < 0) {
+        *error_r = g_strdup_printf("cannot rename %s: %s", mbox, g_strerror(errno));
+        return -1;
+    }
+    if (store_list_attr_add(c->st, l->list_id, "next_digest_number", 1, NULL, error_r) < 0)
+        return -1;
+    struct queue_meta *m = queue_meta_new();
+    queue_meta_set(m, "listid", l->list_id);
+    queue_meta_set(m, "digest_path", dest);
+    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, volume);
+    g_autofree char *n = g_strdup_printf("%" G_GINT64_FORMAT, number);
+    queue_meta_set(m, "volume", v);
+    queue_meta_set(m, "digest_number", n);
+    /* Mailman queues an empty message with this metadata */
+    static const char empty[] = "\n";
+    int rc = c->enqueue(c->notice_ud, "digest", m, empty, sizeof empty - 1, error_r);
+    queue_meta_free(m);
+    return rc;
+}
+
 /* ---- decoration ---- */
 
-static GMimeMessage *gmime_message(const struct pmsg *m)
+GMimeMessage *post_gmime_message(const struct pmsg *m)
 {
     size_t len;
     g_autofree char *raw = pmsg_serialize(m, &len);
@@ -535,7 +650,7 @@ static GMimeMessage *gmime_message(const struct pmsg *m)
     return msg;
 }
 
-static void put_back(struct pmsg *m, GMimeMessage *msg)
+void post_gmime_put_back(struct pmsg *m, GMimeMessage *msg)
 {
     GMimeFormatOptions *fo = g_mime_format_options_new();
     g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
@@ -587,7 +702,7 @@ void post_decorate(struct post_ctx *c)
         c->msg->body = g_string_free(b, FALSE);
         return;
     }
-    GMimeMessage *msg = gmime_message(c->msg);
+    GMimeMessage *msg = post_gmime_message(c->msg);
     if (msg == NULL)
         return;
     GMimeObject *body = g_mime_message_get_mime_part(msg);
@@ -633,7 +748,7 @@ void post_decorate(struct post_ctx *c)
         g_mime_message_set_mime_part(msg, GMIME_OBJECT(mp));
         g_object_unref(mp);
     }
-    put_back(c->msg, msg);
+    post_gmime_put_back(c->msg, msg);
     g_object_unref(msg);
 }
 
@@ -648,7 +763,10 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
         rfc_2369(c, true);
         return 0;
     }
-    /* validate-authenticity (ARC), mime-delete and tagger: not yet */
+    /* validate-authenticity (ARC) and tagger (topics): not yet */
+    c->rejected = post_mime_delete(c);
+    if (c->rejected)
+        return 1;
     if (queue_meta_get(c->meta, "recipients") == NULL && member_recipients(c, error_r) < 0)
         return -1;
     cleanse(c);
@@ -656,10 +774,14 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
     cook_headers(c, false);
     subject_prefix(c);
     rfc_2369(c, false);
-    /* to-archive, to-digest, to-usenet: their runners come later */
+    if (to_archive(c, error_r) < 0 || to_digest(c, error_r) < 0)
+        return -1;
+    /* to-usenet: no NNTP gateway yet */
     if (after_delivery(c, error_r) < 0)
         return -1;
-    /* acknowledge and dmarc: not yet */
+    if (acknowledge(c, error_r) < 0)
+        return -1;
+    /* dmarc: not yet */
     if (!queue_meta_get(c->meta, "nodecorate"))
         post_decorate(c);
     return 0;

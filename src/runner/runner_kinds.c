@@ -79,7 +79,8 @@ static void task_stop(struct runner *r)
 /* Queue runners whose processing lands with later issues have no handler:
  * their entries wait safely in the queue until it does. */
 static const struct runner_kind kinds[] = {
-    {"archive", "mailman.runners.archive.ArchiveRunner", true, NULL, NULL, NULL, NULL},
+    {"archive", "mailman.runners.archive.ArchiveRunner", true, runner_post_start,
+     runner_archive_handle, NULL, runner_post_stop},
     {"bad", "mailman.runners.fake.BadRunner", true, NULL, NULL, NULL, NULL},
     {"bounces", "mailman.runners.bounce.BounceRunner", true, runner_bounce_start,
      runner_bounce_handle, runner_bounce_tick, runner_bounce_stop},
