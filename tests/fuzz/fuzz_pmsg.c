@@ -83,6 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(g_utf8_validate(text, -1, NULL));
     g_free(text);
     g_strfreev(pmsg_get_all(m, "Received"));
+    char **approved = pmsg_get_all_parts(m, "Approved");
+    for (char **p = approved; *p; p++)
+        FUZZ_CHECK(g_utf8_validate(*p, -1, NULL));
+    g_strfreev(approved);
 
     /* The edits of the pipeline's handlers. */
     guint before = m->fields->len;
