@@ -2,6 +2,8 @@
 #   make        build build/crier (and build/mailman, a link to it)
 #   make run    install missing packages, build, start crier on the embedded defaults
 #   make test   install missing packages, build with ASan+UBSan, run every test
+#   make lint   cppcheck over src/ (make test runs it first)
+#   make fuzz   the libFuzzer harnesses, FUZZ_SECONDS each (FUZZERS: some)
 BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
