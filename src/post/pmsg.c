@@ -203,8 +203,8 @@ static bool needs_encoding(const char *w, size_t n)
  * one would pass 76 characters (RFC 2047 §2). lead is the white space
  * before text: kept (a fold goes before it), or a fold's own space between
  * encoded-words, which a decoder drops (§6.2). */
-static void fold_add(GString *out, size_t *col, const char *lead, size_t lead_len,
-                     const char *text, size_t len)
+static void fold_add(GString *out, size_t *col, const char *lead, size_t lead_len, const char *text,
+                     size_t len)
 {
     if (*col + lead_len + len > 76 && *col > 1) {
         g_string_append_c(out, '\n');

@@ -26,10 +26,10 @@ struct runner_proc {
     struct queue_watch *watch;
     struct event *watch_ev, *tick_ev, *work_ev;
     struct event *sig_ev[4];
-    GPtrArray *todo;   /* bases listed and not yet handled, from todo_next */
+    GPtrArray *todo; /* bases listed and not yet handled, from todo_next */
     guint todo_next;
-    double backoff;    /* seconds of the current back-off; 0: none */
-    gint64 resume_at;  /* monotonic µs: no entry is handled before this */
+    double backoff;   /* seconds of the current back-off; 0: none */
+    gint64 resume_at; /* monotonic µs: no entry is handled before this */
 };
 
 int runner_parse_spec(const char *spec, char **name_r, unsigned *slice_r, unsigned *count_r)
@@ -94,7 +94,7 @@ static void work_backoff(struct runner_proc *p, struct queue_entry *e, const cha
     char *err = NULL;
     p->backoff = p->backoff == 0 ? RUNNER_BACKOFF_MIN_S : MIN(p->backoff * 2, RUNNER_BACKOFF_MAX_S);
     log_warn("runner %s: %s: temporary failure (%s); retrying in %.0f s", r->name, e->base,
-              why ? why : "?", p->backoff);
+             why ? why : "?", p->backoff);
     if (!e->done && queue_release(e, &err) < 0) {
         log_error("runner %s: cannot release %s: %s", r->name, e->base, err);
         g_free(err);

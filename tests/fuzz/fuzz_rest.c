@@ -60,8 +60,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     FUZZ_CHECK(store_list_create(st, "ant@example.com", NULL, NULL, &err) == 0);
     FUZZ_CHECK(store_member_add(st, "ant.example.com", "anne@example.org", "Anne",
                                 STORE_ROLE_MEMBER, STORE_DELIVERY_REGULAR, NULL, &err) == 0);
-    FUZZ_CHECK(store_member_add(st, "ant.example.com", "bart@example.org", NULL,
-                                STORE_ROLE_OWNER, STORE_DELIVERY_REGULAR, NULL, &err) == 0);
+    FUZZ_CHECK(store_member_add(st, "ant.example.com", "bart@example.org", NULL, STORE_ROLE_OWNER,
+                                STORE_DELIVERY_REGULAR, NULL, &err) == 0);
     atexit(cleanup);
     return 0;
 }
@@ -133,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         "application/x-www-form-urlencoded", "text/plain"};
     const char *ctype = types[data[0] & 3];
     enum rest_method method = (data[0] & 4) ? REST_N_METHODS : REST_GET; /* N: OPTIONS */
-    const char *auth = (data[0] & 8) ? NULL : "Basic dTpw"; /* u:p */
+    const char *auth = (data[0] & 8) ? NULL : "Basic dTpw";              /* u:p */
     const char *p = (const char *)data + 1, *end = (const char *)data + size;
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     char *target = g_strndup(p, (gsize)((nl ? nl : end) - p));
