@@ -41,6 +41,13 @@ void runner_post_stop(struct runner *r)
     r->state = NULL;
 }
 
+/* A store error that may go away by itself (the database locked past the
+ * busy timeout) retries the entry after a back-off instead of shunting it. */
+static int handled(struct post_state *s, int rc)
+{
+    return rc < 0 && store_error_temporary(s->store) ? RUNNER_RETRY : rc;
+}
+
 static int enqueue(struct runner *r, const char *queue, struct queue_meta *m, const char *msg,
                    size_t len, char **error_r)
 {
@@ -135,8 +142,16 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
     g_autofree char *reason = c->reasons->len ? g_strdup(c->reasons->pdata[0]) : g_strdup("N/A");
     g_autofree char *reasons = indented_reasons(c->reasons);
     g_autofree char *token = NULL;
+    /* One transaction: a failure (the store locked, say) leaves nothing
+     * half-held, and the entry can be handled again. */
+    if (store_begin(c->st, error_r) < 0)
+        return -1;
     if (post_hold_record(c->st, r->cfg, l, msgid, hash, sender, subject, reason, raw, len, NULL,
-                         &token, error_r) < 0)
+                         &token, error_r) < 0) {
+        store_rollback(c->st, NULL);
+        return -1;
+    }
+    if (store_commit(c->st, error_r) < 0)
         return -1;
     log_to("vette", LOG_LEVEL_INFO, "HOLD: %s post from %s held, message-id=%s: %s",
            l->fqdn_listname, sender, msgid, reason);
@@ -298,9 +313,11 @@ int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
     const char *listid = queue_meta_get(e->meta, "listid");
     struct store_list *l = NULL;
     if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
-        if (listid == NULL)
+        if (listid == NULL) {
             *error_r = g_strdup("no listid in the entry");
-        return -1;
+            return -1;
+        }
+        return handled(s, -1);
     }
     if (l == NULL) {
         log_error("in: dropping a message for the missing list %s", listid);
@@ -345,7 +362,7 @@ int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
     post_ctx_clear(&c);
     pmsg_free(m);
     store_list_free(l);
-    return rc;
+    return handled(s, rc);
 }
 
 int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -354,9 +371,11 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     const char *listid = queue_meta_get(e->meta, "listid");
     struct store_list *l = NULL;
     if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
-        if (listid == NULL)
+        if (listid == NULL) {
             *error_r = g_strdup("no listid in the entry");
-        return -1;
+            return -1;
+        }
+        return handled(s, -1);
     }
     if (l == NULL) {
         log_error("pipeline: dropping a message for the missing list %s", listid);
@@ -388,7 +407,7 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     post_ctx_clear(&c);
     pmsg_free(m);
     store_list_free(l);
-    return rc;
+    return handled(s, rc);
 }
 
 int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -400,7 +419,7 @@ int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r
     if (queue_root_get(r->qroot, "out", &out, error_r) < 0)
         return -1;
     if (listid && store_list_get(s->store, listid, &l, error_r) < 0)
-        return -1;
+        return handled(s, -1);
     if (l == NULL) /* a site notice, or its list is gone: as it is */
         return queue_requeue(e, out, NULL, 0, NULL, error_r);
     struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
@@ -415,5 +434,5 @@ int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r
     post_ctx_clear(&c);
     pmsg_free(m);
     store_list_free(l);
-    return rc;
+    return handled(s, rc);
 }
