@@ -577,4 +577,11 @@ int store_message_get(struct store *st, const char *key, bool by_hash, struct st
                       char **error_r);
 int store_message_delete(struct store *st, const char *message_id, char **error_r);
 
+/* The task runner's clean-up after pendings were evicted (Mailman's
+ * TaskRunner): requests whose data pending is gone, and stored messages no
+ * held-message data refers to, are deleted; *requests_r gets how many
+ * requests, *paths_r the deleted messages' paths (relative to
+ * messages_dir; g_strfreev) for the caller to unlink. */
+int store_evict_orphans(struct store *st, int64_t *requests_r, char ***paths_r, char **error_r);
+
 #endif

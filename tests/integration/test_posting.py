@@ -569,3 +569,30 @@ def test_autorespond_postings_respond_and_discard(site):
     assert delivered(site, "ar10@example.org") == []
     assert "<ar9@example.org> list post replied and discarded" in \
         (site.var / "logs" / "mailman.log").read_text()
+
+
+def test_task_runner_removes_orphaned_requests_and_messages(site):
+    site.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {site.lmtp_port}\n"
+                            f"smtp_host: 127.0.0.1\nsmtp_port: {site.smtp_port}\n"
+                            "[runner.task]\nsleep_time: 0.3s\n")
+    site.ok("start", "-q")
+    site.post(message("or1@example.org", sender="stranger@example.org"),
+              sender="stranger@example.org")
+    site.post(message("or2@example.org", sender="stranger@example.org"),
+              sender="stranger@example.org")
+    assert wait_until(lambda: len(held_ids(site)) == 2)
+    files = [p for p in (site.var / "messages").rglob("*") if p.is_file()]
+    assert len(files) == 2
+    # the data of the first held post is gone (as when it expires)
+    db = sqlite3.connect(site.data_dir / "mailman.db")
+    with db:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("DELETE FROM pended WHERE id IN (SELECT pended FROM pended_kv WHERE "
+                   "key = '_mod_message_id' AND value = '<or1@example.org>')")
+    db.close()
+    assert wait_until(lambda: len(held_ids(site)) == 1)
+    assert wait_until(lambda: len([p for p in (site.var / "messages").rglob("*")
+                                   if p.is_file()]) == 1)
+    assert db_rows(site, "SELECT message_id FROM message") == [("<or2@example.org>",)]
+    assert "Task runner deleted 1 orphaned requests" in \
+        (site.var / "logs" / "mailman.log").read_text()
