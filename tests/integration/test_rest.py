@@ -222,11 +222,12 @@ def test_keep_alive_and_big_body(rest):
         resp = conn.getresponse()
         assert resp.status == 200
         resp.read()
-    # Over the body bound: refused from the headers, before any body.
+    # Over the bound of every route (the bulk one's): refused from the
+    # headers, before any body.
     conn.putrequest("POST", "/3.1/domains")
     conn.putheader("Authorization", AUTH)
     conn.putheader("Content-Type", "application/x-www-form-urlencoded")
-    conn.putheader("Content-Length", str(2 * 1024 * 1024))
+    conn.putheader("Content-Length", str(33 * 1024 * 1024))
     conn.endheaders()
     assert conn.getresponse().status == 413
     conn.close()
