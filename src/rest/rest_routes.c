@@ -81,6 +81,7 @@ const struct rest_route rest_routes[] = {
             DELETE(rest_member_prefs_delete)}},
     {.pattern = "members/*/all/preferences", .on = {GET(rest_member_all_prefs_get)}},
     {.pattern = "users", .on = {GET(rest_users_get), POST(rest_users_post)}},
+    {.pattern = "users/find", .on = {GET(rest_users_find)}},
     {.pattern = "users/*",
      .on = {GET(rest_user_get), PATCH(rest_user_patch), PUT(rest_user_put),
             DELETE(rest_user_delete)}},

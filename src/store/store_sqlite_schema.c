@@ -128,6 +128,22 @@ static const struct schema_step schema_steps[] = {
         " message_id TEXT NOT NULL UNIQUE,"
         " message_id_hash TEXT NOT NULL UNIQUE,"
         " path TEXT NOT NULL);"},
+    /* 2 is the workflows' (branch commands). Template URIs (Mailman's
+     * template table; context '' is the site, else a list_id or a
+     * mail_host) and each list's archiver switches (listarchiver). */
+    {3, "CREATE TABLE template ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL,"
+        " context TEXT NOT NULL,"
+        " uri TEXT NOT NULL,"
+        " username TEXT,"
+        " password TEXT,"
+        " UNIQUE (name, context));"
+        "CREATE TABLE listarchiver ("
+        " list INTEGER NOT NULL REFERENCES mailinglist(id) ON DELETE CASCADE,"
+        " name TEXT NOT NULL,"
+        " enabled INTEGER NOT NULL,"
+        " PRIMARY KEY (list, name));"},
 };
 
 int store_sqlite_schema_latest(void)
