@@ -13,10 +13,10 @@
 #include <glib.h>
 #include <string.h>
 
-#define RO       1u /* Mailman's GetterSetter(None) */
-#define EMAILS   2u /* list_of_emails_or_regexp_validator */
-#define PASSWORD 4u /* stored hashed, shown as null or the hash */
-#define SORTED   8u /* shown sorted (acceptable_aliases) */
+#define RO       1u  /* Mailman's GetterSetter(None) */
+#define EMAILS   2u  /* list_of_emails_or_regexp_validator */
+#define PASSWORD 4u  /* stored hashed, shown as null or the hash */
+#define SORTED   8u  /* shown sorted (acceptable_aliases) */
 #define URI      16u /* API 3.0's URIAttributeMapper: a template's URI */
 
 struct conf_attr {
@@ -256,8 +256,8 @@ void rest_listconf_get(struct rest_req *req)
     for (size_t i = 0; i < n_attrs(req->api); i++) {
         if (only && strcmp(only, attrs[i].name) != 0)
             continue;
-        json_t *v = attrs[i].flags & URI ? uri_value(req, l, &attrs[i], &err)
-                                         : conf_value(l, &attrs[i]);
+        json_t *v =
+            attrs[i].flags & URI ? uri_value(req, l, &attrs[i], &err) : conf_value(l, &attrs[i]);
         if (v == NULL) {
             rest_internal_error(req, "config", err);
             g_free(err);
@@ -453,9 +453,9 @@ static void update_finish(struct rest_req *req, struct conf_update *u, const cha
         /* ITemplateManager.set(); crier deletes for an empty URI, which
          * Mailman would store and then fail to fetch. */
         if (c->flags & URI)
-            rc = *value ? store_template_set(req->store, c->py_enum, list_id, value, NULL, NULL,
-                                             &err)
-                        : store_template_delete(req->store, c->py_enum, list_id, &err);
+            rc = *value
+                     ? store_template_set(req->store, c->py_enum, list_id, value, NULL, NULL, &err)
+                     : store_template_delete(req->store, c->py_enum, list_id, &err);
         else
             rc = store_list_set_attr(req->store, list_id, c->name, value, &err);
     }

@@ -4,6 +4,7 @@
 #include "rest/rest_server.h"
 
 #include "rest/rest_addresses.h"
+#include "rest/rest_archivers.h"
 #include "rest/rest_bans.h"
 #include "rest/rest_bulk.h"
 #include "rest/rest_domains.h"
@@ -51,6 +52,9 @@ const struct rest_route rest_routes[] = {
     {.pattern = "lists/*/config/*",
      .on = {GET(rest_listconf_get), PUT(rest_listconf_put), PATCH(rest_listconf_patch),
             DELETE(rest_listconf_delete)}},
+    {.pattern = "lists/*/archivers",
+     .on = {GET(rest_list_archivers_get), PUT(rest_list_archivers_put),
+            PATCH(rest_list_archivers_patch)}},
     {.pattern = "lists/*/roster/*", .on = {GET(rest_roster_get)}},
     /* crier's extension (rest_bulk.h) */
     {.pattern = "lists/*/roster/member/bulk",

@@ -79,8 +79,7 @@ int store_template_get(struct store *st, const char *name, const char *context,
     return rc;
 }
 
-int store_template_delete(struct store *st, const char *name, const char *context,
-                          char **error_r)
+int store_template_delete(struct store *st, const char *name, const char *context, char **error_r)
 {
     int64_t n = store_db_run(st, "DELETE FROM template WHERE name = $1 AND context = $2", error_r,
                              2, name, ctx_key(context));
@@ -115,8 +114,7 @@ int store_template_list(struct store *st, const char *context, struct store_temp
 
 /* ---- list archivers ---- */
 
-static int archiver_list_row(struct store *st, const char *list_id, int64_t *row_r,
-                             char **error_r)
+static int archiver_list_row(struct store *st, const char *list_id, int64_t *row_r, char **error_r)
 {
     int rc = store_db_list_row(st, list_id, row_r, error_r);
     if (rc == 0)
