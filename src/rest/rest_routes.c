@@ -16,6 +16,7 @@
 #include "rest/rest_prefs.h"
 #include "rest/rest_queues.h"
 #include "rest/rest_system.h"
+#include "rest/rest_uris.h"
 #include "rest/rest_users.h"
 
 #include <glib.h>
@@ -25,6 +26,10 @@
 #define PUT(f)    [REST_PUT] = (f)
 #define PATCH(f)  [REST_PATCH] = (f)
 #define DELETE(f) [REST_DELETE] = (f)
+#define URIS                                                                                       \
+    {                                                                                              \
+        GET(rest_uris_get), PUT(rest_uris_put), PATCH(rest_uris_patch), DELETE(rest_uris_delete)   \
+    }
 
 const struct rest_route rest_routes[] = {
     {.pattern = "system", .on = {GET(rest_system_versions_get)}},
@@ -38,6 +43,8 @@ const struct rest_route rest_routes[] = {
     {.pattern = "domains/*",
      .on = {GET(rest_domain_get), PUT(rest_domain_put), PATCH(rest_domain_patch),
             DELETE(rest_domain_delete)}},
+    {.pattern = "domains/*/uris", .on = URIS},
+    {.pattern = "domains/*/uris/*", .on = URIS},
     {.pattern = "domains/*/lists", .on = {GET(rest_domain_lists_get)}},
     {.pattern = "domains/*/owners",
      .on = {GET(rest_domain_owners_get), POST(rest_domain_owners_post),
@@ -52,6 +59,8 @@ const struct rest_route rest_routes[] = {
     {.pattern = "lists/*/config/*",
      .on = {GET(rest_listconf_get), PUT(rest_listconf_put), PATCH(rest_listconf_patch),
             DELETE(rest_listconf_delete)}},
+    {.pattern = "lists/*/uris", .on = URIS},
+    {.pattern = "lists/*/uris/*", .on = URIS},
     {.pattern = "lists/*/archivers",
      .on = {GET(rest_list_archivers_get), PUT(rest_list_archivers_put),
             PATCH(rest_list_archivers_patch)}},
@@ -98,6 +107,8 @@ const struct rest_route rest_routes[] = {
     {.pattern = "users/*/preferences",
      .on = {GET(rest_user_prefs_get), PATCH(rest_user_prefs_patch), PUT(rest_user_prefs_put),
             DELETE(rest_user_prefs_delete)}},
+    {.pattern = "uris", .on = URIS},
+    {.pattern = "uris/*", .on = URIS},
     {.pattern = "owners", .on = {GET(rest_owners_get)}},
     {.pattern = "bans", .on = {GET(rest_bans_get), POST(rest_bans_post)}},
     {.pattern = "bans/*", .on = {GET(rest_ban_get), DELETE(rest_ban_delete)}},
