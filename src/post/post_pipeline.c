@@ -40,6 +40,23 @@ static const struct {
     {"list:user:notice:rejected",
      "Your message to the $listname mailing-list was rejected for the following\n"
      "reasons:\n\n$reasons\n\nThe original message as received by Mailman is attached.\n"},
+    {"list:admin:notice:disable",
+     "$member's subscription has been disabled on $listname due to their bounce score\n"
+     "exceeding the mailing list's bounce_score_threshold.\n\n"
+     "The triggering DSN if available is attached.\n"},
+    {"list:admin:notice:increment",
+     "$member's bounce score on $listname has been incremented.\n\n"
+     "The triggering DSN if available is attached.\n"},
+    {"list:user:notice:probe",
+     "This is a probe message.  You can ignore this message.\n\n"
+     "The $listname mailing list has received a number of bounces from you,\n"
+     "indicating that there may be a problem delivering messages to $sender_email.  A\n"
+     "sample is attached below.  Please examine this message to make sure there are\n"
+     "no problems with your email address.  You may want to check with your mail\n"
+     "administrator for more help.\n\n"
+     "You don't need to do anything to remain an enabled member of the mailing list.\n\n"
+     "If you have any questions or problems, you can contact the mailing list owner\nat\n\n"
+     "    $owner_email\n"},
     {"list:user:notice:post",
      "Your message entitled\n\n    $subject\n\nwas successfully received by the $display_name "
      "mailing list.\n"},
@@ -49,6 +66,117 @@ static const struct {
      "following reason for rejecting your request:\n\n\"$reason\"\n\n"
      "Any questions or comments should be directed to the list administrator\nat:\n\n"
      "    $owner_email\n"},
+    {"list:user:action:subscribe",
+     "Email Address Registration Confirmation\n"
+     "\n"
+     "Hello, this is the GNU Mailman server at $domain.\n"
+     "\n"
+     "We have received a registration request for the email address\n"
+     "\n"
+     "    $user_email\n"
+     "\n"
+     "Before you can start using GNU Mailman at this site, you must first confirm\n"
+     "that this is your email address.  You can do this by replying to this message.\n"
+     "\n"
+     "Or you should include the following line -- and only the following\n"
+     "line -- in a message to $request_email:\n"
+     "\n"
+     "    confirm $token\n"
+     "\n"
+     "Note that simply sending a `reply' to this message should work from\n"
+     "most mail readers.\n"
+     "\n"
+     "If you do not wish to register this email address, simply disregard this\n"
+     "message.  If you think you are being maliciously subscribed to the list, or\n"
+     "have any other questions, you may contact\n"
+     "\n"
+     "    $owner_email\n"},
+    {"list:user:action:unsubscribe",
+     "Email Address Unsubscription Confirmation\n"
+     "\n"
+     "Hello, this is the GNU Mailman server at $domain.\n"
+     "\n"
+     "We have received an unsubscription request for the email address\n"
+     "\n"
+     "    $user_email\n"
+     "\n"
+     "Before GNU Mailman can unsubscribe you, you must first confirm your request.\n"
+     "You can do this by simply replying to this message.\n"
+     "\n"
+     "Or you should include the following line -- and only the following\n"
+     "line -- in a message to $request_email:\n"
+     "\n"
+     "    confirm $token\n"
+     "\n"
+     "Note that simply sending a `reply' to this message should work from\n"
+     "most mail readers.\n"
+     "\n"
+     "If you do not wish to unsubscribe this email address, simply disregard this\n"
+     "message.  If you think you are being maliciously unsubscribed from the list,\n"
+     "or have any other questions, you may contact\n"
+     "\n"
+     "    $owner_email\n"},
+    {"list:user:action:invite",
+     "Your address \"$user_email\" has been invited to join the $short_listname\n"
+     "mailing list at $domain by the $short_listname mailing list owner.\n"
+     "You may accept the invitation by simply replying to this message.\n"
+     "\n"
+     "Or you should include the following line -- and only the following\n"
+     "line -- in a message to $request_email:\n"
+     "\n"
+     "    confirm $token\n"
+     "\n"
+     "Note that simply sending a `reply' to this message should work from\n"
+     "most mail readers.\n"
+     "\n"
+     "If you want to decline this invitation, please simply disregard this\n"
+     "message.  If you have any questions, please send them to\n"
+     "$owner_email.\n"},
+    {"list:user:notice:welcome",
+     "Welcome to the \"$display_name\" mailing list!\n"
+     "\n"
+     "To post to this list, send your message to:\n"
+     "\n"
+     "  $listname\n"
+     "\n"
+     "You can unsubscribe or make adjustments to your options via email by sending\n"
+     "a message to:\n"
+     "\n"
+     "  $request_email\n"
+     "\n"
+     "with the word 'help' in the subject or body (don't include the quotes), and\n"
+     "you will get back a message with instructions.  You will need your password to\n"
+     "change your options, but for security purposes, this password is not included\n"
+     "here.  If you have forgotten your password you will need to reset it via the\n"
+     "web UI.\n"},
+    {"list:user:notice:goodbye",
+     ""},
+    {"list:admin:action:subscribe",
+     "Your authorization is required for a mailing list subscription request\n"
+     "approval:\n"
+     "\n"
+     "    For:  $member\n"
+     "    List: $listname\n"},
+    {"list:admin:action:unsubscribe",
+     "Your authorization is required for a mailing list unsubscription\n"
+     "request approval:\n"
+     "\n"
+     "    For:  $member\n"
+     "    List: $listname\n"},
+    {"list:admin:notice:subscribe",
+     "$member has been successfully subscribed to $display_name.\n"},
+    {"list:admin:notice:unsubscribe",
+     "$member has been removed from $display_name.\n"},
+    {"list:user:notice:no-more-today",
+     "We have received a message from your address <$sender_email> requesting an\n"
+     "automated response from the $listname mailing list.\n"
+     "\n"
+     "The number we have seen today: $count.  In order to avoid problems such as\n"
+     "mail loops between email robots, we will not be sending you any further\n"
+     "responses today.  Please try again tomorrow.\n"
+     "\n"
+     "If you believe this message is in error, or if you have any questions, please\n"
+     "contact the list owner at $owner_email.\n"},
 };
 
 char *post_substitute(const char *text, GHashTable *vars)
