@@ -37,15 +37,20 @@ static void cached_free(gpointer p)
 /* This process's store connection, or NULL (logged). */
 static struct store *template_store(struct config *cfg)
 {
+    static int64_t failed_at; /* do not try again at every lookup */
     if (tstore && tstore_pid == getpid())
         return tstore;
     tstore = NULL; /* one inherited across fork is left alone */
+    int64_t now = g_get_monotonic_time();
+    if (failed_at && now - failed_at < POST_TEMPLATE_URI_RETRY * G_USEC_PER_SEC)
+        return NULL;
     g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
     char *err = NULL;
     if (store_open(url, &tstore, &err) < 0) {
         log_error("templates: cannot open the store: %s", err);
         g_free(err);
         tstore = NULL;
+        failed_at = now;
         return NULL;
     }
     tstore_pid = getpid();

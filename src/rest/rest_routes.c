@@ -15,6 +15,7 @@
 #include "rest/rest_members.h"
 #include "rest/rest_prefs.h"
 #include "rest/rest_queues.h"
+#include "rest/rest_requests.h"
 #include "rest/rest_system.h"
 #include "rest/rest_uris.h"
 #include "rest/rest_users.h"
@@ -72,6 +73,9 @@ const struct rest_route rest_routes[] = {
     {.pattern = "lists/*/held", .on = {GET(rest_held_get)}},
     {.pattern = "lists/*/held/count", .on = {GET(rest_held_count_get)}},
     {.pattern = "lists/*/held/*", .on = {GET(rest_held_one_get), POST(rest_held_one_post)}},
+    {.pattern = "lists/*/requests", .on = {GET(rest_requests_get)}},
+    {.pattern = "lists/*/requests/count", .on = {GET(rest_requests_count_get)}},
+    {.pattern = "lists/*/requests/*", .on = {GET(rest_request_get), POST(rest_request_post)}},
     {.pattern = "lists/*/bans", .on = {GET(rest_list_bans_get), POST(rest_list_bans_post)}},
     {.pattern = "lists/*/bans/*", .on = {GET(rest_list_ban_get), DELETE(rest_list_ban_delete)}},
     {.pattern = "lists/*/header-matches",

@@ -84,6 +84,12 @@ void rest_ok(struct rest_req *req, json_t *resource, const struct rest_pyrepr *h
     set_body(req, 200, resource, CT_JSON);
 }
 
+void rest_accepted(struct rest_req *req, json_t *resource)
+{
+    rest_etag_set(resource, NULL);
+    set_body(req, 202, resource, CT_JSON);
+}
+
 json_t *rest_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook)
 {
     struct rest_page page;

@@ -93,6 +93,9 @@ void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest
 /* The same collection, not yet answered (for resources that add keys to
  * it before rest_ok); NULL after answering 400. */
 json_t *rest_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook);
+/* 202 with the resource (steals it), its http_etag set (Mailman's
+ * accepted()). */
+void rest_accepted(struct rest_req *req, json_t *resource);
 /* 201 with Location: path_to(path). */
 void rest_created(struct rest_req *req, const char *path);
 void rest_no_content(struct rest_req *req);

@@ -179,6 +179,14 @@ static int current_version(struct store *st, int *version_r, char **error_r)
 
 int store_sqlite_schema_migrate(struct store *st, char **error_r)
 {
+    /* A current schema needs no write lock: a second connection of a
+     * process that holds a transaction on its first must not wait for it
+     * (the template lookup's, post_template_uri.c). */
+    int current = 0;
+    if (current_version(st, &current, NULL) == 0 && current == store_sqlite_schema_latest()) {
+        st->schema_version = current;
+        return 0;
+    }
     /* IMMEDIATE: two processes opening a fresh file at once serialize here,
      * and the second finds the schema already current. */
     if (store_db_exec(st, "BEGIN IMMEDIATE", error_r) < 0)
