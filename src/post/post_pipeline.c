@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "mail/notice.h"
 #include "post/post_dmarc.h"
+#include "post/post_template_uri.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -211,6 +212,10 @@ char *post_substitute(const char *text, GHashTable *vars)
 
 static char *read_template(struct config *cfg, const struct store_list *l, const char *name)
 {
+    /* ITemplateLoader: the URIs set over REST (list, domain, site) first. */
+    char *from_uri = post_template_uri(cfg, l, name);
+    if (from_uri)
+        return from_uri;
     const char *tdir = config_path(cfg, "template_dir");
     const char *lang = config_get(cfg, "mailman", "default_language");
     g_autofree char *file = g_strconcat(name, ".txt", NULL);

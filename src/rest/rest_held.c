@@ -160,14 +160,10 @@ void rest_held_one_post(struct rest_req *req)
         {"action", REST_CONV_ENUM, false, store_enum_action},
         {"comment", REST_CONV_STR, true, NULL},
     };
-    struct store_list *l = rest_list_of(req, true);
+    json_t *values = NULL;
+    struct store_list *l = rest_list_with_values(req, fields, G_N_ELEMENTS(fields), &values);
     if (l == NULL)
         return;
-    json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
-    if (values == NULL) {
-        store_list_free(l);
-        return;
-    }
     int id = held_id(req);
     int decision = post_decision_parse(json_string_value(json_object_get(values, "action")));
     const char *comment = json_string_value(json_object_get(values, "comment"));

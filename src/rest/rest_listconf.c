@@ -13,15 +13,16 @@
 #include <glib.h>
 #include <string.h>
 
-#define RO       1u /* Mailman's GetterSetter(None) */
-#define EMAILS   2u /* list_of_emails_or_regexp_validator */
-#define PASSWORD 4u /* stored hashed, shown as null or the hash */
-#define SORTED   8u /* shown sorted (acceptable_aliases) */
+#define RO       1u  /* Mailman's GetterSetter(None) */
+#define EMAILS   2u  /* list_of_emails_or_regexp_validator */
+#define PASSWORD 4u  /* stored hashed, shown as null or the hash */
+#define SORTED   8u  /* shown sorted (acceptable_aliases) */
+#define URI      16u /* API 3.0's URIAttributeMapper: a template's URI */
 
 struct conf_attr {
     const char *name;
     unsigned flags;
-    const char *py_enum; /* the Python enum class, for the etag */
+    const char *py_enum; /* the Python enum class, for the etag; URI: the template */
 };
 
 /* mailman/rest/listconf.py ATTRIBUTES, in its order (the JSON's order). */
@@ -118,24 +119,45 @@ static const struct conf_attr attrs[] = {
     {"unsubscription_policy", 0, "SubscriptionPolicy"},
     {"usenet_watermark", RO, NULL},
     {"volume", RO, NULL},
+    /* API 3.0 only (listconf.py TEMPLATE_ATTRIBUTES, after the others):
+     * the list's template URIs, as /lists/<l>/uris has them. */
+    {"digest_footer_uri", URI, "list:digest:footer"},
+    {"digest_header_uri", URI, "list:digest:header"},
+    {"footer_uri", URI, "list:regular:footer"},
+    {"goodbye_message_uri", URI, "list:user:notice:goodbye"},
+    {"header_uri", URI, "list:regular:header"},
+    {"welcome_message_uri", URI, "list:user:notice:welcome"},
 };
+
+#define N_URI_ATTRS 6
+
+/* The attributes of an API version: 3.1 has no *_uri ones. */
+static size_t n_attrs(const char *api)
+{
+    return G_N_ELEMENTS(attrs) - (g_strcmp0(api, "3.0") == 0 ? 0 : N_URI_ATTRS);
+}
 
 size_t rest_listconf_count(void)
 {
-    return G_N_ELEMENTS(attrs);
+    return n_attrs("3.1");
 }
 
 const char *rest_listconf_name(size_t i)
 {
-    return i < G_N_ELEMENTS(attrs) ? attrs[i].name : NULL;
+    return i < n_attrs("3.1") ? attrs[i].name : NULL;
+}
+
+static const struct conf_attr *conf_find_in(const char *api, const char *name)
+{
+    for (size_t i = 0; i < n_attrs(api); i++)
+        if (strcmp(attrs[i].name, name) == 0)
+            return &attrs[i];
+    return NULL;
 }
 
 static const struct conf_attr *conf_find(const char *name)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++)
-        if (strcmp(attrs[i].name, name) == 0)
-            return &attrs[i];
-    return NULL;
+    return conf_find_in("3.0", name);
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -148,6 +170,17 @@ static char *duration_text(int64_t us)
         return g_strdup_printf("%" G_GINT64_FORMAT "d", days);
     g_autofree char *secs = rest_py_float_repr((double)(rest / 1000000) + (rest % 1000000) / 1e6);
     return g_strdup_printf("%" G_GINT64_FORMAT "d%ss", days, secs);
+}
+
+/* A *_uri attribute: the template's URI, "" when unset. */
+static json_t *uri_value(struct rest_req *req, const struct store_list *l,
+                         const struct conf_attr *c, char **err)
+{
+    struct store_template *t = NULL;
+    int rc = store_template_get(req->store, c->py_enum, l->list_id, &t, err);
+    json_t *v = rc < 0 ? NULL : json_string(t ? t->uri : "");
+    store_template_free(t);
+    return v;
 }
 
 static json_t *conf_value(const struct store_list *l, const struct conf_attr *c)
@@ -192,7 +225,7 @@ static json_t *conf_value(const struct store_list *l, const struct conf_attr *c)
 static char *conf_pyrepr(const char *key, json_t *value, void *ctx)
 {
     const struct conf_attr *c = conf_find(key);
-    const struct list_attr *a = c ? list_attr_find(key) : NULL;
+    const struct list_attr *a = c && !(c->flags & URI) ? list_attr_find(key) : NULL;
     if (a == NULL || !json_is_string(value))
         return NULL;
     const char *v = json_string_value(value);
@@ -219,9 +252,21 @@ void rest_listconf_get(struct rest_req *req)
         return;
     const char *only = rest_arg(req, 1);
     json_t *r = json_object();
-    for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++)
-        if (only == NULL || strcmp(only, attrs[i].name) == 0)
-            json_object_set_new(r, attrs[i].name, conf_value(l, &attrs[i]));
+    char *err = NULL;
+    for (size_t i = 0; i < n_attrs(req->api); i++) {
+        if (only && strcmp(only, attrs[i].name) != 0)
+            continue;
+        json_t *v =
+            attrs[i].flags & URI ? uri_value(req, l, &attrs[i], &err) : conf_value(l, &attrs[i]);
+        if (v == NULL) {
+            rest_internal_error(req, "config", err);
+            g_free(err);
+            json_decref(r);
+            store_list_free(l);
+            return;
+        }
+        json_object_set_new(r, attrs[i].name, v);
+    }
     if (json_object_size(r) == 0) {
         json_decref(r);
         g_autofree char *text = g_strdup_printf("Unknown attribute: %s", only);
@@ -264,8 +309,18 @@ static bool email_or_regexp_ok(const char *v, char **reason_r)
  * Mailman's message for the value (*error_r). */
 static int conf_input(const struct conf_attr *c, json_t *value, char **canon_r, char **error_r)
 {
-    const struct list_attr *a = list_attr_find(c->name);
     g_autofree char *reason = NULL, *tmp = NULL;
+    if (c->flags & URI) { /* URIAttributeMapper(str) */
+        json_t *v = rest_convert(value, REST_CONV_STR, NULL, &reason);
+        if (v == NULL) {
+            *error_r = invalid(c->name, reason);
+            return -1;
+        }
+        *canon_r = g_strdup(json_string_value(v));
+        json_decref(v);
+        return 0;
+    }
+    const struct list_attr *a = list_attr_find(c->name);
     if (a->type == LIST_ATTR_STRLIST) {
         json_t *items = rest_convert(value, REST_CONV_STRLIST, NULL, &reason);
         if (items == NULL) {
@@ -392,9 +447,18 @@ static void update_finish(struct rest_req *req, struct conf_update *u, const cha
     }
     char *err = NULL;
     int rc = store_begin(req->store, &err);
-    for (guint i = 0; rc >= 0 && i < u->names->len; i++)
-        rc =
-            store_list_set_attr(req->store, list_id, u->names->pdata[i], u->values->pdata[i], &err);
+    for (guint i = 0; rc >= 0 && i < u->names->len; i++) {
+        const struct conf_attr *c = conf_find(u->names->pdata[i]);
+        const char *value = u->values->pdata[i];
+        /* ITemplateManager.set(); crier deletes for an empty URI, which
+         * Mailman would store and then fail to fetch. */
+        if (c->flags & URI)
+            rc = *value
+                     ? store_template_set(req->store, c->py_enum, list_id, value, NULL, NULL, &err)
+                     : store_template_delete(req->store, c->py_enum, list_id, &err);
+        else
+            rc = store_list_set_attr(req->store, list_id, c->name, value, &err);
+    }
     if (rest_store_end(req, rc, &err) >= 0)
         rest_no_content(req);
 }
@@ -405,7 +469,7 @@ void rest_listconf_put(struct rest_req *req)
     if (l == NULL)
         return;
     const char *only = rest_arg(req, 1);
-    const struct conf_attr *target = only ? conf_find(only) : NULL;
+    const struct conf_attr *target = only ? conf_find_in(req->api, only) : NULL;
     if (only && target == NULL) {
         g_autofree char *text = g_strdup_printf("Unknown attribute: %s", only);
         rest_not_found(req, text);
@@ -421,15 +485,16 @@ void rest_listconf_put(struct rest_req *req)
         json_t *v;
         json_object_foreach(params, key, v)
         {
-            const struct conf_attr *c = conf_find(key);
+            const struct conf_attr *c = conf_find_in(req->api, key);
             if (c == NULL || (c->flags & RO) || (target && c != target))
                 g_ptr_array_add(u.extras, g_strdup(key));
             else
                 update_add(&u, c, v);
         }
-        for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++) {
+        /* API 3.0's *_uri attributes are optional. */
+        for (size_t i = 0; i < n_attrs(req->api); i++) {
             const struct conf_attr *c = &attrs[i];
-            if ((target == NULL || c == target) && !(c->flags & RO) &&
+            if ((target == NULL || c == target) && !(c->flags & (RO | URI)) &&
                 !g_ptr_array_find_with_equal_func(u.names, c->name, g_str_equal, NULL) &&
                 json_object_get(params, c->name) == NULL)
                 g_ptr_array_add(u.missing, g_strdup(c->name));
@@ -446,7 +511,7 @@ void rest_listconf_patch(struct rest_req *req)
     if (l == NULL)
         return;
     const char *only = rest_arg(req, 1);
-    const struct conf_attr *target = only ? conf_find(only) : NULL;
+    const struct conf_attr *target = only ? conf_find_in(req->api, only) : NULL;
     json_t *params = rest_params(req);
     if (only && json_object_size(req->query) > 1) {
         rest_bad_request(req, "Expected 1 attribute, got %zu", json_object_size(req->query));
@@ -462,7 +527,7 @@ void rest_listconf_patch(struct rest_req *req)
         bool stopped = false;
         json_object_foreach(params, key, v)
         {
-            const struct conf_attr *c = conf_find(key);
+            const struct conf_attr *c = conf_find_in(req->api, key);
             if (c == NULL || (target && c != target)) {
                 rest_bad_request(req, "Unknown attribute: %s", key);
                 stopped = true;
@@ -488,7 +553,7 @@ void rest_listconf_delete(struct rest_req *req)
     if (l == NULL)
         return;
     const char *only = rest_arg(req, 1);
-    const struct conf_attr *c = only ? conf_find(only) : NULL;
+    const struct conf_attr *c = only ? conf_find_in(req->api, only) : NULL;
     char *err = NULL;
     if (only == NULL)
         rest_bad_request(req, "Cannot delete the list configuration itself");

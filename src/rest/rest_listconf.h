@@ -5,7 +5,8 @@
  * Values are crier's list attributes (store/list_attr.h) rendered as
  * Mailman renders them: bools, integers, floats, enum names, durations as
  * "7d" / "1d30.5s", naive ISO-8601 times (null when unset), string lists
- * as arrays, moderator_password as null or its hash.
+ * as arrays, moderator_password as null or its hash. Under API 3.0 six
+ * *_uri attributes follow, the list's template URIs (store_template_*).
  */
 #ifndef CRIER_REST_LISTCONF_H
 #define CRIER_REST_LISTCONF_H

@@ -28,6 +28,18 @@ struct store_list *rest_list_of(struct rest_req *req, bool child)
     return l;
 }
 
+struct store_list *rest_list_with_values(struct rest_req *req, const struct rest_field *fields,
+                                         size_t n, json_t **values_r)
+{
+    struct store_list *l = rest_list_of(req, true);
+    if (l == NULL)
+        return NULL;
+    *values_r = rest_values(req, fields, n);
+    if (*values_r == NULL)
+        g_clear_pointer(&l, store_list_free);
+    return l;
+}
+
 json_t *rest_list_json(struct rest_req *req, const struct store_list *l, char **err)
 {
     int64_t count = 0;

@@ -13,11 +13,17 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct rest_req;
 struct store_list;
 
 struct store_list *rest_list_of(struct rest_req *req, bool child);
+struct rest_field;
+/* A list child's list and the request's values through fields
+ * (*values_r, json_decref): the list, or NULL after answering 404 or 400. */
+struct store_list *rest_list_with_values(struct rest_req *req, const struct rest_field *fields,
+                                         size_t n, json_t **values_r);
 /* The list resource (it counts the members: NULL with *err on failure). */
 json_t *rest_list_json(struct rest_req *req, const struct store_list *l, char **err);
 

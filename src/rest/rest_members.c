@@ -4,6 +4,7 @@
 #include "rest/rest_addresses.h"
 #include "rest/rest_ids.h"
 #include "rest/rest_lists.h"
+#include "rest/rest_requests.h"
 #include "rest/rest_server.h"
 #include "rest/rest_validate.h"
 #include "store/list_attr.h"
@@ -481,23 +482,29 @@ void rest_list_member_get(struct rest_req *req)
     member_get(req, member_by_role(req));
 }
 
-/* A policy value's need for a step: confirm (1) and moderate (2). */
-static unsigned policy_steps(const char *policy)
+/* Mailman's answer to a workflow that is waiting: 202 {token, token_owner}. */
+static void answer_pending(struct rest_req *req, const struct workflow_result *r)
 {
-    if (g_strcmp0(policy, "confirm") == 0)
-        return 1;
-    if (g_strcmp0(policy, "moderate") == 0)
-        return 2;
-    if (g_strcmp0(policy, "confirm_then_moderate") == 0)
-        return 3;
-    return 0;
+    json_t *body = json_object();
+    json_object_set_new(body, "token", json_string(r->token));
+    json_object_set_new(body, "token_owner",
+                        json_string(workflow_token_owner_name(r->token_owner)));
+    rest_accepted(req, body);
 }
 
-static void not_implemented(struct rest_req *req, const char *what)
+/* Ends a workflow's transaction: commits when rc >= 0, else rolls back. */
+static int workflow_end(struct rest_req *req, int rc, char **err)
 {
-    rest_error(req, 501, "501 Not Implemented", what);
+    if (rc >= 0 && store_commit(req->store, err) < 0)
+        rc = WORKFLOW_ERR;
+    if (rc < 0)
+        store_rollback(req->store, NULL);
+    return rc;
 }
 
+/* Mailman's on_delete: a member leaves through the unsubscription workflow
+ * (pre_confirmed defaults to true there, for backward compatibility);
+ * other roles go at once. */
 static void member_delete(struct rest_req *req, struct store_member *m)
 {
     static const struct rest_field fields[] = {
@@ -506,38 +513,46 @@ static void member_delete(struct rest_req *req, struct store_member *m)
     };
     if (m == NULL)
         return;
-    json_t *values = NULL;
     char *err = NULL;
-    if (m->role == STORE_ROLE_MEMBER) {
-        values = rest_values(req, fields, G_N_ELEMENTS(fields));
-        if (values == NULL) {
-            store_member_free(m);
-            return;
-        }
-        json_t *pc = json_object_get(values, "pre_confirmed");
-        bool confirmed = pc == NULL || json_is_true(pc);
-        bool approved = json_is_true(json_object_get(values, "pre_approved"));
-        g_autofree char *policy = NULL;
-        if (store_list_get_attr(req->store, m->list_id, "unsubscription_policy", &policy, &err) <
-            0) {
+    if (m->role != STORE_ROLE_MEMBER) {
+        if (store_member_delete(req->store, m->member_id, &err) < 0)
             rest_internal_error(req, "member", err);
-            goto out;
-        }
-        unsigned steps = policy_steps(policy);
-        if (((steps & 1) && !confirmed) || ((steps & 2) && !approved)) {
-            not_implemented(req, "Unsubscriptions that need confirmation or moderation are not "
-                                 "implemented yet; use pre_confirmed and pre_approved");
-            goto out;
-        }
+        else
+            rest_no_content(req);
+        g_free(err);
+        store_member_free(m);
+        return;
     }
-    if (store_member_delete(req->store, m->member_id, &err) < 0)
+    json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
+    struct store_list *l = NULL;
+    int rc = values ? store_list_get(req->store, m->list_id, &l, &err) : 0;
+    if (rc < 0)
         rest_internal_error(req, "member", err);
-    else
-        rest_no_content(req);
-out:
+    if (rc == 1) {
+        json_t *pc = json_object_get(values, "pre_confirmed");
+        struct workflow_ctx w;
+        struct workflow_result r;
+        rest_workflow_ctx(req, &w);
+        rc = store_begin(req->store, &err);
+        if (rc >= 0)
+            rc = workflow_unsubscribe(&w, l, m->email, pc == NULL || json_is_true(pc),
+                                      json_is_true(json_object_get(values, "pre_approved")), &r,
+                                      &err);
+        rc = workflow_end(req, rc, &err);
+        if (rc < 0)
+            rest_internal_error(req, "unsubscription", err);
+        else if (r.token)
+            answer_pending(req, &r);
+        else
+            rest_no_content(req);
+        if (rc >= 0)
+            workflow_result_clear(&r);
+        rest_workflow_done(&w);
+    }
     g_free(err);
     if (values)
         json_decref(values);
+    store_list_free(l);
     store_member_free(m);
 }
 
@@ -643,35 +658,73 @@ static char *subscriber_email(struct rest_req *req, const char *subscriber, int 
     return email;
 }
 
-/* 1 when the subscription needs a workflow step crier does not have yet. */
-static int needs_workflow(struct rest_req *req, const struct store_list *l, const char *email,
-                          json_t *values)
+/* ISubscriptionManager.register with Mailman's answers: 201 with the new
+ * member, 202 {token, token_owner} when the workflow waits for the
+ * subscriber or a moderator. */
+static void register_member(struct rest_req *req, const struct store_list *l, const char *email,
+                            json_t *values)
 {
-    struct store_address *a = NULL;
+    json_t *mode = json_object_get(values, "delivery_mode");
+    json_t *status = json_object_get(values, "delivery_status");
+    json_t *welcome = json_object_get(values, "send_welcome_message");
+    struct workflow_subscribe_opts o = WORKFLOW_SUBSCRIBE_OPTS_INIT;
+    o.display_name = json_string_value(json_object_get(values, "display_name"));
+    o.pre_verified = json_is_true(json_object_get(values, "pre_verified"));
+    o.pre_confirmed = json_is_true(json_object_get(values, "pre_confirmed"));
+    o.pre_approved = json_is_true(json_object_get(values, "pre_approved"));
+    o.invitation = json_is_true(json_object_get(values, "invitation"));
+    o.send_welcome = welcome ? json_is_true(welcome) : -1;
+    o.delivery_mode = mode ? store_delivery_mode_parse(json_string_value(mode)) : 0;
+    o.delivery_status = status ? store_delivery_status_parse(json_string_value(status)) : 0;
+    struct workflow_ctx w;
+    struct workflow_result r;
     char *err = NULL;
-    int rc = store_address_get(req->store, email, &a, &err);
-    if (rc < 0) {
-        rest_internal_error(req, "members", err);
-        g_free(err);
-        return -1;
+    rest_workflow_ctx(req, &w);
+    int rc = store_begin(req->store, &err);
+    if (rc >= 0)
+        rc = workflow_subscribe(&w, l, email, &o, &r, &err);
+    rc = workflow_end(req, rc, &err);
+    switch (rc) {
+    case 0:
+        if (r.token) {
+            answer_pending(req, &r);
+        } else {
+            g_autofree char *id = rest_id_text(req->api, r.member_id);
+            g_autofree char *path = g_strdup_printf("members/%s", id);
+            rest_created(req, path);
+        }
+        workflow_result_clear(&r);
+        break;
+    case WORKFLOW_ALREADY_MEMBER:
+        rest_conflict(req, "Member already subscribed");
+        break;
+    case WORKFLOW_BANNED:
+        rest_bad_request(req, "Membership is banned");
+        break;
+    case WORKFLOW_INVALID_EMAIL:
+        rest_bad_request(req, "List posting address cannot subscribe");
+        break;
+    case WORKFLOW_PENDING:
+        rest_conflict(req, "Subscription request already pending");
+        break;
+    case WORKFLOW_ERR:
+        rest_internal_error(req, "subscription", err);
+        break;
+    default:
+        rest_bad_request(req, "%s", err ? err : "");
     }
-    bool verified = (a && a->verified_on) || json_is_true(json_object_get(values, "pre_verified"));
-    store_address_free(a);
-    unsigned steps = policy_steps(store_list_attr(l, "subscription_policy"));
-    bool confirmed = json_is_true(json_object_get(values, "pre_confirmed"));
-    bool approved = json_is_true(json_object_get(values, "pre_approved"));
-    return !verified || ((steps & 1) && !confirmed) || ((steps & 2) && !approved);
+    g_free(err);
+    rest_workflow_done(&w);
 }
 
+/* Mailman's legacy path for owners, moderators and nonmembers. */
 static void subscribe(struct rest_req *req, const struct store_list *l, const char *email, int role,
                       json_t *values)
 {
     const char *dn = json_string_value(json_object_get(values, "display_name"));
     json_t *mode = json_object_get(values, "delivery_mode");
     json_t *status = json_object_get(values, "delivery_status");
-    int dmode = mode                        ? store_delivery_mode_parse(json_string_value(mode))
-                : role == STORE_ROLE_MEMBER ? 0
-                                            : STORE_DELIVERY_REGULAR;
+    int dmode = mode ? store_delivery_mode_parse(json_string_value(mode)) : STORE_DELIVERY_REGULAR;
     struct store_member *m = NULL;
     char *err = NULL;
     int rc = store_begin(req->store, &err);
@@ -679,16 +732,11 @@ static void subscribe(struct rest_req *req, const struct store_list *l, const ch
         rc = store_member_add(req->store, l->list_id, email, dn, role, dmode, &m, &err);
     if (rc == STORE_EXISTS) {
         store_rollback(req->store, NULL);
-        if (role == STORE_ROLE_MEMBER)
-            rest_conflict(req, "Member already subscribed");
-        else
-            rest_bad_request(req, "%s is already an %s of %s", email, store_role_name(role),
-                             l->fqdn_listname);
+        rest_bad_request(req, "%s is already an %s of %s", email, store_role_name(role),
+                         l->fqdn_listname);
         g_free(err);
         return;
     }
-    if (rc >= 0 && json_is_true(json_object_get(values, "pre_verified")))
-        rc = store_address_set_verified(req->store, email, g_get_real_time(), &err);
     if (rc >= 0 && status)
         rc = store_member_set_delivery_status(
             req->store, m->member_id, store_delivery_status_parse(json_string_value(status)), &err);
@@ -760,17 +808,10 @@ void rest_members_post(struct rest_req *req)
             rest_bad_request(req, "Membership is banned");
         goto out;
     }
-    if (role == STORE_ROLE_MEMBER) {
-        rc = needs_workflow(req, l, email, values);
-        if (rc != 0) {
-            if (rc > 0)
-                not_implemented(req, "Subscriptions that need verification, confirmation or "
-                                     "moderation are not implemented yet; use pre_verified, "
-                                     "pre_confirmed and pre_approved");
-            goto out;
-        }
-    }
-    subscribe(req, l, email, role, values);
+    if (role == STORE_ROLE_MEMBER)
+        register_member(req, l, email, values);
+    else
+        subscribe(req, l, email, role, values);
 out:
     g_free(err);
     store_list_free(l);

@@ -3,14 +3,12 @@
  * rosters (/lists/<l>/roster/<role>, /lists/<l>/<role>/<email>)
  * (mailman/rest/members.py, lists.py).
  *
- * POST /members subscribes at once (201) when Mailman's subscription
- * workflow would need no step: the address verified or pre_verified, and
- * confirmation and moderation not required by the list's
- * subscription_policy or waived (pre_confirmed, pre_approved). Pending
- * workflows (202 with a token) are not implemented yet: such a request is
- * answered 501 and changes nothing. DELETE likewise for unsubscription.
- * Owners, moderators and nonmembers are added and removed directly, as in
- * Mailman. No welcome or goodbye message is sent yet.
+ * POST /members for role member runs the subscription workflow
+ * (workflow_subscribe): 201 with the member, or 202 {token, token_owner}
+ * when it waits for the subscriber or a moderator; DELETE of a member runs
+ * the unsubscription workflow (pre_confirmed true unless given, as
+ * Mailman). Owners, moderators and nonmembers are added and removed
+ * directly, as in Mailman.
  */
 #ifndef CRIER_REST_MEMBERS_H
 #define CRIER_REST_MEMBERS_H

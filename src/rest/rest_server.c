@@ -84,6 +84,12 @@ void rest_ok(struct rest_req *req, json_t *resource, const struct rest_pyrepr *h
     set_body(req, 200, resource, CT_JSON);
 }
 
+void rest_accepted(struct rest_req *req, json_t *resource)
+{
+    rest_etag_set(resource, NULL);
+    set_body(req, 202, resource, CT_JSON);
+}
+
 json_t *rest_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook)
 {
     struct rest_page page;
@@ -361,6 +367,11 @@ void rest_dispatch(struct config *cfg, struct store *st, enum rest_method method
         req->content_type = CT_JSON;
         return;
     }
+    if (body_len > (route->max_body ? route->max_body : REST_MAX_BODY)) {
+        rest_error(req, 413, "413 Payload Too Large", NULL);
+        req->content_type = CT_JSON;
+        return;
+    }
     char *err = NULL;
     if (content_type && g_str_has_prefix(content_type, "application/json")) {
         if (rest_params_from_json(body, body_len, &req->media, &err) < 0) {
@@ -424,6 +435,8 @@ static const char *reason(int status)
         return "Method Not Allowed";
     case 409:
         return "Conflict";
+    case 413:
+        return "Payload Too Large";
     case 501:
         return "Not Implemented";
     default:
@@ -512,7 +525,7 @@ int rest_server_new(struct event_base *base, struct config *cfg, struct store *s
     srv->cfg = cfg;
     srv->store = st;
     srv->http = evhttp_new(base);
-    evhttp_set_max_body_size(srv->http, REST_MAX_BODY);
+    evhttp_set_max_body_size(srv->http, REST_MAX_BULK_BODY);
     evhttp_set_max_headers_size(srv->http, REST_MAX_HEADERS);
     evhttp_set_timeout(srv->http, REST_IDLE_TIMEOUT);
     evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |

@@ -11,7 +11,8 @@
  *
  * Handlers run synchronously on the loop (the store is SQLite in-process)
  * and fill the response through the rest_* helpers below; a handler that
- * sets nothing answers 500. Limits: REST_MAX_BODY request bytes,
+ * sets nothing answers 500. Limits: REST_MAX_BODY request bytes (a route
+ * may allow up to REST_MAX_BULK_BODY),
  * REST_MAX_HEADERS header bytes, REST_IDLE_TIMEOUT seconds of silence.
  */
 #ifndef CRIER_REST_SERVER_H
@@ -24,10 +25,14 @@
 
 #include "rest/rest_etag.h"
 
-#define REST_MAX_BODY     (1024 * 1024)
-#define REST_MAX_HEADERS  (64 * 1024)
-#define REST_IDLE_TIMEOUT 60
-#define REST_MAX_ARGS     4
+#define REST_MAX_BODY (1024 * 1024)
+/* The bound for routes that take more (max_body), and so evhttp's own:
+ * a body over REST_MAX_BULK_BODY is refused from its headers, one over
+ * the route's bound once read (413 either way). */
+#define REST_MAX_BULK_BODY (32 * 1024 * 1024)
+#define REST_MAX_HEADERS   (64 * 1024)
+#define REST_IDLE_TIMEOUT  60
+#define REST_MAX_ARGS      4
 
 struct config;
 struct event_base;
@@ -40,10 +45,12 @@ struct rest_req;
 typedef void (*rest_handler)(struct rest_req *req);
 
 /* One row of the route table: a path under /<api>/ as '/'-separated
- * segments, '*' matching any one segment, and a handler per method. */
+ * segments, '*' matching any one segment, a handler per method, and the
+ * body bound when it is not REST_MAX_BODY (at most REST_MAX_BULK_BODY). */
 struct rest_route {
     const char *pattern;
     rest_handler on[REST_N_METHODS];
+    size_t max_body;
 };
 
 struct rest_req {
@@ -86,6 +93,9 @@ void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest
 /* The same collection, not yet answered (for resources that add keys to
  * it before rest_ok); NULL after answering 400. */
 json_t *rest_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook);
+/* 202 with the resource (steals it), its http_etag set (Mailman's
+ * accepted()). */
+void rest_accepted(struct rest_req *req, json_t *resource);
 /* 201 with Location: path_to(path). */
 void rest_created(struct rest_req *req, const char *path);
 void rest_no_content(struct rest_req *req);

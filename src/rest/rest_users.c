@@ -91,6 +91,31 @@ void rest_users_get(struct rest_req *req)
     users_collection(req, false);
 }
 
+/* FindUsers: ?q= (required), a user per matching address. */
+void rest_users_find(struct rest_req *req)
+{
+    static const struct rest_field fields[] = {
+        {"q", REST_CONV_STR, false, NULL},
+        {"page", REST_CONV_INT, true, NULL},
+        {"count", REST_CONV_INT, true, NULL},
+    };
+    json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
+    if (values == NULL)
+        return;
+    json_t *entries = json_array();
+    void *ctx[2] = {req, entries};
+    char *err = NULL;
+    if (store_user_find(req->store, json_string_value(json_object_get(values, "q")), collect_user,
+                        ctx, &err) < 0) {
+        rest_internal_error(req, "users/find", err);
+        g_free(err);
+        json_decref(entries);
+    } else {
+        rest_ok_collection(req, entries, &rest_user_hook);
+    }
+    json_decref(values);
+}
+
 void rest_owners_get(struct rest_req *req)
 {
     users_collection(req, true);

@@ -27,6 +27,8 @@ json_t *rest_user_json(struct rest_req *req, const struct store_user *u);
 extern const struct rest_pyrepr rest_user_hook;
 
 void rest_users_get(struct rest_req *req);
+/* /users/find?q=: Mailman's find_users (store_user_find). */
+void rest_users_find(struct rest_req *req);
 void rest_users_post(struct rest_req *req);
 void rest_user_get(struct rest_req *req);
 void rest_user_patch(struct rest_req *req);

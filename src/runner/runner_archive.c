@@ -56,7 +56,11 @@ int runner_archive_handle(struct runner *r, struct queue_entry *e, char **error_
             continue;
         const char *cls = config_get(r->cfg, sec, "class");
         if (g_str_has_suffix(cls, ".Prototype")) {
-            rc = prototype(r, l, e, error_r);
+            bool on = true; /* the list's switch (REST /lists/<l>/archivers) */
+            if (store_archiver_get(st, l->list_id, "prototype", &on, error_r) < 0)
+                rc = -1;
+            else if (on)
+                rc = prototype(r, l, e, error_r);
         } else if (g_hash_table_add(warned, g_strdup(sec))) {
             log_error("archive: [%s] (%s) is enabled but crier cannot run that archiver; "
                       "posts are not archived by it",

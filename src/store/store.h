@@ -275,6 +275,12 @@ int store_user_get_by_email(struct store *st, const char *email, struct store_us
 /* Users by created_on; server_owners_only for /owners. */
 int store_user_foreach(struct store *st, bool server_owners_only,
                        int (*fn)(const struct store_user *u, void *ctx), void *ctx, char **error_r);
+/* Mailman's find_users(): users whose display name, or one of whose
+ * addresses' display name or email, contains query (case-insensitive; '%'
+ * and '_' are SQL LIKE wildcards, as there). A user is given once per
+ * matching address, as Mailman's join gives it. */
+int store_user_find(struct store *st, const char *query,
+                    int (*fn)(const struct store_user *u, void *ctx), void *ctx, char **error_r);
 /* Deletes the user, its addresses and their memberships. 1 / 0. */
 int store_user_delete(struct store *st, const char *user_id, char **error_r);
 /* NULL clears display_name / password. */
@@ -560,6 +566,41 @@ int store_header_match_list(struct store *st, const char *list_id, struct store_
 /* 1 deleted (later positions shift down), 0 none. */
 int store_header_match_delete(struct store *st, const char *list_id, int position, char **error_r);
 int store_header_match_clear(struct store *st, const char *list_id, char **error_r);
+
+/* ---- template URIs (Mailman's ITemplateManager) ----------------------------- */
+
+/* A template name ("list:member:regular:footer") set for a context: a
+ * list_id, a domain's mail_host, or NULL for the site. */
+struct store_template {
+    char *name;
+    char *context;  /* NULL = site */
+    char *uri;      /* http(s):// or file:// (Mailman's $-placeholders kept) */
+    char *username; /* NULL when unset */
+    char *password; /* NULL when unset */
+};
+void store_template_free(struct store_template *t);
+void store_templatev_free(struct store_template **v);
+/* Sets (or replaces) name for context. */
+int store_template_set(struct store *st, const char *name, const char *context, const char *uri,
+                       const char *username, const char *password, char **error_r);
+int store_template_get(struct store *st, const char *name, const char *context,
+                       struct store_template **t_r, char **error_r);
+/* 1 deleted, 0 none. */
+int store_template_delete(struct store *st, const char *name, const char *context,
+                          char **error_r);
+/* The context's templates by name (*v_r NULL-terminated). */
+int store_template_list(struct store *st, const char *context, struct store_template ***v_r,
+                        char **error_r);
+
+/* ---- list archivers (Mailman's IListArchiverSet) ------------------------------- */
+
+/* A list's own switch for the archiver name: 1 with *enabled_r, or 0 when
+ * the list never set it (it then follows the site's [archiver.<name>]
+ * enable, as Mailman's ListArchiver starts). STORE_NOT_FOUND no list. */
+int store_archiver_get(struct store *st, const char *list_id, const char *name, bool *enabled_r,
+                       char **error_r);
+int store_archiver_set(struct store *st, const char *list_id, const char *name, bool enabled,
+                       char **error_r);
 
 /* ---- message-store index ------------------------------------------------------ */
 

@@ -143,6 +143,22 @@ static const struct schema_step schema_steps[] = {
         " date_sent TEXT NOT NULL);"
         "CREATE INDEX autoresponserecord_key ON autoresponserecord(list, email, response_type,"
         " date_sent);"},
+    /* Template URIs (Mailman's template table; context '' is the site,
+     * else a list_id or a mail_host) and each list's archiver switches
+     * (listarchiver). */
+    {3, "CREATE TABLE template ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL,"
+        " context TEXT NOT NULL,"
+        " uri TEXT NOT NULL,"
+        " username TEXT,"
+        " password TEXT,"
+        " UNIQUE (name, context));"
+        "CREATE TABLE listarchiver ("
+        " list INTEGER NOT NULL REFERENCES mailinglist(id) ON DELETE CASCADE,"
+        " name TEXT NOT NULL,"
+        " enabled INTEGER NOT NULL,"
+        " PRIMARY KEY (list, name));"},
 };
 
 int store_sqlite_schema_latest(void)
@@ -163,6 +179,14 @@ static int current_version(struct store *st, int *version_r, char **error_r)
 
 int store_sqlite_schema_migrate(struct store *st, char **error_r)
 {
+    /* A current schema needs no write lock: a second connection of a
+     * process that holds a transaction on its first must not wait for it
+     * (the template lookup's, post_template_uri.c). */
+    int current = 0;
+    if (current_version(st, &current, NULL) == 0 && current == store_sqlite_schema_latest()) {
+        st->schema_version = current;
+        return 0;
+    }
     /* IMMEDIATE: two processes opening a fresh file at once serialize here,
      * and the second finds the schema already current. */
     int brc = store_db_exec(st, "BEGIN IMMEDIATE", error_r);

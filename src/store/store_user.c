@@ -115,16 +115,10 @@ int store_user_create(struct store *st, const char *email, const char *display_n
     return rc;
 }
 
-int store_user_foreach(struct store *st, bool server_owners_only,
-                       int (*fn)(const struct store_user *u, void *ctx), void *ctx, char **error_r)
+/* Steps s (its parameters bound) through fn, then finishes it. */
+static int user_iterate(struct store_stmt *s, int (*fn)(const struct store_user *u, void *ctx),
+                        void *ctx, char **error_r)
 {
-    struct store_stmt *s = store_db_prepare(
-        st,
-        server_owners_only ? USER_COLS " WHERE u.is_server_owner <> 0 ORDER BY u.created_on, u.id"
-                           : USER_COLS " ORDER BY u.created_on, u.id",
-        error_r);
-    if (s == NULL)
-        return STORE_ERR;
     int rc;
     while ((rc = store_db_step(s, error_r)) == 1) {
         struct store_user *u = user_from_row(s);
@@ -137,6 +131,38 @@ int store_user_foreach(struct store *st, bool server_owners_only,
     }
     store_db_done(s);
     return rc;
+}
+
+int store_user_foreach(struct store *st, bool server_owners_only,
+                       int (*fn)(const struct store_user *u, void *ctx), void *ctx, char **error_r)
+{
+    struct store_stmt *s = store_db_prepare(
+        st,
+        server_owners_only ? USER_COLS " WHERE u.is_server_owner <> 0 ORDER BY u.created_on, u.id"
+                           : USER_COLS " ORDER BY u.created_on, u.id",
+        error_r);
+    if (s == NULL)
+        return STORE_ERR;
+    return user_iterate(s, fn, ctx, error_r);
+}
+
+int store_user_find(struct store *st, const char *query,
+                    int (*fn)(const struct store_user *u, void *ctx), void *ctx, char **error_r)
+{
+    /* Mailman's find_users(): ilike '%q%' on the user's display name, an
+     * address's display name or email, one row per matching address. */
+    struct store_stmt *s = store_db_prepare(
+        st,
+        USER_COLS " JOIN address a ON a.user_row = u.id WHERE lower(u.display_name) LIKE $1 "
+                  "OR lower(a.display_name) LIKE $1 OR lower(a.email) LIKE $1 "
+                  "ORDER BY u.created_on, u.id, a.id",
+        error_r);
+    if (s == NULL)
+        return STORE_ERR;
+    g_autofree char *lower = g_utf8_strdown(query ? query : "", -1);
+    g_autofree char *pattern = g_strdup_printf("%%%s%%", lower);
+    store_db_bind_text(s, 1, pattern);
+    return user_iterate(s, fn, ctx, error_r);
 }
 
 int store_user_delete(struct store *st, const char *user_id, char **error_r)

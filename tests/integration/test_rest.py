@@ -222,11 +222,30 @@ def test_keep_alive_and_big_body(rest):
         resp = conn.getresponse()
         assert resp.status == 200
         resp.read()
-    # Over the body bound: refused from the headers, before any body.
+    # Over the bound of every route (the bulk one's): refused from the
+    # headers, before any body.
     conn.putrequest("POST", "/3.1/domains")
     conn.putheader("Authorization", AUTH)
     conn.putheader("Content-Type", "application/x-www-form-urlencoded")
-    conn.putheader("Content-Length", str(2 * 1024 * 1024))
+    conn.putheader("Content-Length", str(33 * 1024 * 1024))
     conn.endheaders()
     assert conn.getresponse().status == 413
     conn.close()
+
+
+def test_alias_domain_regenerates_maps(rest):
+    assert call(rest, "POST", "/domains", {"mail_host": "example.com"})[0] == 201
+    assert call(rest, "POST", "/lists", {"fqdn_listname": "ant@example.com"})[0] == 201
+    vmap = rest.data_dir / "postfix_vmap"
+    assert "ant@example.com" not in (vmap.read_text() if vmap.exists() else "")
+    assert call(rest, "PATCH", "/domains/example.com",
+                {"alias_domain": "x.example.net"})[0] == 204
+    text = vmap.read_text()
+    assert "ant@example.com" in text and "ant@x.example.net" in text
+    assert "ant@x.example.net" in (rest.data_dir / "postfix_lmtp").read_text()
+    assert "x.example.net" in (rest.data_dir / "postfix_domains").read_text()
+    assert call(rest, "PUT", "/domains/example.com",
+                {"alias_domain": "y.example.net", "description": "d",
+                 "owner": "boss@example.org"})[0] == 204
+    assert "ant@y.example.net" in vmap.read_text()
+    assert "x.example.net" not in (rest.data_dir / "postfix_domains").read_text()

@@ -62,3 +62,52 @@ def test_ids_in_both_versions(rest):
     assert user.user_id == int_uid
     assert [a.email for a in user.addresses] == ["anne@example.org"]
     assert sorted(m.list_id for m in c30.members) == ["ant.example.com", "bee.example.com"]
+
+
+def test_uri_attributes_api30_only(rest):
+    c = client(rest)
+    c.create_domain("example.com").create_list("ant")
+    base30 = rest.base.replace("/3.1", "/3.0")
+    uri_attrs = ["digest_footer_uri", "digest_header_uri", "footer_uri",
+                 "goodbye_message_uri", "header_uri", "welcome_message_uri"]
+    st, _, conf30 = call(rest, "GET", "/lists/ant.example.com/config", base=base30)
+    assert st == 200
+    # Appended after Mailman's other attributes, "" when unset.
+    assert list(conf30)[-7:-1] == uri_attrs
+    assert all(conf30[a] == "" for a in uri_attrs)
+    st, _, conf31 = call(rest, "GET", "/lists/ant.example.com/config")
+    assert not set(uri_attrs) & set(conf31)
+    assert call(rest, "GET", "/lists/ant.example.com/config/footer_uri")[0] == 404
+    st, _, body = call(rest, "PATCH", "/lists/ant.example.com/config",
+                       {"footer_uri": "file:///tmp/x"})
+    assert (st, body["description"]) == (400, "Unknown attribute: footer_uri")
+    # Written under 3.0, they are the list's templates.
+    assert call(rest, "PATCH", "/lists/ant.example.com/config",
+                {"footer_uri": "http://example.com/footer.txt",
+                 "description": "Ants"}, base=base30)[0] == 204
+    assert call(rest, "PUT", "/lists/ant.example.com/config/welcome_message_uri",
+                {"welcome_message_uri": "file:///srv/welcome.txt"}, base=base30)[0] == 204
+    st, _, body = call(rest, "GET", "/lists/ant.example.com/config/footer_uri", base=base30)
+    assert body["footer_uri"] == "http://example.com/footer.txt"
+    # Mailman maps footer_uri to "list:regular:footer", not a name /uris
+    # serves (nor one the lookup uses); welcome_message_uri's is one.
+    st, _, uris = call(rest, "GET", "/lists/ant.example.com/uris")
+    assert [(e["name"], e["uri"]) for e in uris["entries"]] == [
+        ("list:user:notice:welcome", "file:///srv/welcome.txt")]
+    # A whole PUT under 3.0 takes them as optional; an empty one unsets.
+    conf = {k: v for k, v in conf30.items()
+            if k not in ("http_etag",) and k not in READ_ONLY}
+    conf["footer_uri"] = ""
+    del conf["welcome_message_uri"]
+    st, _, body = call(rest, "PUT", "/lists/ant.example.com/config", json_body=conf,
+                       base=base30)
+    assert st == 204, body
+    st, _, body = call(rest, "GET", "/lists/ant.example.com/config", base=base30)
+    assert body["footer_uri"] == ""
+    assert body["welcome_message_uri"] == "file:///srv/welcome.txt"
+
+
+READ_ONLY = {"bounces_address", "created_at", "digest_last_sent_at", "fqdn_listname",
+             "join_address", "last_post_at", "leave_address", "list_name", "mail_host",
+             "next_digest_number", "no_reply_address", "owner_address", "post_id",
+             "posting_address", "request_address", "usenet_watermark", "volume"}

@@ -261,3 +261,29 @@ def test_domain_owners(rest):
     assert call(rest, "DELETE", "/domains/example.com/owners")[0] == 204
     assert call(rest, "GET", "/domains/example.com/owners")[2]["total_size"] == 0
     assert call(rest, "GET", "/domains/example.org/owners")[0] == 404
+
+
+def test_users_find(rest):
+    c = client(rest)
+    anne = c.create_user("anne@example.org", "pw", display_name="Anne Person")
+    anne.add_address("anne.person@example.com")
+    c.create_user("bart@example.org", "pw", display_name="Bart")
+    c.create_user("cris@example.net", "pw")
+    # As Mailman's find_users: display names and emails, any case, a user
+    # once per matching address.
+    st, _, body = call(rest, "GET", "/users/find?q=ANNE")
+    assert st == 200
+    assert [e["user_id"] for e in body["entries"]] == [anne.user_id, anne.user_id]
+    assert body["entries"][0]["display_name"] == "Anne Person"
+    assert body["entries"][0]["http_etag"] == mailman_etag(body["entries"][0])
+    st, _, body = call(rest, "GET", "/users/find?q=bart")
+    assert [e["display_name"] for e in body["entries"]] == ["Bart"]
+    st, _, body = call(rest, "GET", "/users/find?q=example.org&count=1&page=2")
+    assert (body["total_size"], body["start"], len(body["entries"])) == (2, 1, 1)
+    st, _, body = call(rest, "GET", "/users/find?q=nobody")
+    assert (st, body["total_size"], "entries" in body) == (200, 0, False)
+    st, _, body = call(rest, "GET", "/users/find")
+    assert (st, body["description"]) == (400, "Missing Parameter: q")
+    assert call(rest, "POST", "/users/find", {"q": "x"})[0] == 405
+    # mailmanclient's find_users.
+    assert [u.user_id for u in c.find_users("bart")] == [c.get_user("bart@example.org").user_id]
