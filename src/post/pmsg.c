@@ -6,7 +6,7 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
-static void pmsg_gmime_init(void)
+void pmsg_gmime_init(void)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {

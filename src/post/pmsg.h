@@ -25,6 +25,10 @@ struct pmsg {
     size_t body_len;
 };
 
+/* GMime's one-time initialisation (every function here that needs GMime
+ * calls it; call it before using GMime directly on a pmsg's bytes). */
+void pmsg_gmime_init(void);
+
 struct pmsg *pmsg_parse(const char *msg, size_t len);
 void pmsg_free(struct pmsg *m);
 typedef struct pmsg pmsg;

@@ -78,8 +78,13 @@ const char *post_mime_delete(struct post_ctx *c);
 struct _GMimeMessage *post_gmime_message(const struct pmsg *m);
 void post_gmime_put_back(struct pmsg *m, struct _GMimeMessage *msg);
 
-/* Header and footer (reference §4.4), for mail that is not nodecorate. */
-void post_decorate(struct post_ctx *c);
+/* Header and footer (reference §4.4) around the message m of list l;
+ * member_vars (NULL: none) adds the per-recipient substitutions ($member,
+ * $user_email, $user_name, ...). The out runner decorates at delivery, as
+ * Mailman: once for a bulk delivery, per recipient for VERP and
+ * personalized ones. */
+void post_decorate(struct config *cfg, const struct store_list *l, struct pmsg *m,
+                   GHashTable *member_vars);
 
 /* The text of template name ("list:user:notice:hold") for the list, looked
  * up as §4.4 says, with $variables substituted from vars (plus the list's

@@ -3,10 +3,13 @@
  * collapse_alternatives, single-part multiparts recast. See post.h. */
 #include "post/post.h"
 
+#include "config/config.h"
+#include "lib/log.h"
 #include "store/store.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
+#include <unistd.h>
 
 struct filt {
     GHashTable *ftypes, *ptypes, *fexts, *pexts;
@@ -133,6 +136,75 @@ static int count_parts(GMimeObject *o)
     return n;
 }
 
+/* convert_html_to_plaintext: every text/html part through [mailman]
+ * html_to_plain_text_command ($filename substituted, split on white space,
+ * no shell, as Mailman); the output replaces it as text/plain. */
+struct html_ctx {
+    const char *command;
+    char *dir;
+    int n, changed;
+};
+
+static void html_part(GMimeObject *parent, GMimeObject *part, gpointer ud)
+{
+    struct html_ctx *h = ud;
+    if (!GMIME_IS_TEXT_PART(part) || !is_type(part, "text", "html"))
+        return;
+    g_autofree char *html = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+    g_autofree char *file = g_strdup_printf("%s/%d.html", h->dir, h->n++);
+    if (!g_file_set_contents(file, html ? html : "", -1, NULL))
+        return;
+    GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_insert(vars, "filename", file);
+    g_autofree char *cmd = post_substitute(h->command, vars);
+    g_hash_table_unref(vars);
+    g_auto(GStrv) argv = g_strsplit_set(g_strstrip(cmd), " \t\n", -1);
+    GPtrArray *args = g_ptr_array_new();
+    for (char **a = argv; *a; a++)
+        if (**a)
+            g_ptr_array_add(args, *a);
+    g_ptr_array_add(args, NULL);
+    g_autofree char *out = NULL;
+    int status = 0;
+    GError *err = NULL;
+    bool ok = args->len > 1 &&
+              g_spawn_sync(NULL, (char **)args->pdata, NULL,
+                           G_SPAWN_STDERR_TO_DEV_NULL | G_SPAWN_CLOEXEC_PIPES, NULL, NULL, &out,
+                           NULL, &status, &err) &&
+              g_spawn_check_wait_status(status, &err);
+    g_ptr_array_unref(args);
+    unlink(file);
+    if (!ok) {
+        log_error("HTML -> text/plain command error: %s", err ? err->message : cmd);
+        g_clear_error(&err);
+        return;
+    }
+    if (!g_utf8_validate(out, -1, NULL)) {
+        char *v = g_utf8_make_valid(out, -1);
+        g_free(out);
+        out = v;
+    }
+    g_mime_content_type_set_media_subtype(g_mime_object_get_content_type(part), "plain");
+    g_mime_text_part_set_text(GMIME_TEXT_PART(part), out);
+    h->changed++;
+}
+
+static int to_plaintext(struct post_ctx *c, GMimeMessage *msg)
+{
+    struct html_ctx h = {config_get(c->cfg, "mailman", "html_to_plain_text_command"),
+                         g_dir_make_tmp("crier-html-XXXXXX", NULL), 0, 0};
+    if (h.dir == NULL)
+        return 0;
+    GMimeObject *body = g_mime_message_get_mime_part(msg);
+    if (body && !GMIME_IS_MULTIPART(body))
+        html_part(NULL, body, &h);
+    else
+        g_mime_message_foreach(msg, html_part, &h);
+    rmdir(h.dir);
+    g_free(h.dir);
+    return h.changed;
+}
+
 static void set_body(GMimeMessage *msg, GMimeObject *body)
 {
     g_object_ref(body);
@@ -173,6 +245,8 @@ const char *post_mime_delete(struct post_ctx *c)
         body = g_mime_message_get_mime_part(msg);
     }
     bool changed = count_parts(body) != before;
+    if (store_list_attr_bool(c->list, "convert_html_to_plaintext") && to_plaintext(c, msg) > 0)
+        changed = true;
     if (changed) {
         post_gmime_put_back(c->msg, msg);
         pmsg_append(c->msg, "X-Content-Filtered-By", "Mailman/MimeDel 3.3.8");

@@ -9,6 +9,7 @@
 #include "queue/queue.h"
 #include "runner/runner.h"
 #include "store/store.h"
+#include "workflow/workflow.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
@@ -161,8 +162,19 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
     g_hash_table_insert(vars, "reasons", g_strdup(reasons));
     g_hash_table_insert(vars, "sender_email", g_strdup(sender));
     const char *host = l->mail_host;
+    struct workflow_ctx w = {r->cfg, c->st, r->qroot, 0};
+    char *lerr = NULL;
+    int may = 0;
     if (*sender && store_list_attr_bool(l, "respond_to_post_requests") &&
         !bulk_precedence(c->msg)) {
+        /* Mailman's autorespond_to_sender(): max_autoresponses_per_day */
+        may = workflow_autorespond_ok(&w, l, WORKFLOW_RESPONSE_HOLD, sender, &lerr);
+        if (may < 0) {
+            log_error("in: %s", lerr);
+            g_free(lerr);
+        }
+    }
+    if (may > 0) {
         g_autofree char *text = post_template(r->cfg, l, "list:user:notice:hold", vars);
         g_autofree char *from = g_strdup_printf("%s-bounces@%s", l->list_name, host);
         g_autofree char *subj =
@@ -324,6 +336,25 @@ int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
         return queue_finish(e, error_r);
     }
     struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
+    /* Mailman's IncomingRunner: the replybot first, for posts and -owner */
+    struct workflow_ctx w = {r->cfg, s->store, r->qroot, 0};
+    if (workflow_replybot(&w, l, m, e->meta, error_r) < 0) {
+        pmsg_free(m);
+        store_list_free(l);
+        return -1;
+    }
+    const char *discard_attr = queue_meta_get(e->meta, "to_owner") ? "autorespond_owner"
+                               : queue_meta_get(e->meta, "to_list") ? "autorespond_postings"
+                                                                     : NULL;
+    const char *action = discard_attr ? store_list_attr(l, discard_attr) : NULL;
+    if (action && strcmp(action, "respond_and_discard") == 0) {
+        g_autofree char *msgid = msg_header(m, "Message-ID", "n/a");
+        log_to("vette", LOG_LEVEL_INFO, "%s %s replied and discarded", msgid,
+               queue_meta_get(e->meta, "to_owner") ? "-owner message" : "list post");
+        pmsg_free(m);
+        store_list_free(l);
+        return queue_finish(e, error_r);
+    }
     struct post_ctx c;
     post_ctx_init(&c, r->cfg, s->store, l, m, e->meta);
     enum post_verdict v;

@@ -171,6 +171,7 @@ def test_implicit_destination_and_no_subject_hold(site):
     body = text.get_payload(decode=True).decode()
     assert "Message has implicit destination" in body
     assert "Message has no subject" in body
+    assert wait_until(lambda: len(site.sink.with_text("requires approval")) == 1)
     held = site.sink.with_text("requires approval")[0][2]
     assert b"X-Mailman-Rule-Hits: implicit-dest; no-subject" in held
 
@@ -191,7 +192,9 @@ def test_wrong_password_is_not_approval(site):
     site.ok("start", "-q")
     site.post(message("a2@example.org", sender="stranger@example.org",
                       extra="Approved: guess\n"), sender="stranger@example.org")
-    assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    # Two notices, sent separately: wait for both.
+    assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1
+                      and site.sink.with_text("requires approval"))
     assert b"Approved: guess" not in site.sink.with_text("requires approval")[0][2]
 
 
@@ -465,6 +468,7 @@ def test_header_matches_list_and_antispam(site):
     site.post(message("hm3@example.org"))
     assert wait_until(lambda: len(delivered(site, "hm3@example.org")) == 3)
     assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    assert wait_until(lambda: len(site.sink.with_text("requires approval")) == 1)
     held = site.sink.with_text("requires approval")[0][2]
     assert b"X-Mailman-Rule-Hits: header-match-config-1" in held
     assert b'Header "X-Spam" matched a header rule' in held
@@ -472,3 +476,123 @@ def test_header_matches_list_and_antispam(site):
     assert [r for r in delivered(site, "hm1@example.org") if r in MEMBERS] == []
     msg = email.message_from_bytes(site.sink.with_text("hm3@example.org")[0][2])
     assert "header-match-config-1; header-match-ant.example.com-0" in msg["X-Mailman-Rule-Misses"]
+
+
+def test_html_to_plaintext_and_dkim_headers_removed(site):
+    site.set_attr("filter_content", "true")
+    site.set_attr("collapse_alternatives", "false")
+    site.set_attr("convert_html_to_plaintext", "true")
+    site.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {site.lmtp_port}\n"
+                            f"smtp_host: 127.0.0.1\nsmtp_port: {site.smtp_port}\n"
+                            "remove_dkim_headers: yes\n"
+                            "[mailman]\nhtml_to_plain_text_command: /bin/sed -e s/<[^>]*>//g "
+                            "$filename\n")
+    site.ok("start", "-q")
+    site.post(message("html1@example.org", body="<p>Hello <b>world</b></p>\n",
+                      extra="MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n"
+                            "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; b=abc\n"
+                            "Authentication-Results: mx.example.org; dkim=pass\n"))
+    assert wait_until(lambda: len(delivered(site, "html1@example.org")) == 3)
+    raw = site.sink.with_text("html1@example.org")[0][2]
+    msg = email.message_from_bytes(raw)
+    assert msg.get_content_type() == "text/plain"
+    assert "Hello world" in msg.get_payload(decode=True).decode()
+    assert msg["X-Content-Filtered-By"] == "Mailman/MimeDel 3.3.8"
+    assert msg["DKIM-Signature"] is None and msg["Authentication-Results"] is None
+
+
+def test_personalized_delivery_full(site):
+    site.set_attr("personalize", "full")
+    tdir = site.var / "templates" / "lists" / "ant.example.com" / "en"
+    tdir.mkdir(parents=True)
+    (tdir / "list:member:regular:footer.txt").write_text(
+        "-- \nSent to $user_email ($user_name_or_address) by $display_name\n")
+    site.ok("start", "-q")
+    site.post(message("pz1@example.org", extra="Cc: m2@example.org\n"))
+    assert wait_until(lambda: len(site.sink.with_text("pz1@example.org")) == 3)
+    by_rcpt = {t[1][0]: email.message_from_bytes(t[2]) for t in
+               site.sink.with_text("pz1@example.org")}
+    assert sorted(by_rcpt) == sorted(MEMBERS)  # one transaction each
+    for rcpt, msg in by_rcpt.items():
+        assert msg["To"] == rcpt
+        assert f"Sent to {rcpt} ({rcpt}) by Ant" in msg.get_payload(decode=True).decode()
+    # m2 is named in Cc: its copy is flagged, the others are not
+    assert by_rcpt["m2@example.org"]["X-Mailman-Copy"] == "yes"
+    assert by_rcpt["m3@example.net"]["X-Mailman-Copy"] is None
+    # full personalization puts the list in Cc (cook-headers)
+    assert "ant@example.com" in by_rcpt["m3@example.net"]["Cc"]
+
+
+def test_bulk_delivery_decorated_once(site):
+    tdir = site.var / "templates" / "site" / "en"
+    tdir.mkdir(parents=True)
+    (tdir / "list:member:regular:header.txt").write_text("Header for $display_name\n")
+    site.ok("start", "-q")
+    site.post(message("bk1@example.org"))
+    assert wait_until(lambda: len(delivered(site, "bk1@example.org")) == 3)
+    assert len(site.sink.with_text("bk1@example.org")) == 1  # one bulk transaction
+    body = email.message_from_bytes(site.sink.with_text("bk1@example.org")[0][2]).get_payload()
+    assert body.startswith("Header for Ant\nline one\n")
+    assert body.count("mailing list -- ant@example.com") == 1
+
+
+def test_hold_notices_obey_the_daily_limit(site):
+    site.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {site.lmtp_port}\n"
+                            f"smtp_host: 127.0.0.1\nsmtp_port: {site.smtp_port}\n"
+                            "max_autoresponses_per_day: 2\n")
+    site.ok("start", "-q")
+    for n in range(4):
+        site.post(message(f"lim{n}@example.org", sender="stranger@example.org"),
+                  sender="stranger@example.org")
+    assert wait_until(lambda: len(held_ids(site)) == 4)
+    assert wait_until(lambda: len(site.sink.with_text("Last autoresponse notification")) == 1)
+    time.sleep(0.5)
+    to_sender = [t for t in site.sink.transactions if t[1] == ["stranger@example.org"]]
+    assert len([t for t in to_sender if b"awaits moderator approval" in t[2]]) == 2
+    assert len(to_sender) == 3
+
+
+def test_autorespond_postings_respond_and_discard(site):
+    site.set_attr("autorespond_postings", "respond_and_discard")
+    site.set_attr("autoresponse_postings_text", "We are closed for the holidays.")
+    site.ok("start", "-q")
+    site.post(message("ar9@example.org"))
+    site.post(message("ar10@example.org", extra="X-Ack: no\n"))
+    assert wait_until(lambda: len(site.sink.with_text("closed for the holidays")) == 1)
+    frm, rcpts, raw = site.sink.with_text("closed for the holidays")[0]
+    reply = email.message_from_bytes(raw)
+    assert rcpts == ["m1@example.org"]
+    assert reply["Subject"] == 'Auto-response for your message to the "Ant" mailing list'
+    assert reply["X-Mailer"] == "The Mailman Replybot"
+    time.sleep(0.5)
+    assert delivered(site, "ar9@example.org") == []
+    assert delivered(site, "ar10@example.org") == []
+    assert "<ar9@example.org> list post replied and discarded" in \
+        (site.var / "logs" / "mailman.log").read_text()
+
+
+def test_task_runner_removes_orphaned_requests_and_messages(site):
+    site.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {site.lmtp_port}\n"
+                            f"smtp_host: 127.0.0.1\nsmtp_port: {site.smtp_port}\n"
+                            "[runner.task]\nsleep_time: 0.3s\n")
+    site.ok("start", "-q")
+    site.post(message("or1@example.org", sender="stranger@example.org"),
+              sender="stranger@example.org")
+    site.post(message("or2@example.org", sender="stranger@example.org"),
+              sender="stranger@example.org")
+    assert wait_until(lambda: len(held_ids(site)) == 2)
+    files = [p for p in (site.var / "messages").rglob("*") if p.is_file()]
+    assert len(files) == 2
+    # the data of the first held post is gone (as when it expires)
+    db = sqlite3.connect(site.data_dir / "mailman.db")
+    with db:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("DELETE FROM pended WHERE id IN (SELECT pended FROM pended_kv WHERE "
+                   "key = '_mod_message_id' AND value = '<or1@example.org>')")
+    db.close()
+    assert wait_until(lambda: len(held_ids(site)) == 1)
+    assert wait_until(lambda: len([p for p in (site.var / "messages").rglob("*")
+                                   if p.is_file()]) == 1)
+    assert db_rows(site, "SELECT message_id FROM message") == [("<or2@example.org>",)]
+    assert "Task runner deleted 1 orphaned requests" in \
+        (site.var / "logs" / "mailman.log").read_text()
