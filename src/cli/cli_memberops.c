@@ -3,6 +3,10 @@
 #include "cli/cli_verbs.h"
 
 #include "cli/cli_memberfile.h"
+#include "config/config.h"
+#include "queue/queue.h"
+#include "workflow/workflow.h"
+#include "workflow/workflow_mail.h"
 #include "store/store.h"
 
 #include <glib.h>
@@ -56,7 +60,7 @@ static struct delivery_choice parse_delivery(struct cli *cli, const char *d)
 /* Adds entries (of struct memberfile_entry) as members; skips banned ones
  * and reports those already subscribed. Returns how many were added. */
 static size_t add_entries(struct cli *cli, const struct store_list *l, GPtrArray *entries,
-                          struct delivery_choice dc)
+                          struct delivery_choice dc, GPtrArray *added_r)
 {
     struct store *st = cli_store(cli);
     char *err = NULL;
@@ -85,6 +89,8 @@ static size_t add_entries(struct cli *cli, const struct store_list *l, GPtrArray
         for (size_t j = 0; j < k; j++) {
             if (results[j] == 0) {
                 added++;
+                if (added_r)
+                    g_ptr_array_add(added_r, batch[j]);
                 continue;
             }
             g_autofree char *f = memberfile_format(batch[j]->display_name, batch[j]->email);
@@ -102,6 +108,35 @@ static size_t add_entries(struct cli *cli, const struct store_list *l, GPtrArray
     return added;
 }
 
+/* -i: each address is invited through the subscription workflow (an
+ * invitation mail with a token), as Mailman's addmembers --invite. */
+static void invite_entries(struct cli *cli, const struct store_list *l, GPtrArray *entries,
+                           struct workflow_ctx *w)
+{
+    for (guint i = 0; i < entries->len; i++) {
+        struct memberfile_entry *e = entries->pdata[i];
+        struct workflow_subscribe_opts o = WORKFLOW_SUBSCRIBE_OPTS_INIT;
+        o.display_name = e->display_name;
+        o.invitation = true;
+        struct workflow_result res = {0};
+        char *err = NULL;
+        int rc = workflow_subscribe(w, l, e->email, &o, &res, &err);
+        g_autofree char *f = memberfile_format(e->display_name, e->email);
+        if (rc == WORKFLOW_ALREADY_MEMBER)
+            fprintf(stderr, "Already subscribed (skipping): %s\n", f);
+        else if (rc == WORKFLOW_BANNED)
+            fprintf(stderr, "Membership is banned (skipping): %s\n", f);
+        else if (rc == WORKFLOW_PENDING)
+            fprintf(stderr, "Subscription already pending (skipping): %s\n", f);
+        else if (rc == WORKFLOW_INVALID_EMAIL)
+            fprintf(stderr, "Cannot parse as valid email address (skipping): %s\n", f);
+        else if (rc < 0)
+            cli_fail(1, "%s", err);
+        g_free(err);
+        workflow_result_clear(&res);
+    }
+}
+
 int cli_addmembers_run(struct cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"delivery", required_argument, NULL, 'd'},
@@ -110,15 +145,17 @@ int cli_addmembers_run(struct cli *cli, int argc, char **argv)
                                          {"no-welcome-msg", no_argument, NULL, 'W'},
                                          {0}};
     const char *delivery = NULL;
+    bool invite = false, welcome = false;
     int c;
     while ((c = cli_getopt(cli, argc, argv, "d:iwW", opts)) != -1) {
         if (c == 'd')
             delivery = optarg;
         else if (c == 'i')
-            cli_usage_error(cli, "--invite needs the subscription workflows, which this "
-                                 "version of crier does not have yet");
-        /* -w/-W: crier sends no welcome messages yet (they come with the
-         * subscription workflows); members are added either way. */
+            invite = true;
+        else if (c == 'w')
+            welcome = true;
+        else if (c == 'W')
+            welcome = false;
     }
     static const char *const names[] = {"FILENAME", "LISTSPEC", NULL};
     cli_want_args(cli, argc, argv, names);
@@ -126,7 +163,28 @@ int cli_addmembers_run(struct cli *cli, int argc, char **argv)
     struct store_list *l = cli_need_list(cli, argv[optind + 1]);
     struct memberfile mf;
     memberfile_read(cli, "FILENAME", argv[optind], &mf);
-    add_entries(cli, l, mf.entries, dc);
+    struct config *cfg = cli_config(cli);
+    struct queue_root *qroot = queue_root_new(config_path(cfg, "queue_dir"));
+    struct workflow_ctx w = {cfg, cli_store(cli), qroot, 0};
+    if (invite) {
+        invite_entries(cli, l, mf.entries, &w);
+    } else {
+        GPtrArray *added = welcome ? g_ptr_array_new() : NULL;
+        add_entries(cli, l, mf.entries, dc, added);
+        /* -w: the welcome message (Mailman's default is the list's
+         * send_welcome_message; crier sends none without -w, see
+         * docs/cli.md) */
+        bool digest = dc.mode != STORE_DELIVERY_REGULAR;
+        for (guint i = 0; added && i < added->len; i++) {
+            struct memberfile_entry *e = added->pdata[i];
+            char *err = NULL;
+            if (workflow_mail_welcome(&w, l, e->email, e->display_name, digest, &err) < 0)
+                cli_fail(1, "%s", err);
+        }
+        if (added)
+            g_ptr_array_unref(added);
+    }
+    queue_root_free(qroot);
     unsigned bad = mf.bad;
     memberfile_clear(&mf);
     store_list_free(l);
@@ -214,7 +272,7 @@ int cli_syncmembers_run(struct cli *cli, int argc, char **argv)
         printf("Nothing to do\n");
     fflush(stdout);
     if (!no_change) {
-        add_entries(cli, l, entries, dc);
+        add_entries(cli, l, entries, dc, NULL);
         struct store *st = cli_store(cli);
         char *err = NULL;
         if (store_begin(st, &err) < 0)

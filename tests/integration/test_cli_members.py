@@ -139,3 +139,35 @@ def test_import_100k_members_quickly(crier):
     assert crier.ok("members", "-c", "big@example.com").stdout == "100000\n"
     # Generous under ASan on 2 cores; bench/ records the release figure.
     assert elapsed < 120, elapsed
+
+
+def virgin_mail(crier):
+    out = []
+    for e in sorted((crier.var / "queue" / "virgin").glob("*.pck")):
+        out.append(crier.ok("qfile", str(e)).stdout)
+    return out
+
+
+def test_addmembers_welcome_and_invite(crier):
+    crier.ok("create", "ant@example.com")
+    # -W (and the default): members added, no mail
+    crier.ok("addmembers", "-W", "-", "ant@example.com", input="a@example.org\n")
+    assert virgin_mail(crier) == []
+    # -w: a welcome message to each new member
+    crier.ok("addmembers", "-w", "-", "ant@example.com",
+             input="Bee <b@example.org>\nc@example.org\na@example.org\n")
+    mails = virgin_mail(crier)
+    assert len(mails) == 2
+    assert all('Subject: Welcome to the "Ant" mailing list' in m for m in mails)
+    assert sorted(m.split("'recipients': '")[1].split("'")[0] for m in mails) == \
+        ["b@example.org", "c@example.org"]
+    # -i: an invitation with a token; the address is not a member yet
+    for e in (crier.var / "queue" / "virgin").glob("*.pck"):
+        e.unlink()
+    proc = crier.run("addmembers", "-i", "-", "ant@example.com",
+                     input="d@example.org\na@example.org\n", check=0)
+    assert "Already subscribed (skipping): a@example.org" in proc.stderr
+    mails = virgin_mail(crier)
+    assert len(mails) == 1
+    assert "You have been invited to join the ant@example.com mailing list." in mails[0]
+    assert "d@example.org" not in crier.ok("members", "ant@example.com").stdout
