@@ -141,6 +141,11 @@ const struct config_key config_schema[] = {
     C("webservice", "api_version", "3.1", "3.0 3.1"),
     S("webservice", "admin_user", "restadmin"),
     S("webservice", "admin_pass", "restpass"),
+    /* crier: with use_https, serve HTTPS with this PEM certificate chain and
+     * key (the key may be in the certificate file); empty: plain HTTP, as
+     * Mailman (which leaves TLS to a proxy). */
+    S("webservice", "tls_certificate", ""),
+    S("webservice", "tls_key", ""),
     I("webservice", "workers", "2", 1, 1024),
     S("webservice", "configuration", "python:mailman.config.gunicorn"),
 

@@ -18,6 +18,10 @@
 #include <netdb.h>
 #include <stdarg.h>
 #include <string.h>
+
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #define CT_JSON      "application/json"
@@ -28,7 +32,44 @@ struct rest_server {
     struct evhttp *http;
     struct config *cfg;
     struct store *store;
+    SSL_CTX *tls; /* [webservice] use_https with tls_certificate: HTTPS */
 };
+
+/* evhttp's bufferevent callback for HTTPS: every connection is TLS. */
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+    SSL_CTX *ctx = arg;
+    SSL *ssl = SSL_new(ctx);
+    if (ssl == NULL)
+        return NULL;
+    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                          BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* The TLS context for [webservice] tls_certificate / tls_key (crier's own
+ * keys: Mailman's use_https only changes the scheme of its links). */
+static SSL_CTX *tls_context(struct config *cfg, char **error_r)
+{
+    const char *cert = config_get(cfg, "webservice", "tls_certificate");
+    const char *key = config_get(cfg, "webservice", "tls_key");
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL) {
+        *error_r = g_strdup("cannot create a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, *key ? key : cert, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        char buf[256];
+        ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+        *error_r = g_strdup_printf("[webservice] tls_certificate %s / tls_key %s: %s", cert,
+                                   *key ? key : "(in the certificate file)", buf);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
 
 static const char *const method_names[REST_N_METHODS] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
@@ -533,6 +574,16 @@ int rest_server_new(struct event_base *base, struct config *cfg, struct store *s
                                               EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(srv->http, NULL);
     evhttp_set_gencb(srv->http, on_request, srv);
+    if (config_get_bool(cfg, "webservice", "use_https") &&
+        *config_get(cfg, "webservice", "tls_certificate")) {
+        srv->tls = tls_context(cfg, error_r);
+        if (srv->tls == NULL) {
+            freeaddrinfo(ai);
+            rest_server_free(srv);
+            return -1;
+        }
+        evhttp_set_bevcb(srv->http, tls_bev, srv->tls);
+    }
     /* "localhost" may name ::1 and 127.0.0.1: listen on every address. */
     int bound = 0;
     g_autofree char *why = NULL;
@@ -567,5 +618,7 @@ void rest_server_free(struct rest_server *srv)
         return;
     if (srv->http)
         evhttp_free(srv->http);
+    if (srv->tls)
+        SSL_CTX_free(srv->tls);
     g_free(srv);
 }
