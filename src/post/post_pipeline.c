@@ -22,6 +22,15 @@ static const struct {
 } builtin_templates[] = {
     {"list:member:regular:header", ""},
     {"list:member:regular:footer", NULL}, /* falls back to generic */
+    {"list:member:digest:header", ""},
+    {"list:member:digest:footer", NULL}, /* falls back to generic */
+    {"list:member:digest:masthead",
+     "Send $display_name mailing list submissions to\n\t$listname\n\n"
+     "To subscribe or unsubscribe via email, send a message with subject or body\n"
+     "'help' to\n\t$request_email\n\n"
+     "You can reach the person managing the list at\n\t$owner_email\n\n"
+     "When replying, please edit your Subject line so it is more specific than\n"
+     "\"Re: Contents of $display_name digest...\"\n"},
     {"list:member:generic:footer",
      "_______________________________________________\n"
      "$display_name mailing list -- $listname\n"

@@ -10,6 +10,7 @@
 #include "rest/rest_runner.h"
 #include "runner/runner_bounce.h"
 #include "runner/runner_command.h"
+#include "runner/runner_digest.h"
 #include "runner/runner_post.h"
 #include "queue/queue.h"
 
@@ -104,7 +105,8 @@ static const struct runner_kind kinds[] = {
      runner_bounce_handle, runner_bounce_tick, runner_bounce_stop},
     {"command", "mailman.runners.command.CommandRunner", true, runner_command_start,
      runner_command_handle, NULL, runner_command_stop},
-    {"digest", "mailman.runners.digest.DigestRunner", true, NULL, NULL, NULL, NULL},
+    {"digest", "mailman.runners.digest.DigestRunner", true, runner_post_start,
+     runner_digest_handle, NULL, runner_post_stop},
     {"in", "mailman.runners.incoming.IncomingRunner", true, runner_post_start, runner_in_handle,
      NULL, runner_post_stop},
     {"lmtp", "mailman.runners.lmtp.LMTPRunner", false, lmtp_runner_start, NULL, NULL,

@@ -1,0 +1,124 @@
+"""Digests end to end (reference §6.5 to-digest, Mailman's DigestRunner):
+posts over LMTP go to regular members at once and, past the list's
+digest_size_threshold, as a MIME digest to MIME-digest members and an
+RFC 1153 digest to plain-digest members, at an aiosmtpd sink."""
+import email
+import smtplib
+import sqlite3
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import free_port
+from test_posting import Sink, wait_until
+
+
+def received(sink, rcpt):
+    return [email.message_from_bytes(t[2]) for t in sink.transactions if rcpt in t[1]]
+
+
+@pytest.fixture
+def site(crier):
+    sink = Sink()
+    smtp_port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    crier.sink = sink
+    crier.lmtp_port = free_port()
+    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {crier.lmtp_port}\n"
+                             f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n")
+    crier.ok("create", "-o", "boss@example.org", "ant@example.com")
+    crier.ok("addmembers", "-", "ant@example.com", input="reg@example.org\n")
+    crier.ok("addmembers", "-d", "mime", "-", "ant@example.com", input="mime@example.org\n")
+    crier.ok("addmembers", "-d", "plain", "-", "ant@example.com", input="Plain@Example.org\n")
+    db = sqlite3.connect(crier.data_dir / "mailman.db")
+    with db:
+        row = db.execute("SELECT id FROM mailinglist WHERE list_id='ant.example.com'").fetchone()
+        db.execute("DELETE FROM list_attr WHERE list=? AND name='digest_size_threshold'",
+                   (row[0],))
+        db.execute("INSERT INTO list_attr (list, name, value) "
+                   "VALUES (?, 'digest_size_threshold', '0.001')", (row[0],))
+    db.close()
+    yield crier
+    crier.run("stop", "-q")
+    controller.stop()
+
+
+def post(site, n):
+    msg = (f"From: Poster Person <reg@example.org>\nTo: ant@example.com\n"
+           f"Subject: topic number {n}\nMessage-ID: <d{n}@example.org>\n"
+           f"Date: Tue, 01 Dec 2026 10:0{n}:00 +0000\n"
+           f"X-Secret: not-in-plain\n\nbody of post {n}\n")
+    with smtplib.LMTP("127.0.0.1", site.lmtp_port, timeout=10) as c:
+        assert c.sendmail("reg@example.org", ["ant@example.com"], msg) == {}
+
+
+def test_digests_reach_digest_members(site):
+    site.ok("start", "-q")
+    for n in (1, 2, 3):
+        post(site, n)
+        # one at a time: each post is over the tiny threshold, so each
+        # makes a digest of its own
+        assert wait_until(lambda: len(received(site.sink, "mime@example.org")) == n and
+                          len(received(site.sink, "Plain@Example.org")) == n)
+    assert wait_until(lambda: len(received(site.sink, "reg@example.org")) == 3)
+    regular = received(site.sink, "reg@example.org")
+    assert sorted(m["Message-ID"] for m in regular) == [
+        "<d1@example.org>", "<d2@example.org>", "<d3@example.org>"]
+    # no one gets both a regular copy and a digest
+    for t in site.sink.transactions:
+        assert len(t[1]) == 1
+
+    mimes = received(site.sink, "mime@example.org")
+    plains = received(site.sink, "Plain@Example.org")
+    assert sorted(m["Subject"] for m in mimes) == [
+        "Ant Digest, Vol 1, Issue 1", "Ant Digest, Vol 1, Issue 2", "Ant Digest, Vol 1, Issue 3"]
+    assert sorted(m["Subject"] for m in plains) == sorted(m["Subject"] for m in mimes)
+
+    for m in mimes + plains:
+        assert m["From"] == "ant-request@example.com"
+        assert m["To"] == "ant@example.com"
+        assert m["Reply-To"] == "ant@example.com"
+        assert m["Date"] and m["Message-ID"]
+
+    mime = next(m for m in mimes if m["Subject"].endswith("Issue 2"))
+    assert mime.get_content_type() == "multipart/mixed"
+    parts = mime.get_payload()
+    masthead, toc, digest, footer = parts
+    assert masthead["Content-Description"] == "Ant Digest, Vol 1, Issue 2"
+    assert "Send Ant mailing list submissions to\n\tant@example.com" in masthead.get_payload()
+    assert "\tant-request@example.com" in masthead.get_payload()
+    assert toc["Content-Description"] == "Today's Topics (1 messages)"
+    assert toc.get_payload() == "Today's Topics:\n\n   1. topic number 2 (Poster Person)\n"
+    assert digest.get_content_type() == "multipart/digest"
+    inner = digest.get_payload()
+    assert len(inner) == 1 and inner[0].get_content_type() == "message/rfc822"
+    post2 = inner[0].get_payload(0)
+    assert post2["Message-ID"] == "<d2@example.org>"
+    assert post2["Subject"] == "[Ant] topic number 2"
+    assert post2["Message"] == "1"
+    assert "body of post 2" in post2.get_payload()
+    assert footer["Content-Description"] == "Digest Footer"
+    assert "Ant mailing list -- ant@example.com" in footer.get_payload()
+    assert mime.epilogue.strip() == "End of Ant Digest, Vol 1, Issue 2"
+
+    plain = next(m for m in plains if m["Subject"].endswith("Issue 3"))
+    assert plain.get_content_type() == "text/plain"
+    text = plain.get_payload()
+    assert text.startswith("Send Ant mailing list submissions to\n\tant@example.com\n")
+    assert "Today's Topics:\n\n   1. topic number 3 (Poster Person)\n\n\n" + "-" * 70 in text
+    # plain_digest_keep_headers, in that order
+    assert "\nMessage: 1\nDate: Tue, 01 Dec 2026 10:03:00 +0000\n" \
+           "From: Poster Person <reg@example.org>\nSubject: [Ant] topic number 3\n" \
+           "To: ant@example.com\nMessage-ID: <d3@example.org>\n\nbody of post 3\n" in text
+    assert "X-Secret" not in text
+    assert "\n\nbody of post 3\n" in text
+    assert "Subject: Digest Footer\n\n_______" in text
+    assert text.endswith("End of Ant Digest, Vol 1, Issue 3\n" + "*" * 33 + "\n")
+
+    # the mailbox is gone and the list knows when it last sent a digest
+    list_dir = site.var / "lists" / "ant.example.com"
+    assert wait_until(lambda: not list(list_dir.glob("digest.*.mmdf")))
+    rows = sqlite3.connect(site.data_dir / "mailman.db").execute(
+        "SELECT value FROM list_attr WHERE name='digest_last_sent_at'").fetchall()
+    assert rows and rows[0][0]
