@@ -31,22 +31,27 @@ def site(crier):
     crier.ok("addmembers", "-", "ant@example.com", input="reg@example.org\n")
     crier.ok("addmembers", "-d", "mime", "-", "ant@example.com", input="mime@example.org\n")
     crier.ok("addmembers", "-d", "plain", "-", "ant@example.com", input="Plain@Example.org\n")
-    db = sqlite3.connect(crier.data_dir / "mailman.db")
-    with db:
-        row = db.execute("SELECT id FROM mailinglist WHERE list_id='ant.example.com'").fetchone()
-        db.execute("DELETE FROM list_attr WHERE list=? AND name='digest_size_threshold'",
-                   (row[0],))
-        db.execute("INSERT INTO list_attr (list, name, value) "
-                   "VALUES (?, 'digest_size_threshold', '0.001')", (row[0],))
-    db.close()
+    crier.threshold = lambda kb: set_threshold(crier, kb)
+    crier.threshold(0.001)
     yield crier
     crier.run("stop", "-q")
     controller.stop()
 
 
-def post(site, n):
+def set_threshold(site, kb):
+    db = sqlite3.connect(site.data_dir / "mailman.db")
+    with db:
+        row = db.execute("SELECT id FROM mailinglist WHERE list_id='ant.example.com'").fetchone()
+        db.execute("DELETE FROM list_attr WHERE list=? AND name='digest_size_threshold'",
+                   (row[0],))
+        db.execute("INSERT INTO list_attr (list, name, value) "
+                   "VALUES (?, 'digest_size_threshold', ?)", (row[0], str(kb)))
+    db.close()
+
+
+def post(site, n, subject=None):
     msg = (f"From: Poster Person <reg@example.org>\nTo: ant@example.com\n"
-           f"Subject: topic number {n}\nMessage-ID: <d{n}@example.org>\n"
+           f"Subject: {subject or f'topic number {n}'}\nMessage-ID: <d{n}@example.org>\n"
            f"Date: Tue, 01 Dec 2026 10:0{n}:00 +0000\n"
            f"X-Secret: not-in-plain\n\nbody of post {n}\n")
     with smtplib.LMTP("127.0.0.1", site.lmtp_port, timeout=10) as c:
@@ -122,3 +127,39 @@ def test_digests_reach_digest_members(site):
     rows = sqlite3.connect(site.data_dir / "mailman.db").execute(
         "SELECT value FROM list_attr WHERE name='digest_last_sent_at'").fetchall()
     assert rows and rows[0][0]
+
+
+def test_one_digest_holds_several_posts(site):
+    """Below the threshold posts wait in digest.mmdf; the post that crosses
+    it sends them all in one digest, numbered in the table of contents."""
+    mbox = site.var / "lists" / "ant.example.com" / "digest.mmdf"
+    site.threshold(30)
+    site.ok("start", "-q")
+    post(site, 1, subject="Re: [Ant] a reply whose subject is long enough to be wrapped "
+                          "in the table of contents")
+    assert wait_until(lambda: len(received(site.sink, "reg@example.org")) == 1)
+    size = mbox.stat().st_size
+    site.threshold(size * 1.5 / 1024)
+    post(site, 2)
+    assert wait_until(lambda: received(site.sink, "mime@example.org") and
+                      received(site.sink, "Plain@Example.org"))
+    assert not mbox.exists()
+    mime = received(site.sink, "mime@example.org")[0]
+    assert mime["Subject"] == "Ant Digest, Vol 1, Issue 1"
+    toc = mime.get_payload()[1]
+    assert toc["Content-Description"] == "Today's Topics (2 messages)"
+    # the subject prefix is left out, "Re:" kept; as in Mailman, " 1." starts
+    # with a space, so wrap() keeps the line whole and the author moves to
+    # a line of its own past 70 columns
+    assert toc.get_payload() == (
+        "Today's Topics:\n\n"
+        "   1. Re: a reply whose subject is long enough to be wrapped in the table of contents\n"
+        "      (Poster Person)\n"
+        "   2. topic number 2 (Poster Person)\n")
+    inner = mime.get_payload()[2].get_payload()
+    assert [m.get_payload(0)["Message-ID"] for m in inner] == [
+        "<d1@example.org>", "<d2@example.org>"]
+    assert [m.get_payload(0)["Message"] for m in inner] == ["1", "2"]
+    text = received(site.sink, "Plain@Example.org")[0].get_payload()
+    assert text.index("Message: 1\n") < text.index("\n" + "-" * 30 + "\n\nMessage: 2\n")
+    assert "body of post 1" in text and "body of post 2" in text
