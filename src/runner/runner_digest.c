@@ -418,6 +418,13 @@ int runner_digest_handle(struct runner *r, struct queue_entry *e, char **error_r
         goto out;
     }
     if (!g_file_get_contents(path, &data, &dlen, &gerr)) {
+        if (g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+            /* sent before a crash kept the entry from finishing */
+            log_error("digest: %s is gone; nothing to send", path);
+            g_error_free(gerr);
+            ret = queue_finish(e, error_r);
+            goto out;
+        }
         *error_r = g_strdup_printf("cannot read %s: %s", path, gerr->message);
         g_error_free(gerr);
         goto out;
