@@ -1,0 +1,672 @@
+"""bench/run's measuring part: the ceiling, crier and (--peer mailman3) GNU
+Mailman 3, side by side, on loopback only. Run it through bench/run, which
+installs the tools and builds crier first.
+
+Every figure is taken RUNS times; the table shows the median with min and
+max, and each sample keeps the 1-minute load average at the time it was
+taken. Results go to OUT/results.md, OUT/results.kv (key=value), OUT/raw.json
+(every sample), OUT/fanout.dat and OUT/fanout.svg/.png (gnuplot).
+"""
+import argparse
+import datetime
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import targets  # noqa: E402
+from targets import BenchError, free_port, load1, wait_port  # noqa: E402
+
+SIZE = 10240  # bytes per message, as in the reference figures
+
+
+# ---------------------------------------------------------------- samples
+
+class Figure:
+    """One row of the table: samples per target ("ceiling", "crier",
+    "mailman3"), each a (value, load1) pair, or a failure text."""
+
+    def __init__(self, key, title, unit, better="higher"):
+        self.key, self.title, self.unit, self.better = key, title, unit, better
+        self.samples = {}
+        self.failed = {}
+
+    def add(self, target, value):
+        self.samples.setdefault(target, []).append((value, load1()))
+
+    def fail(self, target, why):
+        self.failed[target] = why
+
+    def stats(self, target):
+        vals = [v for v, _ in self.samples.get(target, [])]
+        if not vals:
+            return None
+        loads = [l for _, l in self.samples[target]]
+        return {"median": statistics.median(vals), "min": min(vals), "max": max(vals),
+                "n": len(vals), "load_min": min(loads), "load_max": max(loads)}
+
+
+class Results:
+    def __init__(self):
+        self.figures = []
+        self.by_key = {}
+
+    def figure(self, key, title, unit, better="higher"):
+        if key not in self.by_key:
+            f = Figure(key, title, unit, better)
+            self.figures.append(f)
+            self.by_key[key] = f
+        return self.by_key[key]
+
+
+def fmt(v):
+    if v is None:
+        return "—"
+    if v == int(v) and abs(v) < 1000:
+        return str(int(v))
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    if abs(v) >= 0.1:
+        return f"{v:.2f}"
+    return f"{v:.4f}"
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')} load {load1():.2f}] {msg}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------- the sinks
+
+class CountingSink:
+    """bench/sink.py in its own process (so its work never competes with
+    the driver's clock for the GIL)."""
+
+    def __init__(self, work):
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "sink.py"), str(self.port)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=open(os.path.join(work, "sink.err"), "wb"),
+                                     text=True, bufsize=1)
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            raise BenchError(f"counting sink did not start: {line!r}")
+
+    def arm(self, token, n):
+        self.token = token
+        self.proc.stdin.write(f"arm {token} {n}\n")
+        self.proc.stdin.flush()
+
+    def status(self):
+        self.proc.stdin.write("status\n")
+        self.proc.stdin.flush()
+        end = time.time() + 10
+        while True:
+            r, _, _ = select.select([self.proc.stdout], [], [], max(0.0, end - time.time()))
+            if not r:
+                return None
+            words = self.proc.stdout.readline().split()
+            if words[:1] == ["status"]:
+                return words
+
+    def wait_done(self, timeout):
+        """(t_first, t_last, msgs, rcpts, verp) once the armed count is
+        reached; BenchError with the progress so far on timeout."""
+        end = time.time() + timeout
+        while True:
+            r, _, _ = select.select([self.proc.stdout], [], [], max(0.0, end - time.time()))
+            if not r:
+                st = self.status() or ["status", "?", "?"]
+                raise BenchError(f"timed out after {timeout:.0f} s: the sink saw {st[1]} "
+                                 f"messages, {st[2]} recipients")
+            words = self.proc.stdout.readline().split()
+            if words[:1] == ["done"] and words[6:7] == [self.token]:
+                return float(words[1]), float(words[2]), int(words[3]), int(words[4]), int(words[5])
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+class PostfixSink:
+    """Postfix's smtp-sink (-L: as an LMTP server). As root it needs -u."""
+
+    def __init__(self, lmtp=False):
+        self.port = free_port()
+        args = ["smtp-sink"] + (["-L"] if lmtp else [])
+        if os.getuid() == 0:
+            args += ["-u", "nobody"]
+        self.proc = subprocess.Popen(args + [f"127.0.0.1:{self.port}", "1000"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, 10, self.proc)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+# -------------------------------------------------------------- clients
+
+def message_bytes(msgid, to, sender="member0@example.org", size=SIZE, crlf=False):
+    head = (f"From: Member Zero <{sender}>\nTo: {to}\nSubject: bench {msgid}\n"
+            f"Message-ID: <{msgid}>\nDate: {email_date()}\n\n")
+    line = "abcdefghij" * 7 + "\n"
+    body = (line * (size // len(line) + 1))[:max(0, size - len(head))]
+    text = head + body.rsplit("\n", 1)[0] + "\n"
+    return text.replace("\n", "\r\n").encode() if crlf else text
+
+
+def email_date():
+    import email.utils
+    return email.utils.formatdate(localtime=False)
+
+
+def pipelined_client(port, n, per_txn=500, size=SIZE):
+    """One SMTP session delivering one SIZE-byte message to n recipients in
+    transactions of per_txn, pipelined (RFC 2920): the commands of a
+    transaction go in one write, the next transaction's commands go with the
+    end of the current data. Returns the seconds from the first MAIL to the
+    last 250."""
+    body = message_bytes("ceiling@bench", "list@example.com", crlf=True) + b".\r\n"
+    rcpts = [f"RCPT TO:<member{i}@example.com>\r\n".encode() for i in range(n)]
+    groups = []
+    for i in range(0, n, per_txn):
+        chunk = rcpts[i:i + per_txn]
+        groups.append((b"MAIL FROM:<bench@example.org>\r\n" + b"".join(chunk) + b"DATA\r\n",
+                       len(chunk) + 2))
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    buf = bytearray()
+
+    def replies(count):
+        nonlocal buf
+        while buf.count(b"\n") < count:
+            got = s.recv(1 << 20)
+            if not got:
+                raise BenchError("the sink closed the connection")
+            buf += got
+        lines = bytes(buf).split(b"\r\n")
+        mine, rest = lines[:count], lines[count:]
+        buf = bytearray(b"\r\n".join(rest))
+        bad = [x for x in mine if x[:1] not in (b"2", b"3")]
+        if bad:
+            raise BenchError(f"the sink refused: {bad[0]!r}")
+
+    replies(1)
+    s.sendall(b"EHLO bench.example.org\r\n")
+    while b"\n250 " not in b"\n" + bytes(buf):
+        buf += s.recv(65536)
+    buf = bytearray()
+    t0 = time.time()
+    s.sendall(groups[0][0])
+    replies(groups[0][1])
+    for k in range(len(groups)):
+        if k + 1 < len(groups):
+            s.sendall(body + groups[k + 1][0])
+            replies(1 + groups[k + 1][1])
+        else:
+            s.sendall(body)
+            replies(1)
+    t1 = time.time()
+    s.sendall(b"QUIT\r\n")
+    s.close()
+    return t1 - t0
+
+
+def smtp_source(port, msgs, sessions, rcpt, lmtp=False, timeout=300):
+    """Postfix's smtp-source: msgs SIZE-byte messages over `sessions`
+    parallel sessions; seconds taken. Its exit status is checked (a dead
+    sink would otherwise give absurd rates)."""
+    args = ["smtp-source"] + (["-L"] if lmtp else []) + [
+        "-s", str(sessions), "-m", str(msgs), "-l", str(SIZE),
+        "-f", "bench@example.org", "-t", rcpt, f"127.0.0.1:{port}"]
+    t0 = time.time()
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    t1 = time.time()
+    if p.returncode != 0:
+        raise BenchError(f"smtp-source failed ({p.returncode}): {p.stdout.decode()[-300:]}")
+    return t1 - t0
+
+
+def lmtp_post(port, rcpt, msg, sender="member0@example.org"):
+    """Posts msg over LMTP; returns time.time() at the 250."""
+    import smtplib
+    with smtplib.LMTP("127.0.0.1", port, timeout=60) as c:
+        refused = c.sendmail(sender, [rcpt], msg)
+        t = time.time()
+    if refused:
+        raise BenchError(f"LMTP refused: {refused}")
+    return t
+
+
+# ----------------------------------------------------------- measuring
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.res = Results()
+        self.work = tempfile.mkdtemp(prefix="crier-bench.", dir=args.tmp)
+        os.chmod(self.work, 0o755)  # Mailman runs as `list` and must reach its var dir
+        self.cleanups = []
+        self.errors = []
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.load_start = open("/proc/loadavg").read().split()[:3]
+        self.seq = 0
+
+    def want(self, part):
+        return not self.args.only or part in self.args.only
+
+    def token(self):
+        self.seq += 1
+        return f"b{os.getpid()}x{self.seq}x{int(time.time() * 1000)}"
+
+    def verp_figure(self):
+        return self.res.figure("verp", f"VERP fan-out messages/s, one post to "
+                               f"{self.args.verp_members:,} members (ceiling: the SMTP "
+                               "message ceiling)", "msg/s")
+
+    def failed(self, fig, target, err):
+        text = f"{fig.title} [{target}]: {err}"
+        log("FAILED " + text)
+        fig.fail(target, str(err))
+        self.errors.append(text)
+
+    # ---- the ceiling
+
+    def ceiling(self):
+        a = self.args
+        log("ceiling: Postfix's smtp-source into smtp-sink")
+        sink = PostfixSink()
+        self.cleanups.append(sink.close)
+        f = self.res.figure("smtp_msgs", f"SMTP messages/s, smtp-source -s {a.smtp_sessions} "
+                            "→ smtp-sink (the message ceiling)", "msg/s")
+        for _ in range(a.runs):
+            try:
+                f.add("ceiling", a.smtp_msgs / smtp_source(sink.port, a.smtp_msgs,
+                                                           a.smtp_sessions, "rcpt@example.com"))
+            except BenchError as e:
+                self.failed(f, "ceiling", e)
+                break
+        # VERP sends one message per recipient: its ceiling is this one.
+        v = self.verp_figure()
+        v.samples["ceiling"] = list(f.samples.get("ceiling", []))
+        for n in a.sizes:
+            f = self.res.figure(f"fanout_{n}", f"fan-out recipients/s, one post to {n:,} members",
+                                "rcpt/s")
+            for _ in range(a.runs):
+                try:
+                    f.add("ceiling", n / pipelined_client(sink.port, n))
+                except BenchError as e:
+                    self.failed(f, "ceiling", e)
+                    break
+        sink.close()
+        lsink = PostfixSink(lmtp=True)
+        self.cleanups.append(lsink.close)
+        for conns in a.conns:
+            f = self.res.figure(f"intake_{conns}", f"LMTP intake messages/s, {conns} connection"
+                                + ("s" if conns > 1 else ""), "msg/s")
+            for _ in range(a.runs):
+                try:
+                    f.add("ceiling", a.intake_msgs / smtp_source(lsink.port, a.intake_msgs, conns,
+                                                                 "list@example.com", lmtp=True))
+                except BenchError as e:
+                    self.failed(f, "ceiling", e)
+                    break
+        lsink.close()
+        # The counting sink's own ceiling: the crier and Mailman figures
+        # below are only meaningful well under it.
+        cs = CountingSink(self.work)
+        self.cleanups.append(cs.close)
+        n = max(a.sizes)
+        f = self.res.figure("sink_rcpts", f"counting sink: pipelined client, {n:,} recipients "
+                            "(the measuring sink's own limit)", "rcpt/s")
+        for _ in range(a.runs):
+            try:
+                cs.arm("ceiling@bench", n)
+                t = pipelined_client(cs.port, n)
+                cs.wait_done(30)
+                f.add("ceiling", n / t)
+            except BenchError as e:
+                self.failed(f, "ceiling", e)
+                break
+        cs.close()
+
+    # ---- a list server (crier or mailman3)
+
+    def server(self, name):
+        a = self.args
+        sink = CountingSink(self.work)
+        self.cleanups.append(sink.close)
+        t = targets.make(name, os.path.join(self.work, name), sink.port, a)
+        self.cleanups.append(t.stop)
+        sizes = [n for n in a.sizes if n <= t.max_size]
+        log(f"{name}: setting up lists")
+        t.setup(["lat", "fan", "verp"])
+        t.add_members("lat", 10)
+
+        # Phase A: the in runner off, so that LMTP intake is measured alone
+        # (the messages stay in the in queue and are counted there).
+        if self.want("intake"):
+            t.configure(in_runner=False)
+            t.start()
+            for conns in a.conns:
+                f = self.res.figure(f"intake_{conns}", f"LMTP intake messages/s, {conns} connection"
+                                    + ("s" if conns > 1 else ""), "msg/s")
+                msgs = t.intake_msgs
+                for _ in range(a.runs):
+                    try:
+                        t.clear_queue("in")
+                        secs = smtp_source(t.lmtp_port, msgs, conns, t.address("lat"), lmtp=True)
+                        got = t.queued("in")
+                        if got != msgs:
+                            raise BenchError(f"{got} of {msgs} messages in the in queue")
+                        f.add(name, msgs / secs)
+                    except BenchError as e:
+                        self.failed(f, name, e)
+                        break
+            t.stop()
+            t.clear_queue("in")
+
+        # Phase B: the normal configuration. Start-up samples are taken here
+        # (and one more in phase C), all with the same runners.
+        t.configure(in_runner=True)
+        fs = self.res.figure("startup", "start-up to a ready LMTP port", "s", better="lower")
+        starts = a.runs - (1 if self.want("verp") else 0)
+        for i in range(max(1, starts)):
+            if i:
+                t.stop()
+            fs.add(name, t.start())
+        if self.want("idle"):
+            time.sleep(a.settle)
+            pss, rss, nproc = t.memory()
+            self.res.figure("idle_pss", "idle memory, PSS of all processes", "MiB",
+                            better="lower").add(name, pss)
+            self.res.figure("idle_rss", "idle memory, RSS of all processes", "MiB",
+                            better="lower").add(name, rss)
+            self.res.figure("idle_procs", "processes", "", better="lower").add(name, nproc)
+
+        if self.want("latency"):
+            f = self.res.figure("latency_10", "latency, LMTP 250 → last of 10 recipients "
+                                f"(median of {a.latency_runs})", "ms", better="lower")
+            for _ in range(a.latency_runs):
+                try:
+                    tok = self.token()
+                    sink.arm(tok, 10)
+                    t0 = lmtp_post(t.lmtp_port, t.address("lat"),
+                                   message_bytes(tok + "@bench", t.address("lat")))
+                    _, t_last, _, _, _ = sink.wait_done(t.timeout(10))
+                    f.add(name, (t_last - t0) * 1000)
+                    t.wait_idle(60)
+                    time.sleep(0.1)
+                except BenchError as e:
+                    self.failed(f, name, e)
+                    break
+
+        if self.want("fanout"):
+            have = 0
+            for n in sizes:
+                f = self.res.figure(f"fanout_{n}", f"fan-out recipients/s, one post to {n:,} members",
+                                    "rcpt/s")
+                log(f"{name}: list of {n:,} members")
+                t0 = time.time()
+                t.add_members("fan", n, start=have)
+                log(f"{name}: {n - have:,} members added in {time.time() - t0:.1f} s")
+                have = n
+                for r in range(t.runs):
+                    try:
+                        tok = self.token()
+                        sink.arm(tok, n)
+                        t.wait_idle(60)
+                        cpu0 = t.cpu_seconds()
+                        t.reset_peak()
+                        t0 = lmtp_post(t.lmtp_port, t.address("fan"),
+                                       message_bytes(tok + "@bench", t.address("fan")))
+                        _, t_last, msgs, rcpts, _ = sink.wait_done(t.timeout(n))
+                        f.add(name, n / (t_last - t0))
+                        t.wait_idle(120)
+                        if n in (100000, 1000000):
+                            self.res.figure(f"cpu_{n}", f"CPU seconds per {n:,}-recipient post "
+                                            "(all processes)", "s", better="lower"
+                                            ).add(name, t.cpu_seconds() - cpu0)
+                            self.res.figure(f"peak_{n}", f"peak RSS per {n:,}-recipient post "
+                                            "(largest process)", "MiB", better="lower"
+                                            ).add(name, t.peak_rss())
+                    except BenchError as e:
+                        self.failed(f, name, e)
+                        break
+        t.stop()
+
+        # Phase C: VERP for every message (verp_delivery_interval: 1).
+        if self.want("verp"):
+            n = a.verp_members
+            t.configure(in_runner=True, verp=True)
+            fs.add(name, t.start())
+            t.add_members("verp", n)
+            f = self.verp_figure()
+            for _ in range(t.verp_runs):
+                try:
+                    tok = self.token()
+                    sink.arm(tok, n)
+                    t.wait_idle(60)
+                    t0 = lmtp_post(t.lmtp_port, t.address("verp"),
+                                   message_bytes(tok + "@bench", t.address("verp")))
+                    _, t_last, msgs, rcpts, verp = sink.wait_done(t.timeout(n, verp=True))
+                    if msgs != n or verp != n:
+                        raise BenchError(f"{msgs} messages for {rcpts} recipients, {verp} VERPed")
+                    f.add(name, msgs / (t_last - t0))
+                except BenchError as e:
+                    self.failed(f, name, e)
+                    break
+            t.stop()
+        sink.close()
+
+    # ---- output
+
+    def write(self):
+        a = self.args
+        ended = datetime.datetime.now(datetime.timezone.utc)
+        load_end = open("/proc/loadavg").read().split()[:3]
+        cols = ["ceiling", "crier"] + (["mailman3"] if a.peer else [])
+        names = {"ceiling": "ceiling", "crier": "crier", "mailman3": "Mailman 3.3.8"}
+        head = ["figure"] + [names[c] for c in cols] + ["crier/ceiling"] + \
+               (["crier/Mailman 3"] if a.peer else []) + ["load (1 min) during runs"]
+        rows = []
+        kv = [f"date={self.started.isoformat(timespec='seconds')}",
+              f"machine={targets.machine()}", f"runs={a.runs}",
+              f"load_start={' '.join(self.load_start)}", f"load_end={' '.join(load_end)}",
+              f"duration_seconds={(ended - self.started).total_seconds():.0f}"]
+        for f in self.res.figures:
+            st = {c: f.stats(c) for c in cols}
+            if not any(st.values()) and not f.failed:
+                continue
+            cells = []
+            for c in cols:
+                s = st[c]
+                if s:
+                    cell = fmt(s["median"]) + (f" ({fmt(s['min'])}–{fmt(s['max'])})" if s["n"] > 1 else "")
+                    if s["n"] == 1 and a.runs > 1 and f.key not in ("idle_pss", "idle_rss", "idle_procs"):
+                        cell += " (1 run)"
+                    for k in ("median", "min", "max", "n"):
+                        kv.append(f"{f.key}.{c}.{k}={s[k]:.6g}")
+                elif c in f.failed:
+                    cell = "failed"
+                    kv.append(f"{f.key}.{c}.failed={f.failed[c][:200]}")
+                else:
+                    cell = "—"
+                cells.append(cell)
+            ratios = []
+            for other in ["ceiling"] + (["mailman3"] if a.peer else []):
+                if st["crier"] and st[other] and st[other]["median"]:
+                    r = st["crier"]["median"] / st[other]["median"]
+                    ratios.append(f"{r:.2f}")
+                    kv.append(f"{f.key}.crier_over_{other}={r:.4g}")
+                else:
+                    ratios.append("—")
+            loads = [s for s in st.values() if s]
+            load = (f"{min(s['load_min'] for s in loads):.1f}–{max(s['load_max'] for s in loads):.1f}"
+                    if loads else "")
+            unit = f" ({f.unit})" if f.unit else ""
+            rows.append([f.title + unit] + cells + ratios + [load])
+        md = [f"# bench/run, {self.started.strftime('%Y-%m-%d %H:%M UTC')}", "",
+              f"Machine: {targets.machine()}.  ",
+              f"Load average at start {' '.join(self.load_start)}, at end {' '.join(load_end)}; "
+              f"took {(ended - self.started).total_seconds() / 60:.1f} min.  ",
+              f"Each figure: median of {a.runs} runs (min–max) unless marked; "
+              f"messages of {SIZE:,} bytes; loopback only.  ",
+              f"Command: `bench/run {' '.join(sys.argv[1:])}`", "",
+              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        md += ["| " + " | ".join(r) + " |" for r in rows]
+        md += ["", "Ratios are crier's median over the other's: above 1 is better for rates, "
+               "below 1 is better for times and memory."]
+        if self.errors:
+            md += ["", "Failures:", ""] + [f"- {e}" for e in self.errors]
+        os.makedirs(a.out, exist_ok=True)
+        with open(os.path.join(a.out, "results.md"), "w") as fp:
+            fp.write("\n".join(md) + "\n")
+        with open(os.path.join(a.out, "results.kv"), "w") as fp:
+            fp.write("\n".join(kv) + "\n")
+        with open(os.path.join(a.out, "raw.json"), "w") as fp:
+            json.dump({f.key: {"title": f.title, "unit": f.unit, "samples": f.samples,
+                               "failed": f.failed} for f in self.res.figures}, fp, indent=1)
+        self.plot(cols)
+        print("\n".join(md))
+        print(f"\nwritten to {a.out}/ (results.md, results.kv, raw.json, fanout.*)")
+
+    def plot(self, cols):
+        a = self.args
+        dat = os.path.join(a.out, "fanout.dat")
+        with open(dat, "w") as fp:
+            fp.write("# members " + " ".join(f"{c} {c}_min {c}_max" for c in cols) + "\n")
+            for n in a.sizes:
+                f = self.res.by_key.get(f"fanout_{n}")
+                vals = []
+                for c in cols:
+                    s = f.stats(c) if f else None
+                    vals += [f"{s[k]:.1f}" for k in ("median", "min", "max")] if s else ["NaN"] * 3
+                fp.write(f"{n} " + " ".join(vals) + "\n")
+        if not shutil.which("gnuplot"):
+            log("gnuplot not found: no plot")
+            return
+        titles = {"ceiling": "ceiling (pipelined client → smtp-sink)", "crier": "crier",
+                  "mailman3": "GNU Mailman 3.3.8"}
+        plots = ", ".join(
+            f"'{dat}' using 1:{2 + 3 * i}:{3 + 3 * i}:{4 + 3 * i} with yerrorlines title '{titles[c]}'"
+            for i, c in enumerate(cols))
+        for term, ext in (("svg size 800,500 dynamic", "svg"), ("pngcairo size 800,500", "png")):
+            script = (f"set terminal {term}\nset output '{os.path.join(a.out, 'fanout.' + ext)}'\n"
+                      "set logscale xy\nset xlabel 'list members'\nset ylabel 'recipients/s'\n"
+                      f"set title 'Fan-out of one {SIZE // 1024} KB post ({self.started:%Y-%m-%d})'\n"
+                      "set key left top\nset grid\nset datafile missing 'NaN'\n"
+                      "set format y '%.0s%c'\nset format x '%.0s%c'\n"
+                      f"plot {plots}\n")
+            p = subprocess.run(["gnuplot"], input=script.encode(), capture_output=True)
+            if p.returncode:
+                log(f"gnuplot ({ext}) failed: {p.stderr.decode()[-300:]}")
+
+    def run(self):
+        a = self.args
+        log(f"work dir {self.work}; results to {a.out}")
+        try:
+            if self.want("ceiling"):
+                self.ceiling()
+            for name in ["crier"] + ([a.peer] if a.peer else []):
+                if self.want(name):
+                    try:
+                        self.server(name)
+                    except BenchError as e:
+                        self.errors.append(f"{name}: {e}")
+                        log(f"FAILED {name}: {e}")
+        finally:
+            for c in reversed(self.cleanups):
+                try:
+                    c()
+                except Exception as e:  # cleanup goes on whatever one step did
+                    log(f"cleanup: {e}")
+            if not a.keep:
+                shutil.rmtree(self.work, ignore_errors=True)
+        self.write()
+        return 1 if self.errors else 0
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--peer", choices=["mailman3"], help="also measure GNU Mailman 3")
+    p.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
+    p.add_argument("--latency-runs", type=int, default=7, help="posts for the latency median (7)")
+    p.add_argument("--sizes", default="1000 10000 100000 1000000",
+                   help="fan-out list sizes (Mailman stops at --peer-max-size)")
+    p.add_argument("--peer-max-size", type=int, default=100000)
+    p.add_argument("--peer-runs", type=int, default=None,
+                   help="fan-out posts per size for Mailman (default: --runs)")
+    p.add_argument("--peer-verp-runs", type=int, default=1,
+                   help="VERP posts for Mailman (default 1: about 4 minutes each)")
+    p.add_argument("--verp-members", type=int, default=10000)
+    p.add_argument("--conns", default="1 4 16", help="LMTP intake connections")
+    p.add_argument("--intake-msgs", type=int, default=2000, help="messages per intake run")
+    p.add_argument("--peer-intake-msgs", type=int, default=200,
+                   help="messages per intake run into Mailman (it takes about 50/s)")
+    p.add_argument("--smtp-msgs", type=int, default=10000)
+    p.add_argument("--smtp-sessions", type=int, default=4)
+    p.add_argument("--settle", type=float, default=5.0, help="seconds idle before memory is read")
+    p.add_argument("--only", default="", help="comma-separated: ceiling,crier,mailman3,"
+                   "intake,idle,latency,fanout,verp")
+    p.add_argument("--quick", action="store_true",
+                   help="a short check of the harness: 1 run, lists of 1,000 and 10,000")
+    p.add_argument("--out", default=None, help="output directory (default bench/results/STAMP)")
+    p.add_argument("--tmp", default="/tmp", help="where the servers' var dirs go")
+    p.add_argument("--keep", action="store_true", help="keep the work directory")
+    a = p.parse_args(argv)
+    if a.quick:
+        a.runs, a.latency_runs, a.sizes = 1, 3, "1000 10000"
+        a.intake_msgs, a.peer_intake_msgs, a.smtp_msgs, a.verp_members = 500, 50, 2000, 1000
+    a.sizes = sorted(int(x) for x in a.sizes.split())
+    a.conns = [int(x) for x in a.conns.split()]
+    a.only = set(x for x in a.only.split(",") if x)
+    if a.only and not a.only & {"ceiling", "crier", "mailman3"}:
+        a.only |= {"ceiling", "crier", "mailman3"}
+    if a.only and not a.only & {"intake", "idle", "latency", "fanout", "verp"}:
+        a.only |= {"intake", "idle", "latency", "fanout", "verp"}
+    if a.out is None:
+        a.out = os.path.join(HERE, "results", time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
+    a.crier = os.environ.get("CRIER") or os.path.join(os.path.dirname(HERE), "build", "crier")
+    return a
+
+
+def main():
+    a = parse_args(sys.argv[1:])
+    # SIGTERM (and SIGHUP) unwind like Ctrl-C, so every server is stopped.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    b = Bench(a)
+    try:
+        sys.exit(b.run())
+    except KeyboardInterrupt:
+        b.errors.append("interrupted")
+        b.write()
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
