@@ -119,12 +119,16 @@ class CountingSink:
             if words[:1] == ["status"]:
                 return words
 
-    def wait_done(self, timeout):
+    def wait_done(self, timeout, check=None):
         """(t_first, t_last, msgs, rcpts, verp) once the armed count is
-        reached; BenchError with the progress so far on timeout."""
+        reached; BenchError with the progress so far on timeout. check() is
+        called every second (it raises when the server gave up)."""
         end = time.time() + timeout
         while True:
-            r, _, _ = select.select([self.proc.stdout], [], [], max(0.0, end - time.time()))
+            r, _, _ = select.select([self.proc.stdout], [], [], min(1.0, max(0.0, end - time.time())))
+            if not r and check and time.time() < end:
+                check()
+                continue
             if not r:
                 st = self.status() or ["status", "?", "?"]
                 raise BenchError(f"timed out after {timeout:.0f} s: the sink saw {st[1]} "
@@ -415,7 +419,7 @@ class Bench:
                     sink.arm(tok, 10)
                     t0 = lmtp_post(t.lmtp_port, t.address("lat"),
                                    message_bytes(tok + "@bench", t.address("lat")))
-                    _, t_last, _, _, _ = sink.wait_done(t.timeout(10))
+                    _, t_last, _, _, _ = sink.wait_done(t.timeout(10), t.check_failed)
                     f.add(name, (t_last - t0) * 1000)
                     t.wait_idle(60)
                     time.sleep(0.1)
@@ -442,7 +446,7 @@ class Bench:
                         t.reset_peak()
                         t0 = lmtp_post(t.lmtp_port, t.address("fan"),
                                        message_bytes(tok + "@bench", t.address("fan")))
-                        _, t_last, msgs, rcpts, _ = sink.wait_done(t.timeout(n))
+                        _, t_last, msgs, rcpts, _ = sink.wait_done(t.timeout(n), t.check_failed)
                         f.add(name, n / (t_last - t0))
                         t.wait_idle(120)
                         if n in (100000, 1000000):
@@ -471,7 +475,7 @@ class Bench:
                     t.wait_idle(60)
                     t0 = lmtp_post(t.lmtp_port, t.address("verp"),
                                    message_bytes(tok + "@bench", t.address("verp")))
-                    _, t_last, msgs, rcpts, verp = sink.wait_done(t.timeout(n, verp=True))
+                    _, t_last, msgs, rcpts, verp = sink.wait_done(t.timeout(n, verp=True), t.check_failed)
                     if msgs != n or verp != n:
                         raise BenchError(f"{msgs} messages for {rcpts} recipients, {verp} VERPed")
                     f.add(name, msgs / (t_last - t0))

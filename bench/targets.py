@@ -225,20 +225,24 @@ class Target:
         for f in self.queue_files(q, (".pck", ".bak", ".tmp", ".psv")):
             os.unlink(os.path.join(d, f))
 
+    def check_failed(self):
+        """Raises when a message went to shunt or bad, or the master died."""
+        for q in ("shunt", "bad"):
+            files = self.queue_files(q, (".pck", ".psv", ".bak"))
+            if files:
+                raise BenchError(f"{self.name} moved a message to {q} (see {self.var}/logs/; "
+                                 f"--keep keeps them)")
+        if self.pids and not alive(self.pids[0]):
+            raise BenchError(f"{self.name}'s master (PID {self.pids[0]}) is gone")
+
     def wait_idle(self, timeout):
         """Until every queue but shunt and bad is empty; a message moved to
         shunt or bad is an error."""
         end = time.time() + timeout
         qdir = os.path.join(self.var, "queue")
         while True:
-            busy = []
-            for q in os.listdir(qdir) if os.path.isdir(qdir) else []:
-                if q in ("shunt", "bad"):
-                    if self.queue_files(q):
-                        raise BenchError(f"{self.name} moved a message to {q} (see its logs in "
-                                         f"{self.var}/logs; --keep keeps them)")
-                elif self.queue_files(q):
-                    busy.append(q)
+            self.check_failed()
+            busy = [q for q in os.listdir(qdir) if q not in ("shunt", "bad") and self.queue_files(q)]
             if not busy:
                 return
             if time.time() > end:
