@@ -9,7 +9,7 @@ discards the data. The driver talks to it over stdin/stdout, one line each:
                     "done T_FIRST T_LAST MSGS RCPTS VERP TOKEN" (times: time.time()
                     at the end of the first and of the last counted DATA;
                     VERP: transactions whose MAIL FROM has a '+' and a '=')
-    status          print "status MSGS RCPTS" for the armed token
+    status          print "status MSGS RCPTS T_LAST VERP" for the armed token
     quit            exit
 
 It handles commands in bulk per received chunk, so one process keeps up
@@ -156,7 +156,7 @@ async def control():
         if words[0] == "arm" and len(words) == 3:
             COUNTER.arm(words[1], int(words[2]))
         elif words[0] == "status":
-            say(f"status {COUNTER.msgs} {COUNTER.rcpts}")
+            say(f"status {COUNTER.msgs} {COUNTER.rcpts} {COUNTER.t_last:.6f} {COUNTER.verp}")
         elif words[0] == "quit":
             return
 

@@ -235,6 +235,11 @@ class Target:
         if self.pids and not alive(self.pids[0]):
             raise BenchError(f"{self.name}'s master (PID {self.pids[0]}) is gone")
 
+    def clear_queues(self):
+        qdir = os.path.join(self.var, "queue")
+        for q in os.listdir(qdir) if os.path.isdir(qdir) else []:
+            self.clear_queue(q)
+
     def wait_idle(self, timeout):
         """Until every queue but shunt and bad is empty; a message moved to
         shunt or bad is an error."""
