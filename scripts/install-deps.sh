@@ -5,8 +5,9 @@
 set -eu
 what=${1:-build}
 build_pkgs="cmake make gcc pkg-config libevent-dev libssl-dev libgmime-3.0-dev libsqlite3-dev
-libpq-dev libjansson-dev libcmocka-dev"
-test_pkgs="clang python3 python3-pytest python3-aiosmtpd sqlite3 postfix python3-mailmanclient"
+libpq-dev libjansson-dev libcmocka-dev libc-ares-dev publicsuffix"
+test_pkgs="clang python3 python3-pytest python3-aiosmtpd sqlite3 postfix python3-mailmanclient
+dnsmasq-base"
 case $what in
 build) pkgs=$build_pkgs ;;
 run) pkgs="$build_pkgs postfix" ;; # postmap writes the hash maps at start

@@ -32,8 +32,8 @@ static GHashTable *new_set(void)
     return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
-GHashTable *bounce_verp(const char *msg, size_t len, const GRegex *verp_re,
-                        const char *bounces_local)
+static GHashTable *verp_scan(const char *msg, size_t len, const GRegex *verp_re,
+                             const char *bounces_local, bool probe)
 {
     static const char *const headers[] = {"To", "Delivered-To", "Envelope-To", "Apparently-To"};
     GHashTable *found = new_set();
@@ -64,10 +64,16 @@ GHashTable *bounce_verp(const char *msg, size_t len, const GRegex *verp_re,
         if (addr && *addr && g_utf8_validate(addr, -1, NULL) &&
             g_regex_match(verp_re, addr, 0, &mi)) {
             g_autofree char *bl = g_match_info_fetch_named(mi, "bounces");
-            g_autofree char *local = g_match_info_fetch_named(mi, "local");
-            g_autofree char *domain = g_match_info_fetch_named(mi, "domain");
-            if (bl && local && domain && *local && *domain && strcmp(bl, bounces_local) == 0)
-                g_hash_table_add(found, g_strdup_printf("%s@%s", local, domain));
+            if (probe) {
+                g_autofree char *token = g_match_info_fetch_named(mi, "token");
+                if (bl && token && *token && strcmp(bl, bounces_local) == 0)
+                    g_hash_table_add(found, g_ascii_strdown(token, -1));
+            } else {
+                g_autofree char *local = g_match_info_fetch_named(mi, "local");
+                g_autofree char *domain = g_match_info_fetch_named(mi, "domain");
+                if (bl && local && domain && *local && *domain && strcmp(bl, bounces_local) == 0)
+                    g_hash_table_add(found, g_strdup_printf("%s@%s", local, domain));
+            }
         }
         if (mi)
             g_match_info_free(mi);
@@ -75,6 +81,18 @@ GHashTable *bounce_verp(const char *msg, size_t len, const GRegex *verp_re,
     }
     g_object_unref(m);
     return found;
+}
+
+GHashTable *bounce_verp(const char *msg, size_t len, const GRegex *verp_re,
+                        const char *bounces_local)
+{
+    return verp_scan(msg, len, verp_re, bounces_local, false);
+}
+
+GHashTable *bounce_verp_probe(const char *msg, size_t len, const GRegex *probe_re,
+                              const char *bounces_local)
+{
+    return verp_scan(msg, len, probe_re, bounces_local, true);
 }
 
 /* One "Name: value" field of a block, unfolded; NULL when absent. */

@@ -29,6 +29,11 @@
 GHashTable *bounce_verp(const char *msg, size_t len, const GRegex *verp_re,
                         const char *bounces_local);
 
+/* Mailman's ProbeVERP: the same headers matched against [mta]
+ * verp_probe_regexp; gives the probe tokens (lower-case). */
+GHashTable *bounce_verp_probe(const char *msg, size_t len, const GRegex *probe_re,
+                              const char *bounces_local);
+
 struct bounce_dsn {
     GHashTable *permanent;
     GHashTable *temporary;
@@ -36,6 +41,14 @@ struct bounce_dsn {
 
 void bounce_dsn(const char *msg, size_t len, struct bounce_dsn *result);
 void bounce_dsn_clear(struct bounce_dsn *result);
+
+/* The common formats that are not DSNs (flufl.bounce's heuristic
+ * detectors): Postfix's and qmail's "<addr>: reason" reports, Exim's
+ * indented recipients, Exchange/Outlook's "Delivery has failed to these
+ * recipients or groups", Gmail's "Delivery to the following recipient failed
+ * permanently" and "wasn't delivered to". Adds permanent failures to the
+ * set. Delay warnings are not failures. */
+void bounce_heuristics(const char *msg, size_t len, GHashTable *permanent);
 
 /* Parses the body of one message/delivery-status part (exposed for tests). */
 void bounce_dsn_parse_status(const char *text, size_t len, struct bounce_dsn *result);

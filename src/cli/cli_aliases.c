@@ -5,78 +5,17 @@
 
 #include "config/config.h"
 #include "lib/fsutil.h"
-#include "mta/mta.h"
+#include "mta/mta_regen.h"
 #include "mta/mta_snippet.h"
 #include "store/store.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
-#include <unistd.h>
-
-static struct mta_settings settings_of(struct config *cfg)
-{
-    return (struct mta_settings){
-        .lmtp_host = config_get(cfg, "mta", "lmtp_host"),
-        .lmtp_port = (unsigned)config_get_int(cfg, "mta", "lmtp_port"),
-        .postmap_command = config_get(cfg, "postfix", "postmap_command"),
-        .regex =
-            g_ascii_strcasecmp(config_get(cfg, "postfix", "transport_file_type"), "regex") == 0,
-    };
-}
 
 int cli_mta_regenerate(struct cli *cli, const char *dir, char **error_r)
 {
-    struct config *cfg = cli_config(cli);
-    if (mta_kind_of(config_get(cfg, "mta", "incoming")) != MTA_POSTFIX)
-        return 0;
-    struct store *st = cli_store(cli);
-    /* Mailman's lock: one writer of the maps at a time. */
-    g_autofree char *lock_path = g_build_filename(config_path(cfg, "lock_dir"), "mta", NULL);
-    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-        *error_r = g_strdup_printf("cannot lock %s: %s", lock_path, g_strerror(errno));
-        if (lock >= 0)
-            close(lock);
-        return -1;
-    }
-    struct store_list **lists = NULL;
-    struct store_domain **domains = NULL;
-    int rc = -1;
-    if (store_list_list(st, NULL, false, &lists, error_r) < 0 ||
-        store_domain_list(st, &domains, error_r) < 0)
-        goto out;
-    GHashTable *alias = g_hash_table_new(g_str_hash, g_str_equal);
-    for (struct store_domain **d = domains; *d; d++)
-        if ((*d)->alias_domain)
-            g_hash_table_insert(alias, (*d)->mail_host, (*d)->alias_domain);
-    GArray *v = g_array_new(FALSE, FALSE, sizeof(struct mta_list));
-    for (struct store_list **l = lists; *l; l++) {
-        struct mta_list ml = {(*l)->list_name, (*l)->mail_host,
-                              g_hash_table_lookup(alias, (*l)->mail_host)};
-        g_array_append_val(v, ml);
-    }
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-    struct mta_settings s = settings_of(cfg);
-    const char *target = dir ? dir : config_path(cfg, "data_dir");
-    rc = mta_postfix_write(&s, target, (struct mta_list *)(void *)v->data, v->len, stamp, error_r);
-    g_array_free(v, TRUE);
-    g_hash_table_unref(alias);
-out:
-    if (lists)
-        store_listv_free(lists);
-    if (domains)
-        store_domainv_free(domains);
-    close(lock);
-    return rc;
+    return mta_regen(cli_config(cli), cli_store(cli), dir, error_r);
 }
 
 int cli_mta_list_created(struct cli *cli, const struct store_list *l, char **error_r)
@@ -109,7 +48,7 @@ static void print_snippet(struct cli *cli, const char *mta, const char *dir)
     struct mta_snippet_domain *v = g_new0(struct mta_snippet_domain, n + 1);
     for (size_t i = 0; i < n; i++)
         v[i] = (struct mta_snippet_domain){domains[i]->mail_host, domains[i]->alias_domain};
-    struct mta_settings s = settings_of(cfg);
+    struct mta_settings s = mta_regen_settings(cfg);
     struct mta_snippet_site site = {
         .mta = &s,
         .map_dir = dir ? dir : config_path(cfg, "data_dir"),

@@ -119,8 +119,12 @@ int cli_start_run(struct cli *cli, int argc, char **argv)
     int rc = 0;
     if (!g_str_has_prefix(msg->str, "ready")) {
         g_strchomp(msg->str);
+        /* The master reports "error: TEXT"; the tag is not for the user. */
+        const char *text = msg->str;
+        if (g_str_has_prefix(text, "error: "))
+            text += strlen("error: ");
         fprintf(stderr, "Error: crier did not start: %s\n",
-                msg->len ? msg->str : "the master exited without a word (see the logs)");
+                *text ? text : "the master exited without a word (see the logs)");
         rc = 1;
     }
     g_string_free(msg, TRUE);

@@ -95,6 +95,18 @@ const struct cli_verb cli_verbs[] = {
      "                                If not given, 'all' role, i.e. all roles, is\n"
      "                                the default.\n",
      cli_findmember_run},
+    {"held", "[OPTIONS] LISTSPEC", "List or moderate the posts held for a mailing list.",
+     "  List the posts held for moderation on LISTSPEC, or decide on one (a crier\n"
+     "  extension; Mailman does this through the REST API and Postorius).\n\n"
+     "Options:\n"
+     "  -a, --accept ID   Post held message ID to the list (the rules are not run\n"
+     "                    again).\n"
+     "  -r, --reject ID   Reject it: the sender is told, with --reason.\n"
+     "  -d, --discard ID  Drop it silently.\n"
+     "  --defer ID        Keep it held.\n"
+     "  --reason TEXT     The reason given to the sender of a rejected post.\n"
+     "  -v, --verbose     Also print the held message itself.\n",
+     cli_held_run},
     {"info", "[OPTIONS]", "Information about this Mailman instance.",
      "  Information about this Mailman instance.\n\n"
      "Options:\n"

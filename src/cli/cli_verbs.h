@@ -19,6 +19,7 @@ int cli_runner_run(struct cli *cli, int argc, char **argv);
 int cli_qfile_run(struct cli *cli, int argc, char **argv);
 int cli_unshunt_run(struct cli *cli, int argc, char **argv);
 int cli_inject_run(struct cli *cli, int argc, char **argv);
+int cli_held_run(struct cli *cli, int argc, char **argv);
 
 int cli_create_run(struct cli *cli, int argc, char **argv);
 int cli_remove_run(struct cli *cli, int argc, char **argv);

@@ -232,6 +232,9 @@ const struct config_key config_schema[] = {
     D("dmarc", "resolver_lifetime", "5s"),
     S("dmarc", "org_domain_data_url", "https://publicsuffix.org/list/public_suffix_list.dat"),
     D("dmarc", "cache_lifetime", "7d"),
+    /* crier's own: the DNS server(s) for _dmarc lookups, "host[:port]"
+     * comma-separated; empty = /etc/resolv.conf */
+    S("dmarc", "resolver", ""),
 
     /* The MTA's own file ([mta] configuration): Mailman's postfix.cfg. */
     S("postfix", "postmap_command", "/usr/sbin/postmap"),

@@ -6,6 +6,7 @@
 #include "deliver/deliver_smtp.h"
 #include "deliver/deliver_tls.h"
 #include "lib/log.h"
+#include "post/post.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
 #include "store/store.h"
@@ -17,8 +18,13 @@ struct out_state {
     struct store *store;
     struct deliver_smtp_options smtp; /* strings borrowed from the config */
     struct deliver_tls_ctx *tls;      /* NULL for plain SMTP */
+    struct slot *slots; /* one SMTP connection each, used in parallel */
+    guint nslots;       /* [mta] max_delivery_threads, 0 → 1 */
+};
+
+struct slot {
     struct deliver_smtp *conn;
-    unsigned conn_uses;
+    unsigned uses;
 };
 
 static const struct {
@@ -56,6 +62,9 @@ int deliver_out_start(struct runner *r, char **error_r)
                  "goes to %s in clear",
                  s->smtp.host);
     }
+    long long threads = config_get_int(cfg, "mta", "max_delivery_threads");
+    s->nslots = threads > 0 ? (guint)threads : 1;
+    s->slots = g_new0(struct slot, s->nslots);
     g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
     return store_open(url, &s->store, error_r);
 }
@@ -65,7 +74,9 @@ void deliver_out_stop(struct runner *r)
     struct out_state *s = r->state;
     if (s == NULL)
         return;
-    deliver_smtp_close(s->conn);
+    for (guint i = 0; i < s->nslots; i++)
+        deliver_smtp_close(s->slots[i].conn);
+    g_free(s->slots);
     deliver_tls_ctx_free(s->tls);
     if (s->store)
         store_close(s->store);
@@ -98,18 +109,19 @@ static char *header_value(const char *msg, size_t len, const char *name)
     return g_strdup("n/a");
 }
 
-static struct deliver_smtp *connection(struct runner *r, struct out_state *s, char **error_r)
+/* The connection of a slot, (re)opened as needed; thread-safe per slot. */
+static struct deliver_smtp *connection(struct out_state *s, struct slot *sl, long long per_conn,
+                                       char **error_r)
 {
-    long long per_conn = config_get_int(r->cfg, "mta", "max_sessions_per_connection");
-    if (s->conn && per_conn > 0 && s->conn_uses >= (unsigned long long)per_conn) {
-        deliver_smtp_close(s->conn);
-        s->conn = NULL;
+    if (sl->conn && per_conn > 0 && sl->uses >= (unsigned long long)per_conn) {
+        deliver_smtp_close(sl->conn);
+        sl->conn = NULL;
     }
-    if (s->conn == NULL) {
-        s->conn = deliver_smtp_connect(&s->smtp, error_r);
-        s->conn_uses = 0;
+    if (sl->conn == NULL) {
+        sl->conn = deliver_smtp_connect(&s->smtp, error_r);
+        sl->uses = 0;
     }
-    return s->conn;
+    return sl->conn;
 }
 
 /* Mailman's VERP decision (reference §4.1). */
@@ -144,8 +156,8 @@ static char *verp_sender(struct runner *r, const struct store_list *l, const cha
 }
 
 struct outcome {
-    GPtrArray *temp;      /* recipients to retry */
-    GHashTable *answered; /* recipients done with (delivered or failed) */
+    GPtrArray *temp; /* recipients to retry (borrowed, or owned by `owned`) */
+    GPtrArray *owned;
     unsigned refused;
 };
 
@@ -154,7 +166,6 @@ static void record(struct runner *r, struct out_state *s, const struct store_lis
                    const struct deliver_result *res, struct outcome *o)
 {
     for (size_t i = 0; i < n; i++) {
-        g_hash_table_add(o->answered, rcpts[i]);
         if (res[i].code / 100 == 2)
             continue;
         o->refused++;
@@ -179,25 +190,28 @@ static void record(struct runner *r, struct out_state *s, const struct store_lis
     }
 }
 
-/* When progress is written: a rewrite costs the whole entry (the recipient
- * list is in it), so one after every transaction of VERP (one recipient
- * each) to 100,000 members would write gigabytes. It is written before a
- * transaction when the recipients answered since the last write and those
- * of this transaction would together exceed max_recipients (0: before every
- * transaction), or when DELIVER_CHECKPOINT_US has passed. So a crash
- * re-sends at most one bulk transaction's worth of recipients. */
+/* Progress (queue_progress_append): after the transactions with index
+ * below `done` were answered, a line "done <n>", preceded by one line
+ * "temp <address>" per recipient that failed temporarily since the last
+ * write. The recipient list itself is never rewritten, so the chunks are
+ * the same after a restart and those already answered are skipped.
+ *
+ * When: before a transaction, if the recipients answered since the last
+ * write and those of this transaction would together exceed max_recipients
+ * (0: before every transaction), or when DELIVER_CHECKPOINT_US has passed.
+ * So a crash re-sends at most one bulk transaction's worth of recipients,
+ * for the cost of a small append and fdatasync per transaction. */
 #define DELIVER_CHECKPOINT_US (250 * 1000)
 
 struct progress {
-    gint64 last;   /* monotonic time of the last write */
-    guint unsaved; /* recipients answered since */
-    guint max;     /* [mta] max_recipients */
+    gint64 last;     /* monotonic time of the last write */
+    guint unsaved;   /* recipients answered since */
+    guint max;       /* [mta] max_recipients */
+    guint done;      /* transactions answered */
+    guint temp_seen; /* o->temp entries already written */
 };
 
-/* Before a transaction of `next` recipients: rewrites `recipients` without
- * the answered ones, durably, if the rule above asks for it. */
-static void checkpoint(struct queue_entry *e, char **rcpts, guint n, GHashTable *answered,
-                       struct progress *pg, guint next)
+static void checkpoint(struct queue_entry *e, struct outcome *o, struct progress *pg, guint next)
 {
     gint64 now = g_get_monotonic_time();
     if (pg->unsaved == 0 ||
@@ -205,39 +219,156 @@ static void checkpoint(struct queue_entry *e, char **rcpts, guint n, GHashTable 
         return;
     pg->last = now;
     pg->unsaved = 0;
-    GString *left = g_string_new(NULL);
-    for (guint i = 0; i < n; i++)
-        if (!g_hash_table_contains(answered, rcpts[i]))
-            g_string_append_printf(left, "%s%s", left->len ? "\n" : "", rcpts[i]);
-    queue_meta_set(e->meta, "recipients", left->str);
-    g_string_free(left, TRUE);
+    GString *lines = g_string_new(NULL);
+    for (guint i = pg->temp_seen; i < o->temp->len; i++)
+        g_string_append_printf(lines, "temp %s\n", (const char *)o->temp->pdata[i]);
+    g_string_append_printf(lines, "done %u", pg->done);
     char *err = NULL;
-    if (queue_checkpoint(e, &err) < 0) {
+    if (queue_progress_append(e, lines->str, &err) < 0) {
         log_error("out: cannot record progress of %s: %s", e->base, err);
         g_free(err);
+    } else {
+        pg->temp_seen = o->temp->len;
+    }
+    g_string_free(lines, TRUE);
+}
+
+/* What an earlier run of this entry recorded: the transactions to skip and
+ * the temporary failures they had. */
+static void resume(const struct queue_entry *e, struct outcome *o, struct progress *pg)
+{
+    g_autofree char *text = queue_progress_read(e);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint done = 0;
+    GPtrArray *temp = g_ptr_array_new();
+    for (char **p = lines; *p; p++) {
+        if (g_str_has_prefix(*p, "temp ")) {
+            g_ptr_array_add(temp, *p + 5);
+        } else if (g_str_has_prefix(*p, "done ")) {
+            done = (guint)g_ascii_strtoull(*p + 5, NULL, 10);
+            /* the temporary failures count once "done" covers them */
+            for (guint i = 0; i < temp->len; i++) {
+                char *a = g_strdup(temp->pdata[i]);
+                g_ptr_array_add(o->owned, a);
+                g_ptr_array_add(o->temp, a);
+            }
+            g_ptr_array_set_size(temp, 0);
+        }
+    }
+    g_ptr_array_unref(temp);
+    pg->done = done;
+    pg->temp_seen = o->temp->len;
+}
+
+/* One SMTP transaction, run on its own slot (in a thread of its own when
+ * several run at once). */
+struct job {
+    struct out_state *s;
+    struct slot *slot;
+    long long per_conn;
+    const char *sender;
+    char *const *rcpts;
+    size_t n;
+    const char *msg;
+    size_t msg_len;
+    struct deliver_result *res;
+    char *err; /* a connection failure, logged by the main thread */
+};
+
+static gpointer job_run(gpointer p)
+{
+    struct job *j = p;
+    j->res = g_new0(struct deliver_result, j->n);
+    struct deliver_smtp *c = connection(j->s, j->slot, j->per_conn, &j->err);
+    if (c == NULL) {
+        for (size_t i = 0; i < j->n; i++)
+            j->res[i] = (struct deliver_result){444, "connection failure"};
+    } else if (deliver_smtp_send(c, j->sender, j->rcpts, j->n, j->msg, j->msg_len, j->res) < 0) {
+        deliver_smtp_close(j->slot->conn);
+        j->slot->conn = NULL;
+    } else {
+        j->slot->uses++;
+    }
+    return NULL;
+}
+
+/* Runs jobs[0..n) at once, one slot each (n <= nslots), then records the
+ * results in order in this thread (the store is not shared). */
+static void run_round(struct runner *r, struct out_state *s, const struct store_list *l,
+                      const char *msgid, struct job *jobs, guint n, struct outcome *o)
+{
+    long long per_conn = config_get_int(r->cfg, "mta", "max_sessions_per_connection");
+    GThread *threads[n > 0 ? n : 1];
+    for (guint k = 0; k < n; k++) {
+        jobs[k].s = s;
+        jobs[k].slot = &s->slots[k];
+        jobs[k].per_conn = per_conn;
+        threads[k] = k == 0 ? NULL : g_thread_new("smtp", job_run, &jobs[k]);
+    }
+    if (n > 0)
+        job_run(&jobs[0]);
+    for (guint k = 1; k < n; k++)
+        g_thread_join(threads[k]);
+    for (guint k = 0; k < n; k++) {
+        if (jobs[k].err) {
+            log_to("smtp", LOG_LEVEL_ERROR, "%s: %s", msgid, jobs[k].err);
+            g_free(jobs[k].err);
+        }
+        record(r, s, l, msgid, jobs[k].rcpts, jobs[k].n, jobs[k].res, o);
+        g_free(jobs[k].res);
     }
 }
 
-static void transaction(struct runner *r, struct out_state *s, const struct store_list *l,
-                        const char *sender, const char *msgid, char *const *rcpts, size_t n,
-                        const struct queue_entry *e, struct outcome *o)
+/* Mailman's per-recipient substitutions for headers and footers. */
+static GHashTable *member_vars(struct out_state *s, const struct store_list *l, const char *rcpt,
+                               char **user_name_r)
 {
-    struct deliver_result *res = g_new0(struct deliver_result, n);
+    GHashTable *v = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    struct store_member *m = NULL;
     char *err = NULL;
-    struct deliver_smtp *c = connection(r, s, &err);
-    if (c == NULL) {
-        log_to("smtp", LOG_LEVEL_ERROR, "%s: %s", msgid, err);
+    if (store_member_get_by_email(s->store, l->list_id, rcpt, STORE_ROLE_MEMBER, &m, &err) < 0) {
+        log_error("out: %s", err);
         g_free(err);
-        for (size_t i = 0; i < n; i++)
-            res[i] = (struct deliver_result){444, "connection failure"};
-    } else if (deliver_smtp_send(c, sender, rcpts, n, e->msg, e->msg_len, res) < 0) {
-        deliver_smtp_close(s->conn);
-        s->conn = NULL;
-    } else {
-        s->conn_uses++;
     }
-    record(r, s, l, msgid, rcpts, n, res, o);
-    g_free(res);
+    const char *name = m ? (m->display_name ? m->display_name : m->user_display_name) : NULL;
+    g_hash_table_insert(v, "member", pmsg_formataddr(name, rcpt));
+    g_hash_table_insert(v, "user_email", g_strdup(rcpt));
+    g_hash_table_insert(v, "user_delivered_to",
+                        g_strdup(m && m->original_email ? m->original_email : rcpt));
+    g_hash_table_insert(v, "user_language", g_strdup("English (USA)"));
+    g_hash_table_insert(v, "user_name", g_strdup(name ? name : ""));
+    g_hash_table_insert(v, "user_name_or_address", g_strdup(name && *name ? name : rcpt));
+    g_hash_table_insert(v, "user_address", g_strdup(rcpt));
+    *user_name_r = m && m->user_id ? g_strdup(m->user_display_name ? m->user_display_name : "")
+                                   : NULL;
+    store_member_free(m);
+    return v;
+}
+
+/* The copy one recipient gets when messages are individual (VERP or
+ * personalize): X-Mailman-Copy, the header and footer with the member's
+ * substitutions, and, with full personalization, To: the recipient. */
+static char *individual(struct runner *r, struct out_state *s, const struct store_list *l,
+                        const struct queue_entry *e, const char *rcpt, bool decorate, bool full,
+                        GHashTable *dups, size_t *len_r)
+{
+    struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
+    pmsg_remove(m, "X-Mailman-Copy");
+    if (dups && g_hash_table_contains(dups, rcpt))
+        pmsg_append(m, "X-Mailman-Copy", "yes");
+    g_autofree char *user_name = NULL;
+    GHashTable *vars = member_vars(s, l, rcpt, &user_name);
+    if (decorate)
+        post_decorate(r->cfg, l, m, vars);
+    if (full) {
+        g_autofree char *to = user_name ? pmsg_formataddr(user_name, rcpt) : g_strdup(rcpt);
+        pmsg_remove(m, "To");
+        pmsg_append(m, "To", to);
+    }
+    g_hash_table_unref(vars);
+    char *out = pmsg_serialize(m, len_r);
+    pmsg_free(m);
+    return out;
 }
 
 int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -247,12 +378,20 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     struct store_list *l = NULL;
     if (listid && store_list_get(s->store, listid, &l, error_r) < 0)
         return -1;
+    /* One copy of the list, cut in place: a million recipients are one
+     * allocation plus an array of pointers, not a million strings. */
     const char *rcpt_meta = queue_meta_get(e->meta, "recipients");
-    g_auto(GStrv) all = g_strsplit(rcpt_meta ? rcpt_meta : "", "\n", -1);
+    g_autofree char *all = g_strdup(rcpt_meta ? rcpt_meta : "");
     GPtrArray *rcpts = g_ptr_array_new();
-    for (char **p = all; *p; p++)
-        if (**p)
-            g_ptr_array_add(rcpts, *p);
+    for (char *p = all, *nl; *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*p)
+            g_ptr_array_add(rcpts, p);
+        if (!nl)
+            break;
+    }
     g_autofree char *msgid = header_value(e->msg, e->msg_len, "Message-ID");
     const char *site_owner = config_get(r->cfg, "mailman", "site_owner");
     g_autofree char *bounces =
@@ -261,25 +400,86 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     if (sender == NULL)
         sender = bounces;
 
-    struct outcome o = {g_ptr_array_new(), g_hash_table_new(g_str_hash, g_str_equal), 0};
+    struct outcome o = {g_ptr_array_new(), g_ptr_array_new_with_free_func(g_free), 0};
     gint64 t0 = g_get_monotonic_time();
     guint max = (guint)config_get_int(r->cfg, "mta", "max_recipients");
-    struct progress pg = {t0, 0, max};
-    if (l && want_verp(r, e, l)) {
-        for (guint i = 0; i < rcpts->len; i++) {
-            g_autofree char *vs = verp_sender(r, l, rcpts->pdata[i]);
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &pg, 1);
-            transaction(r, s, l, vs ? vs : sender, msgid, (char *const *)&rcpts->pdata[i], 1, e,
-                        &o);
-            pg.unsaved++;
+    struct progress pg = {t0, 0, max, 0, 0};
+    resume(e, &o, &pg);
+    guint skip = pg.done;
+    if (skip > 0)
+        log_info("out: %s resumes after %u answered transactions", e->base, skip);
+    /* Decoration happens here, as in Mailman: once for a bulk delivery,
+     * per recipient when each gets its own copy (VERP, personalize). */
+    const char *pers = l ? store_list_attr(l, "personalize") : NULL;
+    bool personalized = pers && strcmp(pers, "none") != 0;
+    const char *nodecorate = queue_meta_get(e->meta, "nodecorate");
+    bool decorate = l && !(nodecorate && strcmp(nodecorate, "true") == 0);
+    const char *msg = e->msg;
+    size_t msg_len = e->msg_len;
+    g_autofree char *bulk_msg = NULL;
+    if (l && (personalized || want_verp(r, e, l))) {
+        bool full = personalized && strcmp(pers, "full") == 0;
+        const char *dup_meta = queue_meta_get(e->meta, "add_dup_header");
+        GHashTable *dups = NULL;
+        g_auto(GStrv) dupv = dup_meta ? g_strsplit(dup_meta, "\n", -1) : NULL;
+        if (dupv) {
+            dups = g_hash_table_new(g_str_hash, g_str_equal);
+            for (char **p = dupv; *p; p++)
+                g_hash_table_add(dups, *p);
         }
+        bool verp = want_verp(r, e, l);
+        struct job jobs[s->nslots];
+        char *copies[s->nslots], *senders[s->nslots];
+        for (guint i = skip; i < rcpts->len;) {
+            guint n = MIN(s->nslots, rcpts->len - i);
+            checkpoint(e, &o, &pg, n);
+            for (guint k = 0; k < n; k++) {
+                char *rcpt = rcpts->pdata[i + k];
+                senders[k] = verp ? verp_sender(r, l, rcpt) : NULL;
+                jobs[k] = (struct job){.sender = senders[k] ? senders[k] : sender,
+                                       .rcpts = (char *const *)&rcpts->pdata[i + k],
+                                       .n = 1};
+                copies[k] = individual(r, s, l, e, rcpt, decorate, full, dups, &jobs[k].msg_len);
+                jobs[k].msg = copies[k];
+            }
+            run_round(r, s, l, msgid, jobs, n, &o);
+            for (guint k = 0; k < n; k++) {
+                g_free(copies[k]);
+                g_free(senders[k]);
+            }
+            pg.unsaved += n;
+            pg.done += n;
+            i += n;
+        }
+        if (dups)
+            g_hash_table_unref(dups);
     } else {
+        if (decorate) {
+            struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
+            post_decorate(r->cfg, l, m, NULL);
+            bulk_msg = pmsg_serialize(m, &msg_len);
+            msg = bulk_msg;
+            pmsg_free(m);
+        }
         GPtrArray *chunks = deliver_chunkify((char **)rcpts->pdata, rcpts->len, max);
-        for (guint i = 0; i < chunks->len; i++) {
-            GPtrArray *chunk = chunks->pdata[i];
-            checkpoint(e, (char **)rcpts->pdata, rcpts->len, o.answered, &pg, chunk->len);
-            transaction(r, s, l, sender, msgid, (char *const *)chunk->pdata, chunk->len, e, &o);
-            pg.unsaved += chunk->len;
+        struct job jobs[s->nslots];
+        for (guint i = skip; i < chunks->len;) {
+            guint n = MIN(s->nslots, chunks->len - i);
+            guint round_rcpts = 0;
+            for (guint k = 0; k < n; k++) {
+                GPtrArray *chunk = chunks->pdata[i + k];
+                jobs[k] = (struct job){.sender = sender,
+                                       .rcpts = (char *const *)chunk->pdata,
+                                       .n = chunk->len,
+                                       .msg = msg,
+                                       .msg_len = msg_len};
+                round_rcpts += chunk->len;
+            }
+            checkpoint(e, &o, &pg, round_rcpts);
+            run_round(r, s, l, msgid, jobs, n, &o);
+            pg.unsaved += round_rcpts;
+            pg.done += n;
+            i += n;
         }
         g_ptr_array_unref(chunks);
     }
@@ -318,15 +518,18 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
             g_autofree char *dl = g_strdup_printf("%" G_GINT64_FORMAT, deadline);
             queue_meta_set(e->meta, "recipients", left);
             queue_meta_set(e->meta, "deliver_until", dl);
-            queue_meta_set(e->meta, "nodecorate", "true");
+            /* A bulk message goes to retry as it was sent, decorated once;
+             * individual copies are made again next time. */
+            if (bulk_msg)
+                queue_meta_set(e->meta, "nodecorate", "true");
             struct queue *retry;
             rc = queue_root_get(r->qroot, "retry", &retry, error_r);
             if (rc == 0)
-                rc = queue_requeue(e, retry, NULL, 0, NULL, error_r);
+                rc = queue_requeue(e, retry, bulk_msg, bulk_msg ? msg_len : 0, NULL, error_r);
         }
     }
     g_ptr_array_free(o.temp, TRUE);
-    g_hash_table_unref(o.answered);
+    g_ptr_array_unref(o.owned);
     g_ptr_array_free(rcpts, TRUE);
     store_list_free(l);
     return rc;

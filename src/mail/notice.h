@@ -26,8 +26,10 @@ char *notice_build_with_message(const char *from, const char *to_header,
                                 const char *text, const char *attached, size_t attached_len,
                                 const char *hostname, size_t *len_r);
 
-/* Fills each paragraph (lines separated by blank lines) to column; lines
- * starting with white space are kept as they are. */
+/* Mailman's wrap(): fills each paragraph (lines separated by blank lines
+ * or a change of indentation) to column as Python's textwrap does (two
+ * spaces after a sentence, white space runs kept); indented lines are kept
+ * as they are. A filled last paragraph loses its final newline. */
 char *notice_wrap(const char *text, size_t column);
 
 #endif

@@ -11,6 +11,10 @@
  *                             with every list and removes with it
  *   mailman.mta.null.NullMTA  nothing
  *
+ * The main.cf lines that hook Postfix up to them come from
+ * mta_snippet_build("postfix", ...) (mta_snippet.h), the only place that
+ * writes them.
+ *
  * Writers are serialized by the caller (it holds LOCK_DIR/mta). Functions
  * return 0, or -1 with a newly allocated *error_r.
  */
@@ -44,8 +48,5 @@ enum mta_kind mta_kind_of(const char *incoming);
  * STRERROR" lines. */
 int mta_postfix_write(const struct mta_settings *s, const char *dir, const struct mta_list *lists,
                       size_t n, const char *timestamp, char **error_r);
-
-/* The main.cf lines that hook Postfix up to this installation. */
-char *mta_postfix_snippet(const struct mta_settings *s, const char *data_dir);
 
 #endif

@@ -254,17 +254,3 @@ int mta_postfix_write(const struct mta_settings *s, const char *dir, const struc
     *error_r = g_string_free(errors, FALSE);
     return -1;
 }
-
-char *mta_postfix_snippet(const struct mta_settings *s, const char *data_dir)
-{
-    const char *t = s->regex ? "regexp" : "hash";
-    return g_strdup_printf("# Postfix main.cf for crier (the same as for Mailman 3)\n"
-                           "recipient_delimiter = +\n"
-                           "unknown_local_recipient_reject_code = 550\n"
-                           "owner_request_special = no\n"
-                           "transport_maps = %s:%s/postfix_lmtp\n"
-                           "local_recipient_maps = %s:%s/postfix_lmtp\n"
-                           "relay_domains = %s:%s/postfix_domains\n"
-                           "virtual_alias_maps = %s:%s/postfix_vmap\n",
-                           t, data_dir, t, data_dir, t, data_dir, t, data_dir);
-}

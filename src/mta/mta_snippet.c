@@ -47,6 +47,13 @@ static char *postfix_build(const struct mta_snippet_site *site)
                            "relay_recipient_maps = %s:%s/postfix_lmtp\n"
                            "relay_domains = %s:%s/postfix_domains\n",
                            s->lmtp_host, s->lmtp_port, t, d, t, d, t, d, t, d);
+    /* Mailman writes lmtp_host into the maps as it is; so do we. */
+    if (s->lmtp_host && *s->lmtp_host && strcmp(connect_host(s->lmtp_host), s->lmtp_host) != 0)
+        g_string_append_printf(out,
+                               "# lmtp_host %s (listen everywhere) is in postfix_lmtp as it\n"
+                               "# is, as Mailman writes it: Postfix on this host reaches\n"
+                               "# crier through it, Postfix on another host does not.\n",
+                               s->lmtp_host);
     GString *hosts = g_string_new(NULL);
     for (size_t i = 0; i < site->n_domains; i++)
         if (has_alias(&site->domains[i]))
@@ -71,14 +78,32 @@ static char *postfix_build(const struct mta_snippet_site *site)
     return g_string_free(out, FALSE);
 }
 
+/* The list domains (mail_hosts and alias domains) and, as Exim's
+ * "key=value" pairs, the alias domain -> mail_host map the router uses: a
+ * list's directory is named after its mail_host, whatever domain the mail
+ * came for. Exim lowercases $domain; so do we. */
 static void append_exim_domains(GString *out, const struct mta_snippet_site *site)
 {
+    GString *aliases = g_string_new(NULL);
     g_string_append(out, "domainlist crier_domains = ");
-    for (size_t i = 0; i < site->n_domains; i++)
-        g_string_append_printf(out, "%s%s", i ? " : " : "", site->domains[i].mail_host);
+    for (size_t i = 0; i < site->n_domains; i++) {
+        const struct mta_snippet_domain *d = &site->domains[i];
+        g_autofree char *host = g_ascii_strdown(d->mail_host, -1);
+        g_string_append_printf(out, "%s%s", i ? " : " : "", host);
+        if (has_alias(d)) {
+            g_autofree char *alias = g_ascii_strdown(d->alias_domain, -1);
+            g_string_append_printf(out, " : %s", alias);
+            g_string_append_printf(aliases, "%s%s=%s", aliases->len ? " " : "", alias, host);
+        }
+    }
     g_string_append_c(out, '\n');
     if (site->n_domains == 0)
         g_string_append(out, "# (no domain yet: list each mail_host above)\n");
+    g_string_append(out, "# Each alias_domain=mail_host: mail for an alias domain goes to\n"
+                         "# the list of its mail_host (empty when no domain has an alias).\n");
+    g_string_append_printf(out, "CRIER_ALIAS_DOMAINS =%s%s\n", aliases->len ? " " : "",
+                           aliases->str);
+    g_string_free(aliases, TRUE);
 }
 
 static char *exim4_build(const struct mta_snippet_site *site)
@@ -103,8 +128,10 @@ static char *exim4_build(const struct mta_snippet_site *site)
                            "crier_lists:\n"
                            "  driver = accept\n"
                            "  domains = +crier_domains\n"
-                           "  # A list exists while crier's list data directory does.\n"
-                           "  require_files = CRIER_LISTS/${local_part}.${domain}\n"
+                           "  # A list exists while crier's list data directory does;\n"
+                           "  # it is named after the list's mail_host.\n"
+                           "  require_files = CRIER_LISTS/${local_part}."
+                           "${extract{$domain}{CRIER_ALIAS_DOMAINS}{$value}{$domain}}\n"
                            "  local_part_suffix = %s\n"
                            "  local_part_suffix_optional\n"
                            "  transport = crier_lmtp\n"

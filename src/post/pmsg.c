@@ -6,7 +6,7 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
-static void pmsg_gmime_init(void)
+void pmsg_gmime_init(void)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {
@@ -363,4 +363,49 @@ void pmsg_replace(struct pmsg *m, const char *msg, size_t len)
     g_free(m->body);
     *m = *n;
     g_free(n);
+}
+
+struct deep {
+    const char *name;
+    GPtrArray *out;
+};
+
+static void deep_part(GMimeObject *parent, GMimeObject *part, gpointer ud)
+{
+    struct deep *d = ud;
+    GMimeHeaderList *hl = g_mime_object_get_header_list(part);
+    for (int i = 0; hl && i < g_mime_header_list_get_count(hl); i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(h), d->name) != 0)
+            continue;
+        const char *v = g_mime_header_get_value(h);
+        if (v && g_utf8_validate(v, -1, NULL))
+            g_ptr_array_add(d->out, g_strstrip(g_strdup(v)));
+    }
+}
+
+char **pmsg_get_all_parts(const struct pmsg *m, const char *name)
+{
+    g_auto(GStrv) top = pmsg_get_all(m, name);
+    GPtrArray *out = g_ptr_array_new();
+    for (char **p = top; *p; p++)
+        g_ptr_array_add(out, g_strdup(*p));
+    const char *ct = pmsg_get_raw(m, "Content-Type");
+    if (ct && strcasestr(ct, "multipart/")) {
+        pmsg_gmime_init();
+        size_t len;
+        g_autofree char *raw = pmsg_serialize(m, &len);
+        GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
+        GMimeParser *p = g_mime_parser_new_with_stream(st);
+        GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
+        if (msg) {
+            struct deep d = {name, out};
+            g_mime_message_foreach(msg, deep_part, &d);
+            g_object_unref(msg);
+        }
+        g_object_unref(p);
+        g_object_unref(st);
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
 }

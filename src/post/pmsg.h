@@ -25,6 +25,10 @@ struct pmsg {
     size_t body_len;
 };
 
+/* GMime's one-time initialisation (every function here that needs GMime
+ * calls it; call it before using GMime directly on a pmsg's bytes). */
+void pmsg_gmime_init(void);
+
 struct pmsg *pmsg_parse(const char *msg, size_t len);
 void pmsg_free(struct pmsg *m);
 typedef struct pmsg pmsg;
@@ -41,6 +45,9 @@ char *pmsg_get(const struct pmsg *m, const char *name);
 /* Every field called name, decoded likewise (NULL-terminated; g_strfreev). */
 char **pmsg_get_all(const struct pmsg *m, const char *name);
 bool pmsg_has(const struct pmsg *m, const char *name);
+/* Like pmsg_get_all, and then the same field of every MIME part below the
+ * top (Mailman's header matching walks them all). */
+char **pmsg_get_all_parts(const struct pmsg *m, const char *name);
 /* Deletes every field called name; returns how many. */
 unsigned pmsg_remove(struct pmsg *m, const char *name);
 /* Appends "name: value" at the end of the header block; value is used as

@@ -41,6 +41,15 @@ struct post_ctx {
     GPtrArray *reasons;  /* moderation reasons, g_free */
     GPtrArray *names;    /* owned strings the two above point into */
     bool approved;       /* the approved rule matched */
+    const char *rejected; /* a handler rejected the post: why (static) */
+    /* Queues an internal notice (virgin) for recipients (newline-joined);
+     * set by the runner, NULL in tests that need none. */
+    void (*notice)(void *ud, const char *recipients, const char *msg, size_t len);
+    void *notice_ud;
+    /* Queues a copy of the message to another queue (to-archive,
+     * to-digest); NULL: those handlers do nothing. */
+    int (*enqueue)(void *ud, const char *queue, struct queue_meta *meta, const char *msg,
+                   size_t len, char **error_r);
 };
 
 void post_ctx_init(struct post_ctx *c, struct config *cfg, struct store *st,
@@ -60,8 +69,22 @@ char *post_join_rules(GPtrArray *names);
  * discarded by a handler returns 1; -1 on a store error. */
 int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r);
 
-/* Header and footer (reference §4.4), for mail that is not nodecorate. */
-void post_decorate(struct post_ctx *c);
+/* mime-delete (content filtering, when the list's filter_content is on):
+ * edits the message, or returns why the whole post must go (the caller
+ * applies filter_action); NULL otherwise. */
+const char *post_mime_delete(struct post_ctx *c);
+
+/* The message as GMime sees it (NULL if it cannot be parsed), and back. */
+struct _GMimeMessage *post_gmime_message(const struct pmsg *m);
+void post_gmime_put_back(struct pmsg *m, struct _GMimeMessage *msg);
+
+/* Header and footer (reference §4.4) around the message m of list l;
+ * member_vars (NULL: none) adds the per-recipient substitutions ($member,
+ * $user_email, $user_name, ...). The out runner decorates at delivery, as
+ * Mailman: once for a bulk delivery, per recipient for VERP and
+ * personalized ones. */
+void post_decorate(struct config *cfg, const struct store_list *l, struct pmsg *m,
+                   GHashTable *member_vars);
 
 /* The text of template name ("list:user:notice:hold") for the list, looked
  * up as §4.4 says, with $variables substituted from vars (plus the list's

@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "lib/log.h"
 #include "lib/regex.h"
+#include "post/post_dmarc.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -453,7 +454,7 @@ static bool header_matches(struct post_ctx *c, const char *header, const char *p
         log_error("Invalid regexp '%s' in header_matches for %s", pattern, c->list->list_id);
         return false;
     }
-    g_auto(GStrv) values = pmsg_get_all(c->msg, header);
+    g_auto(GStrv) values = pmsg_get_all_parts(c->msg, header);
     bool hit = false;
     for (char **v = values; *v && !hit; v++) {
         hit = regex_search(re, *v);
@@ -564,8 +565,7 @@ int post_chain_run(struct post_ctx *c, enum post_verdict *v, char **error_r)
             return 0;                                                                              \
         }                                                                                          \
     } while (0)
-    /* dmarc-mitigation: no DNS policy lookup yet, so it always misses. */
-    record(c, "dmarc-mitigation", false);
+    RULE("dmarc-mitigation", post_dmarc_rule(c), post_dmarc_chain(c));
     RULE("no-senders", c->senders->len == 0, POST_DISCARD);
     RULE("approved", rule_approved(c), POST_ACCEPT);
     RULE("emergency", rule_emergency(c), POST_HOLD);

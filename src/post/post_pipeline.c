@@ -4,10 +4,14 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "mail/notice.h"
+#include "post/post_dmarc.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
 #include <gmime/gmime.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- templates ---- */
@@ -35,12 +39,143 @@ static const struct {
     {"list:user:notice:rejected",
      "Your message to the $listname mailing-list was rejected for the following\n"
      "reasons:\n\n$reasons\n\nThe original message as received by Mailman is attached.\n"},
+    {"list:admin:notice:disable",
+     "$member's subscription has been disabled on $listname due to their bounce score\n"
+     "exceeding the mailing list's bounce_score_threshold.\n\n"
+     "The triggering DSN if available is attached.\n"},
+    {"list:admin:notice:increment",
+     "$member's bounce score on $listname has been incremented.\n\n"
+     "The triggering DSN if available is attached.\n"},
+    {"list:user:notice:probe",
+     "This is a probe message.  You can ignore this message.\n\n"
+     "The $listname mailing list has received a number of bounces from you,\n"
+     "indicating that there may be a problem delivering messages to $sender_email.  A\n"
+     "sample is attached below.  Please examine this message to make sure there are\n"
+     "no problems with your email address.  You may want to check with your mail\n"
+     "administrator for more help.\n\n"
+     "You don't need to do anything to remain an enabled member of the mailing list.\n\n"
+     "If you have any questions or problems, you can contact the mailing list owner\nat\n\n"
+     "    $owner_email\n"},
+    {"list:user:notice:post",
+     "Your message entitled\n\n    $subject\n\nwas successfully received by the $display_name "
+     "mailing list.\n"},
     {"list:user:notice:refuse",
      "Your request to the $listname mailing list\n\n    $request\n\n"
      "has been rejected by the list moderator.  The moderator gave the\n"
      "following reason for rejecting your request:\n\n\"$reason\"\n\n"
      "Any questions or comments should be directed to the list administrator\nat:\n\n"
      "    $owner_email\n"},
+    {"list:user:action:subscribe",
+     "Email Address Registration Confirmation\n"
+     "\n"
+     "Hello, this is the GNU Mailman server at $domain.\n"
+     "\n"
+     "We have received a registration request for the email address\n"
+     "\n"
+     "    $user_email\n"
+     "\n"
+     "Before you can start using GNU Mailman at this site, you must first confirm\n"
+     "that this is your email address.  You can do this by replying to this message.\n"
+     "\n"
+     "Or you should include the following line -- and only the following\n"
+     "line -- in a message to $request_email:\n"
+     "\n"
+     "    confirm $token\n"
+     "\n"
+     "Note that simply sending a `reply' to this message should work from\n"
+     "most mail readers.\n"
+     "\n"
+     "If you do not wish to register this email address, simply disregard this\n"
+     "message.  If you think you are being maliciously subscribed to the list, or\n"
+     "have any other questions, you may contact\n"
+     "\n"
+     "    $owner_email\n"},
+    {"list:user:action:unsubscribe",
+     "Email Address Unsubscription Confirmation\n"
+     "\n"
+     "Hello, this is the GNU Mailman server at $domain.\n"
+     "\n"
+     "We have received an unsubscription request for the email address\n"
+     "\n"
+     "    $user_email\n"
+     "\n"
+     "Before GNU Mailman can unsubscribe you, you must first confirm your request.\n"
+     "You can do this by simply replying to this message.\n"
+     "\n"
+     "Or you should include the following line -- and only the following\n"
+     "line -- in a message to $request_email:\n"
+     "\n"
+     "    confirm $token\n"
+     "\n"
+     "Note that simply sending a `reply' to this message should work from\n"
+     "most mail readers.\n"
+     "\n"
+     "If you do not wish to unsubscribe this email address, simply disregard this\n"
+     "message.  If you think you are being maliciously unsubscribed from the list,\n"
+     "or have any other questions, you may contact\n"
+     "\n"
+     "    $owner_email\n"},
+    {"list:user:action:invite",
+     "Your address \"$user_email\" has been invited to join the $short_listname\n"
+     "mailing list at $domain by the $short_listname mailing list owner.\n"
+     "You may accept the invitation by simply replying to this message.\n"
+     "\n"
+     "Or you should include the following line -- and only the following\n"
+     "line -- in a message to $request_email:\n"
+     "\n"
+     "    confirm $token\n"
+     "\n"
+     "Note that simply sending a `reply' to this message should work from\n"
+     "most mail readers.\n"
+     "\n"
+     "If you want to decline this invitation, please simply disregard this\n"
+     "message.  If you have any questions, please send them to\n"
+     "$owner_email.\n"},
+    {"list:user:notice:welcome",
+     "Welcome to the \"$display_name\" mailing list!\n"
+     "\n"
+     "To post to this list, send your message to:\n"
+     "\n"
+     "  $listname\n"
+     "\n"
+     "You can unsubscribe or make adjustments to your options via email by sending\n"
+     "a message to:\n"
+     "\n"
+     "  $request_email\n"
+     "\n"
+     "with the word 'help' in the subject or body (don't include the quotes), and\n"
+     "you will get back a message with instructions.  You will need your password to\n"
+     "change your options, but for security purposes, this password is not included\n"
+     "here.  If you have forgotten your password you will need to reset it via the\n"
+     "web UI.\n"},
+    {"list:user:notice:goodbye",
+     ""},
+    {"list:admin:action:subscribe",
+     "Your authorization is required for a mailing list subscription request\n"
+     "approval:\n"
+     "\n"
+     "    For:  $member\n"
+     "    List: $listname\n"},
+    {"list:admin:action:unsubscribe",
+     "Your authorization is required for a mailing list unsubscription\n"
+     "request approval:\n"
+     "\n"
+     "    For:  $member\n"
+     "    List: $listname\n"},
+    {"list:admin:notice:subscribe",
+     "$member has been successfully subscribed to $display_name.\n"},
+    {"list:admin:notice:unsubscribe",
+     "$member has been removed from $display_name.\n"},
+    {"list:user:notice:no-more-today",
+     "We have received a message from your address <$sender_email> requesting an\n"
+     "automated response from the $listname mailing list.\n"
+     "\n"
+     "The number we have seen today: $count.  In order to avoid problems such as\n"
+     "mail loops between email robots, we will not be sending you any further\n"
+     "responses today.  Please try again tomorrow.\n"
+     "\n"
+     "If you believe this message is in error, or if you have any questions, please\n"
+     "contact the list owner at $owner_email.\n"},
 };
 
 char *post_substitute(const char *text, GHashTable *vars)
@@ -144,6 +279,7 @@ struct rcpt_ctx {
     const char *exclude;     /* the sender, when they do not want their own posts */
     GHashTable *explicit_;   /* lower-case addresses named in To/Cc/Resent-* */
     GHashTable *cc_drop;     /* of those, Cc addresses to drop */
+    GString *dup;            /* of those, the ones flagged for X-Mailman-Copy */
     unsigned n;
 };
 
@@ -152,9 +288,12 @@ static int add_recipient(const struct store_member *m, void *p)
     struct rcpt_ctx *r = p;
     if (r->exclude && strcmp(m->email, r->exclude) == 0)
         return 0;
-    if (r->explicit_ && g_hash_table_contains(r->explicit_, m->email) && !m->receive_list_copy) {
-        g_hash_table_add(r->cc_drop, g_strdup(m->email));
-        return 0;
+    if (r->explicit_ && g_hash_table_contains(r->explicit_, m->email)) {
+        if (!m->receive_list_copy) {
+            g_hash_table_add(r->cc_drop, g_strdup(m->email));
+            return 0;
+        }
+        g_string_append_printf(r->dup, "%s%s", r->dup->len ? "\n" : "", m->email);
     }
     if (r->out->len)
         g_string_append_c(r->out, '\n');
@@ -192,13 +331,14 @@ static GHashTable *explicit_recipients(struct post_ctx *c)
 /* member-recipients and avoid-duplicates in one pass over the roster. */
 static int member_recipients(struct post_ctx *c, char **error_r)
 {
-    struct rcpt_ctx r = {.out = g_string_new(NULL)};
+    struct rcpt_ctx r = {.out = g_string_new(NULL), .dup = g_string_new(NULL)};
     const char *sender = c->senders->len ? c->senders->pdata[0] : NULL;
     if (sender) {
         struct store_member *m = NULL;
         if (store_member_get_by_email(c->st, c->list->list_id, sender, STORE_ROLE_MEMBER, &m,
                                       error_r) < 0) {
             g_string_free(r.out, TRUE);
+            g_string_free(r.dup, TRUE);
             return -1;
         }
         if (m && !m->receive_own_postings)
@@ -216,6 +356,8 @@ static int member_recipients(struct post_ctx *c, char **error_r)
     int rc = store_roster(c->st, &f, add_recipient, &r, error_r);
     if (rc == 0) {
         queue_meta_set(c->meta, "recipients", r.out->str);
+        if (r.dup->len) /* Mailman's add-dup-header: X-Mailman-Copy at delivery */
+            queue_meta_set(c->meta, "add_dup_header", r.dup->str);
         if (r.explicit_) {
             /* Cc goes to the end as "CC", without the dropped addresses. */
             g_autoptr(GPtrArray) cc = pmsg_mailboxes(c->msg, "Cc");
@@ -240,6 +382,7 @@ static int member_recipients(struct post_ctx *c, char **error_r)
         g_hash_table_unref(r.explicit_);
     g_hash_table_unref(r.cc_drop);
     g_string_free(r.out, TRUE);
+    g_string_free(r.dup, TRUE);
     return rc;
 }
 
@@ -521,10 +664,120 @@ static int after_delivery(struct post_ctx *c, char **error_r)
     return store_list_attr_add(c->st, c->list->list_id, "post_id", 1, NULL, error_r);
 }
 
+/* acknowledge: a member who asked for it is told the post arrived. */
+static int acknowledge(struct post_ctx *c, char **error_r)
+{
+    if (c->notice == NULL || c->senders->len == 0 || queue_meta_get(c->meta, "noack"))
+        return 0;
+    const char *sender = c->senders->pdata[0];
+    struct store_member *m = NULL;
+    if (store_member_get_by_email(c->st, c->list->list_id, sender, STORE_ROLE_MEMBER, &m,
+                                  error_r) < 0)
+        return -1;
+    bool wants = m && m->acknowledge_posts;
+    store_member_free(m);
+    if (!wants)
+        return 0;
+    g_autofree char *subject = pmsg_get(c->msg, "Subject");
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "subject", g_strdup(subject ? subject : "(no subject)"));
+    g_hash_table_insert(vars, "list_name", g_strdup(c->list->list_name));
+    g_autofree char *text = post_template(c->cfg, c->list, "list:user:notice:post", vars);
+    g_hash_table_unref(vars);
+    g_autofree char *from =
+        g_strdup_printf("%s-bounces@%s", c->list->list_name, c->list->mail_host);
+    g_autofree char *subj =
+        g_strdup_printf("%s post acknowledgment", store_list_attr(c->list, "display_name"));
+    const char *rcpts[] = {sender, NULL};
+    size_t n;
+    g_autofree char *msg = notice_build(from, rcpts, subj, text, c->list->mail_host, &n);
+    c->notice(c->notice_ud, sender, msg, n);
+    return 0;
+}
+
+/* to-archive: a copy for the archive runner, as Mailman, unless the list
+ * never archives or the post asks not to be. */
+static int to_archive(struct post_ctx *c, char **error_r)
+{
+    if (c->enqueue == NULL || attr_is(c->list, "archive_policy", "never") ||
+        queue_meta_get(c->meta, "isdigest") || pmsg_has(c->msg, "X-No-Archive"))
+        return 0;
+    g_autofree char *xa = pmsg_get(c->msg, "X-Archive");
+    if (xa && g_ascii_strcasecmp(xa, "no") == 0)
+        return 0;
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(c->msg, &len);
+    struct queue_meta *m = queue_meta_new();
+    queue_meta_set(m, "listid", c->list->list_id);
+    int rc = c->enqueue(c->notice_ud, "archive", m, raw, len, error_r);
+    queue_meta_free(m);
+    return rc;
+}
+
+/* to-digest: the post is appended to the list's digest.mmdf; past
+ * digest_size_threshold KB the file is renamed digest.<volume>.<number>.mmdf
+ * and queued for the digest runner, as Mailman's maybe_send_digest_now. */
+static int to_digest(struct post_ctx *c, char **error_r)
+{
+    const struct store_list *l = c->list;
+    if (c->enqueue == NULL || !store_list_attr_bool(l, "digests_enabled") ||
+        queue_meta_get(c->meta, "isdigest"))
+        return 0;
+    g_autofree char *dir = g_build_filename(config_path(c->cfg, "list_data_dir"), l->list_id, NULL);
+    g_autofree char *mbox = g_build_filename(dir, "digest.mmdf", NULL);
+    if (g_mkdir_with_parents(dir, 0750) < 0) {
+        *error_r = g_strdup_printf("cannot create %s: %s", dir, g_strerror(errno));
+        return -1;
+    }
+    size_t len;
+    g_autofree char *raw = pmsg_serialize(c->msg, &len);
+    FILE *f = fopen(mbox, "ab");
+    if (f == NULL) {
+        *error_r = g_strdup_printf("cannot open %s: %s", mbox, g_strerror(errno));
+        return -1;
+    }
+    static const char sep[] = "\001\001\001\001\n";
+    bool ok = fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1 && fwrite(raw, 1, len, f) == len &&
+              (len == 0 || raw[len - 1] == '\n' || fputc('\n', f) != EOF) &&
+              fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1;
+    long size = ftell(f);
+    if (fclose(f) != 0 || !ok) {
+        *error_r = g_strdup_printf("cannot write %s: %s", mbox, g_strerror(errno));
+        return -1;
+    }
+    double threshold = g_ascii_strtod(store_list_attr(l, "digest_size_threshold"), NULL);
+    if (threshold <= 0 || (double)size < threshold * 1024)
+        return 0;
+    int64_t volume = store_list_attr_int(l, "volume");
+    int64_t number = store_list_attr_int(l, "next_digest_number");
+    g_autofree char *name = g_strdup_printf("digest.%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".mmdf",
+                                            volume, number);
+    g_autofree char *dest = g_build_filename(dir, name, NULL);
+    if (rename(mbox, dest) < 0) {
+        *error_r = g_strdup_printf("cannot rename %s: %s", mbox, g_strerror(errno));
+        return -1;
+    }
+    if (store_list_attr_add(c->st, l->list_id, "next_digest_number", 1, NULL, error_r) < 0)
+        return -1;
+    struct queue_meta *m = queue_meta_new();
+    queue_meta_set(m, "listid", l->list_id);
+    queue_meta_set(m, "digest_path", dest);
+    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, volume);
+    g_autofree char *n = g_strdup_printf("%" G_GINT64_FORMAT, number);
+    queue_meta_set(m, "volume", v);
+    queue_meta_set(m, "digest_number", n);
+    /* Mailman queues an empty message with this metadata */
+    static const char empty[] = "\n";
+    int rc = c->enqueue(c->notice_ud, "digest", m, empty, sizeof empty - 1, error_r);
+    queue_meta_free(m);
+    return rc;
+}
+
 /* ---- decoration ---- */
 
-static GMimeMessage *gmime_message(const struct pmsg *m)
+GMimeMessage *post_gmime_message(const struct pmsg *m)
 {
+    pmsg_gmime_init();
     size_t len;
     g_autofree char *raw = pmsg_serialize(m, &len);
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
@@ -535,7 +788,7 @@ static GMimeMessage *gmime_message(const struct pmsg *m)
     return msg;
 }
 
-static void put_back(struct pmsg *m, GMimeMessage *msg)
+void post_gmime_put_back(struct pmsg *m, GMimeMessage *msg)
 {
     GMimeFormatOptions *fo = g_mime_format_options_new();
     g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
@@ -561,14 +814,15 @@ static bool is_ascii(const char *s)
     return true;
 }
 
-void post_decorate(struct post_ctx *c)
+void post_decorate(struct config *cfg, const struct store_list *l, struct pmsg *m,
+                   GHashTable *member_vars)
 {
-    g_autofree char *header = post_template(c->cfg, c->list, "list:member:regular:header", NULL);
-    g_autofree char *footer = post_template(c->cfg, c->list, "list:member:regular:footer", NULL);
+    g_autofree char *header = post_template(cfg, l, "list:member:regular:header", member_vars);
+    g_autofree char *footer = post_template(cfg, l, "list:member:regular:footer", member_vars);
     if (*header == '\0' && *footer == '\0')
         return;
-    g_autofree char *ct = pmsg_get(c->msg, "Content-Type");
-    g_autofree char *cte = pmsg_get(c->msg, "Content-Transfer-Encoding");
+    g_autofree char *ct = pmsg_get(m, "Content-Type");
+    g_autofree char *cte = pmsg_get(m, "Content-Transfer-Encoding");
     bool plain = ct == NULL || g_ascii_strncasecmp(ct, "text/plain", 10) == 0;
     bool identity = cte == NULL || g_ascii_strcasecmp(cte, "7bit") == 0 ||
                     g_ascii_strcasecmp(cte, "8bit") == 0;
@@ -578,16 +832,16 @@ void post_decorate(struct post_ctx *c)
         GString *b = g_string_new(header);
         if (*header && !g_str_has_suffix(header, "\n"))
             g_string_append_c(b, '\n');
-        g_string_append_len(b, c->msg->body, (gssize)c->msg->body_len);
-        if (*footer && c->msg->body_len && c->msg->body[c->msg->body_len - 1] != '\n')
+        g_string_append_len(b, m->body, (gssize)m->body_len);
+        if (*footer && m->body_len && m->body[m->body_len - 1] != '\n')
             g_string_append_c(b, '\n');
         g_string_append(b, footer);
-        g_free(c->msg->body);
-        c->msg->body_len = b->len;
-        c->msg->body = g_string_free(b, FALSE);
+        g_free(m->body);
+        m->body_len = b->len;
+        m->body = g_string_free(b, FALSE);
         return;
     }
-    GMimeMessage *msg = gmime_message(c->msg);
+    GMimeMessage *msg = post_gmime_message(m);
     if (msg == NULL)
         return;
     GMimeObject *body = g_mime_message_get_mime_part(msg);
@@ -633,7 +887,7 @@ void post_decorate(struct post_ctx *c)
         g_mime_message_set_mime_part(msg, GMIME_OBJECT(mp));
         g_object_unref(mp);
     }
-    put_back(c->msg, msg);
+    post_gmime_put_back(m, msg);
     g_object_unref(msg);
 }
 
@@ -648,19 +902,29 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
         rfc_2369(c, true);
         return 0;
     }
-    /* validate-authenticity (ARC), mime-delete and tagger: not yet */
+    /* validate-authenticity (ARC) and tagger (topics): not yet */
+    c->rejected = post_mime_delete(c);
+    if (c->rejected)
+        return 1;
     if (queue_meta_get(c->meta, "recipients") == NULL && member_recipients(c, error_r) < 0)
         return -1;
     cleanse(c);
-    /* cleanse-dkim: [mailman] with no DKIM settings removes nothing */
+    if (config_get_bool(c->cfg, "mta", "remove_dkim_headers")) { /* cleanse-dkim */
+        pmsg_remove(c->msg, "DomainKey-Signature");
+        pmsg_remove(c->msg, "DKIM-Signature");
+        pmsg_remove(c->msg, "Authentication-Results");
+    }
     cook_headers(c, false);
     subject_prefix(c);
     rfc_2369(c, false);
-    /* to-archive, to-digest, to-usenet: their runners come later */
+    if (to_archive(c, error_r) < 0 || to_digest(c, error_r) < 0)
+        return -1;
+    /* to-usenet: no NNTP gateway yet */
     if (after_delivery(c, error_r) < 0)
         return -1;
-    /* acknowledge and dmarc: not yet */
-    if (!queue_meta_get(c->meta, "nodecorate"))
-        post_decorate(c);
+    if (acknowledge(c, error_r) < 0)
+        return -1;
+    post_dmarc_handler(c);
+    /* decoration happens at delivery (deliver_out) */
     return 0;
 }

@@ -135,10 +135,78 @@ malformed:;
     return -1;
 }
 
+static int check_open(const struct queue_entry *e, char **error_r);
+
+static void progress_drop(const struct queue_entry *e)
+{
+    g_autofree char *prg = g_strconcat(e->base, QUEUE_EXT_PROGRESS, NULL);
+    (void)unlinkat(e->queue->dirfd, prg, 0);
+}
+
+int queue_progress_append(struct queue_entry *e, const char *text, char **error_r)
+{
+    if (check_open(e, error_r) < 0)
+        return -1;
+    g_autofree char *prg = g_strconcat(e->base, QUEUE_EXT_PROGRESS, NULL);
+    bool created = false;
+    int fd = openat(e->queue->dirfd, prg, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        fd = openat(e->queue->dirfd, prg, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
+                    0660);
+        created = fd >= 0;
+    }
+    if (fd < 0) {
+        *error_r = g_strdup_printf("queue %s: cannot open %s: %s", e->queue->name, prg,
+                                   g_strerror(errno));
+        return -1;
+    }
+    g_autofree char *line = g_strconcat(text, "\n", NULL);
+    size_t len = strlen(line), done = 0;
+    int rc = 0;
+    while (done < len && rc == 0) {
+        ssize_t n = write(fd, line + done, len - done);
+        if (n < 0 && errno != EINTR)
+            rc = -1;
+        else if (n > 0)
+            done += (size_t)n;
+    }
+    if (rc == 0 && fdatasync(fd) != 0)
+        rc = -1;
+    if (rc < 0)
+        *error_r = g_strdup_printf("queue %s: cannot write %s: %s", e->queue->name, prg,
+                                   g_strerror(errno));
+    close(fd);
+    if (rc == 0 && created && fsync(e->queue->dirfd) != 0) {
+        *error_r = g_strdup_printf("queue %s: cannot sync after creating %s: %s",
+                                   e->queue->name, prg, g_strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
+char *queue_progress_read(const struct queue_entry *e)
+{
+    g_autofree char *prg = g_strconcat(e->base, QUEUE_EXT_PROGRESS, NULL);
+    char *data = NULL;
+    size_t len = 0;
+    char *err = NULL;
+    if (queue_file_read(e->queue->dirfd, prg, &data, &len, &err) < 0) {
+        g_free(err);
+        return g_strdup("");
+    }
+    /* keep complete lines only */
+    while (len > 0 && data[len - 1] != '\n')
+        len--;
+    char *out = g_strndup(data, len);
+    g_free(data);
+    return out;
+}
+
 static int entry_unlink(struct queue_entry *e, char **error_r)
 {
     g_autofree char *bak = g_strconcat(e->base, QUEUE_EXT_CLAIMED, NULL);
     e->done = true;
+    progress_drop(e);
     /* No directory fsync: should the removal be lost in a crash, the entry
      * is recovered and processed again (at least once), and the next fsync
      * of any directory on ext4 commits it anyway. */
@@ -267,6 +335,7 @@ int queue_bad(struct queue_entry *e, char **error_r)
         return -1;
     g_autofree char *bak = g_strconcat(e->base, QUEUE_EXT_CLAIMED, NULL);
     e->done = true;
+    progress_drop(e);
     return queue_preserve(e->queue, bak, e->base, error_r);
 }
 

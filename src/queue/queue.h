@@ -42,6 +42,7 @@
 #define QUEUE_EXT_CLAIMED   ".bak"
 #define QUEUE_EXT_PRESERVED ".psv"
 #define QUEUE_EXT_TEMP      ".tmp"
+#define QUEUE_EXT_PROGRESS  ".prg"
 
 struct queue_entry {
     struct queue *queue;     /* where its ".bak" is (not owned) */
@@ -81,6 +82,17 @@ int queue_checkpoint(struct queue_entry *entry, char **error_r);
 /* Enqueues entry->meta (without the recovery count, which belongs to a
  * file) and msg (NULL: the entry's own message) to dest, then removes the
  * ".bak". *base_r (may be NULL) gets the new base. */
+/* Progress of long work on a claimed entry (a fan-out), kept beside it in
+ * "<base>.prg": an append-only log of short lines, so that recording a step
+ * costs one small append and fdatasync instead of rewriting the entry (whose
+ * recipient list can be megabytes). It survives crash recovery (same base)
+ * and is removed with the entry (finish, requeue, shunt, bad); recovery
+ * removes one whose entry is gone. A line cut short by a crash is dropped
+ * by queue_progress_read. */
+int queue_progress_append(struct queue_entry *entry, const char *text, char **error_r);
+/* The complete lines written so far ("" when none); g_free. */
+char *queue_progress_read(const struct queue_entry *entry);
+
 int queue_requeue(struct queue_entry *entry, struct queue *dest, const void *msg, size_t msg_len,
                   char **base_r, char **error_r);
 

@@ -137,24 +137,24 @@ static void entry_write(struct batch_entry *e)
         entry_fail(e, "cannot write %s: %s", tmp, g_strerror(errno));
 }
 
-/* Step 2: the data of every written entry in [from, to) reaches the disk. */
+/* Step 3: the data of every renamed entry in [from, to) reaches the disk. */
 static void sync_data(struct queue_batch *batch, size_t from, size_t to)
 {
     struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
     if (batch->sync == QUEUE_SYNC_SYNCFS) {
         /* One syncfs per file system; its error covers all of them. */
         for (size_t i = from; i < to; i++) {
-            if (es[i].state != ENTRY_WRITTEN)
+            if (es[i].state != ENTRY_RENAMED)
                 continue;
             bool seen = false;
             for (size_t j = from; j < i && !seen; j++)
-                seen = es[j].state == ENTRY_WRITTEN && es[j].queue->dev == es[i].queue->dev;
+                seen = es[j].state == ENTRY_RENAMED && es[j].queue->dev == es[i].queue->dev;
             if (seen || syncfs(es[i].fd) == 0)
                 continue;
             int err = errno;
             dev_t dev = es[i].queue->dev;
             for (size_t j = i; j < to; j++)
-                if (es[j].state == ENTRY_WRITTEN && es[j].queue->dev == dev)
+                if (es[j].state == ENTRY_RENAMED && es[j].queue->dev == dev)
                     entry_fail(&es[j], "syncfs failed: %s", g_strerror(err));
         }
         return;
@@ -164,25 +164,25 @@ static void sync_data(struct queue_batch *batch, size_t from, size_t to)
          * find their data already on its way and the disk sees them
          * together. Errors show up again in fdatasync. */
         for (size_t i = from; i < to; i++)
-            if (es[i].state == ENTRY_WRITTEN)
+            if (es[i].state == ENTRY_RENAMED)
                 sync_file_range(es[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     }
     for (size_t i = from; i < to; i++)
-        if (es[i].state == ENTRY_WRITTEN && fdatasync(es[i].fd) != 0)
-            entry_fail(&es[i], "cannot sync %s.pck.tmp: %s", es[i].base, g_strerror(errno));
+        if (es[i].state == ENTRY_RENAMED && fdatasync(es[i].fd) != 0)
+            entry_fail(&es[i], "cannot sync %s.pck: %s", es[i].base, g_strerror(errno));
 }
 
-/* Step 3 (after closing): "<base>.pck.tmp" becomes "<base>.pck". */
+/* Step 2: "<base>.pck.tmp" becomes "<base>.pck", the file still open.
+ * Renaming before the data is synced lets one journal commit (the first
+ * fdatasync's) carry the new inodes and the renames together; the
+ * directory fsync after it then finds nothing left to commit. A crash
+ * before step 4 can leave a ".pck" whose data never reached the disk, but
+ * no one was told it was accepted: the reader finds it malformed and
+ * preserves it in "bad" (docs/queues.md). */
 static void entry_rename(struct batch_entry *e)
 {
     if (e->state != ENTRY_WRITTEN)
         return;
-    int fd = e->fd;
-    e->fd = -1;
-    if (close(fd) != 0) {
-        entry_fail(e, "cannot write %s.pck.tmp: %s", e->base, g_strerror(errno));
-        return;
-    }
     g_autofree char *tmp = entry_name(e, ".pck.tmp");
     g_autofree char *pck = entry_name(e, ".pck");
     int dfd = e->queue->dirfd;
@@ -192,6 +192,17 @@ static void entry_rename(struct batch_entry *e)
         return;
     }
     e->state = ENTRY_RENAMED;
+}
+
+/* Closing reports what a file system defers to close (NFS). */
+static void entry_close(struct batch_entry *e)
+{
+    if (e->state != ENTRY_RENAMED || e->fd < 0)
+        return;
+    int fd = e->fd;
+    e->fd = -1;
+    if (close(fd) != 0)
+        entry_fail(e, "cannot write %s.pck: %s", e->base, g_strerror(errno));
 }
 
 /* Step 4: one fsync per directory that received an entry. */
@@ -220,9 +231,11 @@ static void commit_chunk(struct queue_batch *batch, size_t from, size_t to)
     struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
     for (size_t i = from; i < to; i++)
         entry_write(&es[i]);
-    sync_data(batch, from, to);
     for (size_t i = from; i < to; i++)
         entry_rename(&es[i]);
+    sync_data(batch, from, to);
+    for (size_t i = from; i < to; i++)
+        entry_close(&es[i]);
     sync_dirs(batch, from, to);
 }
 

@@ -6,9 +6,11 @@
  * only once that entry is on stable storage. A batch makes them durable
  * together with fewer waits on the disk:
  *   1. every entry is written to "<base>.pck.tmp" (O_EXCL),
- *   2. the data of all of them is synced (see enum queue_sync),
- *   3. each is renamed to "<base>.pck" (never replacing a file),
+ *   2. each is renamed to "<base>.pck" (never replacing a file),
+ *   3. the data of all of them is synced (see enum queue_sync),
  *   4. each directory that received an entry is fsynced once.
+ * (Renaming before syncing lets one journal commit cover steps 2-4 on
+ * ext4/xfs; see queue_batch.c for why an unsynced ".pck" is harmless.)
  * An entry is durable, and its result 0, only after step 4 for its
  * directory. A failed entry leaves nothing behind (its temporary or final
  * file is removed) and has an error message; others are unaffected, except

@@ -83,6 +83,23 @@ static bool temp_in_slice(const char *name, unsigned count, unsigned index)
            queue_file_in_slice(&b, count, index);
 }
 
+/* A "<base>.prg" of the slice whose entry is neither waiting nor claimed. */
+static bool orphan_progress(struct queue *q, const char *name, unsigned count, unsigned index)
+{
+    size_t len = strlen(name), pl = strlen(QUEUE_EXT_PROGRESS);
+    if (len <= pl || strcmp(name + len - pl, QUEUE_EXT_PROGRESS) != 0)
+        return false;
+    struct queue_file_base b;
+    if (!queue_file_parse_base(name, len - pl, &b) || !queue_file_in_slice(&b, count, index))
+        return false;
+    g_autofree char *base = g_strndup(name, len - pl);
+    g_autofree char *pck = g_strconcat(base, QUEUE_EXT_WAITING, NULL);
+    g_autofree char *bak = g_strconcat(base, QUEUE_EXT_CLAIMED, NULL);
+    struct stat st;
+    return fstatat(q->dirfd, pck, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+           fstatat(q->dirfd, bak, &st, AT_SYMLINK_NOFOLLOW) != 0;
+}
+
 static unsigned remove_stale_temps(struct queue *q, unsigned count, unsigned index)
 {
     int fd = openat(q->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -98,6 +115,11 @@ static unsigned remove_stale_temps(struct queue *q, unsigned count, unsigned ind
     struct dirent *de;
     while ((de = readdir(dir)) != NULL) {
         struct stat st;
+        if (orphan_progress(q, de->d_name, count, index)) {
+            if (unlinkat(q->dirfd, de->d_name, 0) == 0)
+                log_info("queue %s: removed %s, whose entry is gone", q->name, de->d_name);
+            continue;
+        }
         if (!temp_in_slice(de->d_name, count, index) ||
             fstatat(q->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             now - st.st_mtime <= QUEUE_TEMP_MAX_AGE)

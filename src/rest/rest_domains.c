@@ -79,8 +79,7 @@ void rest_domains_post(struct rest_req *req)
     json_decref(values);
 }
 
-/* The domain named by the route, or NULL after answering 404. */
-static struct store_domain *domain_of(struct rest_req *req)
+struct store_domain *rest_domain_of(struct rest_req *req)
 {
     struct store_domain *d = NULL;
     char *err = NULL;
@@ -95,7 +94,7 @@ static struct store_domain *domain_of(struct rest_req *req)
 
 void rest_domain_get(struct rest_req *req)
 {
-    struct store_domain *d = domain_of(req);
+    struct store_domain *d = rest_domain_of(req);
     if (d)
         rest_ok(req, domain_json(req, d), NULL);
     store_domain_free(d);
@@ -125,7 +124,7 @@ static void patch_put(struct rest_req *req, bool optional)
         {"description", REST_CONV_STR, optional, NULL},
         {"owner", REST_CONV_STRLIST, optional, NULL},
     };
-    struct store_domain *d = domain_of(req);
+    struct store_domain *d = rest_domain_of(req);
     if (d == NULL)
         return;
     char *err = NULL;

@@ -3,6 +3,8 @@
  * _pprint_str); widths are counted in characters, as Python does. */
 #include "rest/rest_etag.h"
 
+#include "rest/rest_ids.h"
+
 #include <glib.h>
 #include <math.h>
 #include <stdbool.h>
@@ -245,6 +247,10 @@ static void safe_repr(GString *out, json_t *v, const char *key, const struct res
         g_string_append_c(out, ']');
         break;
     case JSON_STRING: {
+        if (rest_bigint_digits(json_string_value(v))) { /* a 3.0 id: an int */
+            g_string_append(out, rest_bigint_digits(json_string_value(v)));
+            break;
+        }
         g_autofree char *s = rest_py_str_repr(json_string_value(v), json_string_length(v));
         g_string_append(out, s);
         break;
@@ -438,6 +444,8 @@ static void format(GString *out, json_t *v, const char *key, long indent, long a
             g_string_free(rep, TRUE);
             return;
         case JSON_STRING:
+            if (rest_bigint_digits(json_string_value(v)))
+                break;
             pprint_str(out, v, indent, allowance, level + 1);
             g_string_free(rep, TRUE);
             return;

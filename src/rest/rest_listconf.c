@@ -4,12 +4,12 @@
 #include "mail/address.h"
 #include "rest/rest_lists.h"
 #include "rest/rest_params.h"
+#include "rest/rest_password.h"
 #include "rest/rest_server.h"
 #include "rest/rest_validate.h"
 #include "store/list_attr.h"
 #include "store/store.h"
 
-#include <crypt.h>
 #include <glib.h>
 #include <string.h>
 
@@ -260,21 +260,6 @@ static bool email_or_regexp_ok(const char *v, char **reason_r)
     return ok;
 }
 
-/* SHA-512 crypt, which passlib (Mailman's password context) verifies. */
-static char *hash_password(const char *pw)
-{
-    static const char b64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    char salt[3 + 16 + 2] = "$6$";
-    for (int i = 0; i < 16; i++)
-        salt[3 + i] = b64[g_random_int_range(0, 64)];
-    salt[19] = '$';
-    salt[20] = '\0';
-    struct crypt_data data;
-    memset(&data, 0, sizeof data);
-    const char *h = crypt_r(pw, salt, &data);
-    return h && h[0] == '$' ? g_strdup(h) : NULL;
-}
-
 /* A request value as the attribute's canonical string (*canon_r), or
  * Mailman's message for the value (*error_r). */
 static int conf_input(const struct conf_attr *c, json_t *value, char **canon_r, char **error_r)
@@ -331,7 +316,7 @@ static int conf_input(const struct conf_attr *c, json_t *value, char **canon_r, 
         return -1;
     }
     if (c->flags & PASSWORD) {
-        *canon_r = hash_password(text);
+        *canon_r = rest_password_hash(text);
         if (*canon_r == NULL) {
             *error_r = invalid(c->name, "cannot hash the password");
             return -1;

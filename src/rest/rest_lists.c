@@ -28,7 +28,7 @@ struct store_list *rest_list_of(struct rest_req *req, bool child)
     return l;
 }
 
-static json_t *list_json(struct rest_req *req, const struct store_list *l, char **err)
+json_t *rest_list_json(struct rest_req *req, const struct store_list *l, char **err)
 {
     int64_t count = 0;
     if (store_member_count(req->store, l->list_id, STORE_ROLE_MEMBER, &count, err) < 0)
@@ -84,7 +84,7 @@ static void lists_collection(struct rest_req *req, const char *mail_host)
     }
     json_t *entries = json_array();
     for (struct store_list **l = v; *l; l++) {
-        json_t *e = list_json(req, *l, &err);
+        json_t *e = rest_list_json(req, *l, &err);
         if (e == NULL) {
             rest_internal_error(req, "lists", err);
             g_free(err);
@@ -188,7 +188,7 @@ void rest_list_get(struct rest_req *req)
     if (l == NULL)
         return;
     char *err = NULL;
-    json_t *r = list_json(req, l, &err);
+    json_t *r = rest_list_json(req, l, &err);
     if (r)
         rest_ok(req, r, NULL);
     else
@@ -213,4 +213,27 @@ void rest_list_delete(struct rest_req *req)
     }
     g_free(err);
     store_list_free(l);
+}
+
+/* Mailman's Styles resource: its three built-in styles, by name. */
+void rest_list_styles_get(struct rest_req *req)
+{
+    static const struct {
+        const char *name, *description;
+    } styles[] = {
+        {"legacy-announce", "Announce only mailing list style."},
+        {"legacy-default", "Ordinary discussion mailing list style."},
+        {"private-default", "Discussion mailing list style with private archives."},
+    };
+    json_t *names = json_array(), *all = json_array();
+    for (size_t i = 0; i < G_N_ELEMENTS(styles); i++) {
+        json_array_append_new(names, json_string(styles[i].name));
+        json_array_append_new(all, json_pack("{s:s, s:s}", "name", styles[i].name, "description",
+                                             styles[i].description));
+    }
+    json_t *r = json_object();
+    json_object_set_new(r, "style_names", names);
+    json_object_set_new(r, "styles", all);
+    json_object_set_new(r, "default", json_string(config_get(req->cfg, "styles", "default")));
+    rest_ok(req, r, NULL);
 }

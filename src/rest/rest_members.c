@@ -1,6 +1,8 @@
 /* rest_members - see rest_members.h. */
 #include "rest/rest_members.h"
 
+#include "rest/rest_addresses.h"
+#include "rest/rest_ids.h"
 #include "rest/rest_lists.h"
 #include "rest/rest_server.h"
 #include "rest/rest_validate.h"
@@ -28,8 +30,10 @@ static const char *const member_fields[] = {"address",
                                             "member_id",
                                             NULL};
 
+/* Ids in the API's form (rest_ids.h): 3.0 writes integers. */
 static json_t *member_json(struct rest_req *req, const struct store_member *m)
 {
+    g_autofree char *id = rest_id_text(req->api, m->member_id);
     json_t *r = json_object();
     json_object_set_new(r, "address", rest_jstr_take(rest_path_to(req, "addresses/%s", m->email)));
     json_object_set_new(r, "bounce_score", json_integer(m->bounce_score));
@@ -45,8 +49,10 @@ static json_t *member_json(struct rest_req *req, const struct store_member *m)
     json_object_set_new(r, "list_id", json_string(m->list_id));
     json_object_set_new(r, "subscription_mode", json_string("as_address"));
     json_object_set_new(r, "role", rest_jstr_or_null(store_role_name(m->role)));
-    if (m->user_id)
-        json_object_set_new(r, "user", rest_jstr_take(rest_path_to(req, "users/%s", m->user_id)));
+    if (m->user_id) {
+        g_autofree char *uid = rest_id_text(req->api, m->user_id);
+        json_object_set_new(r, "user", rest_jstr_take(rest_path_to(req, "users/%s", uid)));
+    }
     if (m->moderation_action != STORE_ACTION_UNSET)
         json_object_set_new(r, "moderation_action",
                             rest_jstr_or_null(store_action_name(m->moderation_action)));
@@ -54,9 +60,8 @@ static json_t *member_json(struct rest_req *req, const struct store_member *m)
                        : m->user_display_name              ? m->user_display_name
                                                            : "";
     json_object_set_new(r, "display_name", json_string(name));
-    json_object_set_new(r, "self_link",
-                        rest_jstr_take(rest_path_to(req, "members/%s", m->member_id)));
-    json_object_set_new(r, "member_id", json_string(m->member_id));
+    json_object_set_new(r, "self_link", rest_jstr_take(rest_path_to(req, "members/%s", id)));
+    json_object_set_new(r, "member_id", rest_id_json(req->api, m->member_id));
     return r;
 }
 
@@ -160,7 +165,9 @@ static void answer_members(struct rest_req *req, GPtrArray *members, json_t *fie
         rest_ok_collection(req, entries, &member_hook);
 }
 
-void rest_members_get(struct rest_req *req)
+/* _MemberBase.on_get: ?fields= (and paging) over a roster. */
+static void members_collection(struct rest_req *req, const struct store_roster_filter *f,
+                               GCompareFunc order)
 {
     static const struct rest_field fields[] = {
         {"fields", REST_CONV_STRLIST, true, NULL},
@@ -171,19 +178,25 @@ void rest_members_get(struct rest_req *req)
     json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
     if (values == NULL)
         return;
-    struct store_roster_filter f = {.role_mask = STORE_MASK(STORE_ROLE_OWNER) |
-                                                 STORE_MASK(STORE_ROLE_MODERATOR) |
-                                                 STORE_MASK(STORE_ROLE_MEMBER)};
     GPtrArray *members = members_new();
-    if (store_roster(req->store, &f, collect, members, &err) < 0) {
+    if (store_roster(req->store, f, collect, members, &err) < 0) {
         rest_internal_error(req, "members", err);
     } else {
-        g_ptr_array_sort(members, by_list_role_email);
+        if (order)
+            g_ptr_array_sort(members, order);
         answer_members(req, members, json_object_get(values, "fields"));
     }
     g_free(err);
     g_ptr_array_unref(members);
     json_decref(values);
+}
+
+void rest_members_get(struct rest_req *req)
+{
+    struct store_roster_filter f = {.role_mask = STORE_MASK(STORE_ROLE_OWNER) |
+                                                 STORE_MASK(STORE_ROLE_MODERATOR) |
+                                                 STORE_MASK(STORE_ROLE_MEMBER)};
+    members_collection(req, &f, by_list_role_email);
 }
 
 /* ---- /members/find ------------------------------------------------------------ */
@@ -234,6 +247,20 @@ static int find_one(const struct store_member *m, void *ctx)
     return 0;
 }
 
+/* The subscriber a find names: a lower-cased email or '*' glob, or a
+ * user id in the API's form turned into its 32 hex digits. */
+static char *subscriber_key(struct rest_req *req, const char *subscriber)
+{
+    if (subscriber == NULL)
+        return NULL;
+    if (!strchr(subscriber, '@') && !strchr(subscriber, '*')) {
+        char *hex = rest_id_parse(req->api, subscriber);
+        if (hex)
+            return hex;
+    }
+    return g_utf8_strdown(subscriber, -1);
+}
+
 void rest_members_find(struct rest_req *req)
 {
     static const struct rest_field fields[] = {
@@ -262,9 +289,8 @@ void rest_members_find(struct rest_req *req)
     GPtrArray *members = members_new();
     const char *list_id = json_string_value(json_object_get(values, "list_id"));
     const char *role = json_string_value(json_object_get(values, "role"));
-    g_autofree char *sub = NULL;
-    if (json_object_get(values, "subscriber"))
-        sub = g_utf8_strdown(json_string_value(json_object_get(values, "subscriber")), -1);
+    g_autofree char *sub =
+        subscriber_key(req, json_string_value(json_object_get(values, "subscriber")));
     struct find_ctx fc = {members, sub, NULL, values};
     if (sub && strchr(sub, '*'))
         fc.glob = g_pattern_spec_new(sub);
@@ -292,6 +318,94 @@ void rest_members_find(struct rest_req *req)
     json_decref(values);
 }
 
+/* ---- /lists/find ------------------------------------------------------------------- */
+
+/* FindLists: the list of every membership of the subscriber (a list twice
+ * for two roles, as Mailman), by list, email and role; 404 when none. */
+void rest_lists_find(struct rest_req *req)
+{
+    static const struct rest_field fields[] = {
+        {"subscriber", REST_CONV_SUBSCRIBER, false, NULL},
+        {"role", REST_CONV_ENUM, true, store_enum_role},
+        {"page", REST_CONV_INT, true, NULL},
+        {"count", REST_CONV_INT, true, NULL},
+    };
+    json_t *values = rest_values(req, fields, G_N_ELEMENTS(fields));
+    if (values == NULL)
+        return;
+    const char *role = json_string_value(json_object_get(values, "role"));
+    g_autofree char *sub =
+        subscriber_key(req, json_string_value(json_object_get(values, "subscriber")));
+    GPtrArray *members = members_new();
+    json_t *only = json_object(); /* find_match's other criteria: none */
+    struct find_ctx fc = {members, sub, NULL, only};
+    if (strchr(sub, '*'))
+        fc.glob = g_pattern_spec_new(sub);
+    struct store_roster_filter f = {.role_mask = role ? STORE_MASK(store_role_parse(role)) : 0};
+    char *err = NULL;
+    json_t *entries = json_array();
+    int rc = store_roster(req->store, &f, find_one, &fc, &err);
+    g_ptr_array_sort(members, by_list_email_role);
+    for (guint i = 0; rc >= 0 && i < members->len; i++) {
+        struct store_list *l = NULL;
+        rc = store_list_get(req->store, ((struct store_member *)members->pdata[i])->list_id, &l,
+                            &err);
+        json_t *e = rc == 1 ? rest_list_json(req, l, &err) : NULL;
+        if (rc == 1 && e == NULL)
+            rc = STORE_ERR;
+        if (e)
+            json_array_append_new(entries, e);
+        store_list_free(l);
+    }
+    if (rc < 0) {
+        rest_internal_error(req, "lists/find", err);
+        json_decref(entries);
+    } else if (json_array_size(entries) == 0) {
+        rest_not_found(req, NULL);
+        json_decref(entries);
+    } else {
+        rest_ok_collection(req, entries, NULL);
+    }
+    if (fc.glob)
+        g_pattern_spec_free(fc.glob);
+    g_free(err);
+    json_decref(only);
+    g_ptr_array_unref(members);
+    json_decref(values);
+}
+
+/* ---- /addresses/<email>/memberships ------------------------------------------- */
+
+static int collect_email(const struct store_member *m, void *ctx)
+{
+    GPtrArray *out = ((void **)ctx)[0];
+    if (strcmp(m->email, ((void **)ctx)[1]) == 0)
+        g_ptr_array_add(out, store_member_dup(m));
+    return 0;
+}
+
+/* AddressMemberships: the address's memberships when a user controls it
+ * (none otherwise, as in Mailman), by list, email and role. */
+void rest_address_memberships_get(struct rest_req *req)
+{
+    struct store_address *a = rest_address_of(req, true);
+    if (a == NULL)
+        return;
+    GPtrArray *members = members_new();
+    char *err = NULL;
+    void *ctx[2] = {members, a->email};
+    if (a->user_id &&
+        store_member_find(req->store, a->email, NULL, 0, collect_email, ctx, &err) < 0)
+        rest_internal_error(req, "memberships", err);
+    else {
+        g_ptr_array_sort(members, by_list_email_role);
+        answer_members(req, members, NULL);
+    }
+    g_free(err);
+    g_ptr_array_unref(members);
+    store_address_free(a);
+}
+
 /* ---- rosters ----------------------------------------------------------------- */
 
 void rest_roster_get(struct rest_req *req)
@@ -305,14 +419,7 @@ void rest_roster_get(struct rest_req *req)
     if (l == NULL)
         return;
     struct store_roster_filter f = {.list_id = l->list_id, .role_mask = STORE_MASK(role)};
-    GPtrArray *members = members_new();
-    char *err = NULL;
-    if (store_roster(req->store, &f, collect, members, &err) < 0)
-        rest_internal_error(req, "roster", err);
-    else
-        answer_members(req, members, NULL);
-    g_free(err);
-    g_ptr_array_unref(members);
+    members_collection(req, &f, NULL);
     store_list_free(l);
 }
 
@@ -321,10 +428,10 @@ void rest_roster_get(struct rest_req *req)
 /* The member /members/<id> names, or NULL after Mailman's not_found(). */
 static struct store_member *member_by_id(struct rest_req *req)
 {
-    g_autofree char *id = g_ascii_strdown(rest_arg(req, 0), -1);
+    g_autofree char *id = rest_id_parse(req->api, rest_arg(req, 0));
     struct store_member *m = NULL;
     char *err = NULL;
-    int rc = strlen(id) == 32 ? store_member_get(req->store, id, &m, &err) : 0;
+    int rc = id ? store_member_get(req->store, id, &m, &err) : 0;
     if (rc < 0)
         rest_internal_error(req, "member", err);
     else if (rc == 0)
@@ -515,7 +622,11 @@ static char *subscriber_email(struct rest_req *req, const char *subscriber, int 
         return g_utf8_strdown(subscriber, -1);
     struct store_user *u = NULL;
     char *err = NULL;
-    g_autofree char *id = g_ascii_strdown(subscriber, -1);
+    g_autofree char *id = rest_id_parse(req->api, subscriber);
+    if (id == NULL) { /* not this API's id form, nor an email */
+        rest_bad_request(req, "Invalid Parameter \"subscriber\": .");
+        return NULL;
+    }
     int rc = store_user_get(req->store, id, &u, &err);
     char *email = NULL;
     if (rc < 0)
@@ -582,7 +693,8 @@ static void subscribe(struct rest_req *req, const struct store_list *l, const ch
         rc = store_member_set_delivery_status(
             req->store, m->member_id, store_delivery_status_parse(json_string_value(status)), &err);
     if (rest_store_end(req, rc, &err) >= 0) {
-        g_autofree char *path = g_strdup_printf("members/%s", m->member_id);
+        g_autofree char *id = rest_id_text(req->api, m->member_id);
+        g_autofree char *path = g_strdup_printf("members/%s", id);
         rest_created(req, path);
     }
     store_member_free(m);

@@ -24,6 +24,7 @@ void rest_member_get(struct rest_req *req);
 void rest_member_patch(struct rest_req *req);
 void rest_member_delete(struct rest_req *req);
 void rest_roster_get(struct rest_req *req);
+void rest_address_memberships_get(struct rest_req *req);
 /* /lists/<l>/<role>/<email>: the member resource, by role and address. */
 void rest_list_member_get(struct rest_req *req);
 void rest_list_member_patch(struct rest_req *req);

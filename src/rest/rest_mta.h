@@ -2,8 +2,8 @@
  * rest_mta - what Mailman's create_list/remove_list do for the MTA when
  * REST creates or removes lists (reference §3): the list's data directory
  * (digests live there; Exim finds lists by it) and, under
- * mailman.mta.postfix.LMTP, the regenerated transport maps. The maps are
- * written under the same lock (lock_dir/mta) the CLI verbs take.
+ * mailman.mta.postfix.LMTP, the regenerated transport maps (mta_regen, the
+ * same code and lock the CLI verbs use).
  *
  * Return 0, or -1 with a newly allocated *error_r.
  */

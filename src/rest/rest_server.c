@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "rest/rest_ids.h"
 #include "rest/rest_params.h"
 #include "rest/rest_validate.h"
 #include "store/store.h"
@@ -83,7 +84,7 @@ void rest_ok(struct rest_req *req, json_t *resource, const struct rest_pyrepr *h
     set_body(req, 200, resource, CT_JSON);
 }
 
-void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook)
+json_t *rest_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook)
 {
     struct rest_page page;
     char *err = NULL;
@@ -92,7 +93,7 @@ void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest
         rest_error(req, 400, "Invalid parameter", err);
         g_free(err);
         json_decref(entries);
-        return;
+        return NULL;
     }
     json_t *result = json_object();
     json_object_set_new(result, "start", json_integer((json_int_t)page.start));
@@ -107,7 +108,14 @@ void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest
         json_object_set_new(result, "entries", slice);
     }
     json_decref(entries);
-    rest_ok(req, result, hook);
+    return result;
+}
+
+void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook)
+{
+    json_t *result = rest_collection(req, entries, hook);
+    if (result)
+        rest_ok(req, result, hook);
 }
 
 void rest_created(struct rest_req *req, const char *path)
@@ -154,6 +162,16 @@ void rest_no_such_child(struct rest_req *req)
 void rest_conflict(struct rest_req *req, const char *text)
 {
     rest_error(req, 409, "409 Conflict", text);
+}
+
+void rest_forbidden(struct rest_req *req)
+{
+    rest_error(req, 403, "403 Forbidden", "403 Forbidden");
+}
+
+void rest_ok_empty(struct rest_req *req)
+{
+    set_body(req, 200, NULL, NULL);
 }
 
 void rest_internal_error(struct rest_req *req, const char *what, const char *err)
@@ -398,12 +416,16 @@ static const char *reason(int status)
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
         return "Method Not Allowed";
     case 409:
         return "Conflict";
+    case 501:
+        return "Not Implemented";
     default:
         return "Internal Server Error";
     }
@@ -446,7 +468,10 @@ static void on_request(struct evhttp_request *ev, void *arg)
     struct evbuffer *reply = evbuffer_new();
     if (req.body) {
         char *text = json_dumps(req.body, JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
-        evbuffer_add(reply, text, strlen(text));
+        /* API 3.0's ids are integers wider than jansson's (rest_ids.h). */
+        g_autofree char *json =
+            strcmp(req.api ? req.api : "", "3.0") == 0 ? rest_bigint_untag(text) : g_strdup(text);
+        evbuffer_add(reply, json, strlen(json));
         free(text);
         evhttp_add_header(out, "Content-Type", req.content_type ? req.content_type : CT_JSON);
     }

@@ -83,6 +83,9 @@ void rest_ok(struct rest_req *req, json_t *resource, const struct rest_pyrepr *h
  * query, every entry etagged, "entries" only when the page is not empty.
  * A paging error answers 400 instead. */
 void rest_ok_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook);
+/* The same collection, not yet answered (for resources that add keys to
+ * it before rest_ok); NULL after answering 400. */
+json_t *rest_collection(struct rest_req *req, json_t *entries, const struct rest_pyrepr *hook);
 /* 201 with Location: path_to(path). */
 void rest_created(struct rest_req *req, const char *path);
 void rest_no_content(struct rest_req *req);
@@ -94,6 +97,10 @@ void rest_not_found(struct rest_req *req, const char *text);
 /* A child resource that does not exist (falcon's bare 404). */
 void rest_no_such_child(struct rest_req *req);
 void rest_conflict(struct rest_req *req, const char *text);
+/* 403 with Mailman's forbidden() body. */
+void rest_forbidden(struct rest_req *req);
+/* 200 without a body (Mailman's okay(response) with nothing). */
+void rest_ok_empty(struct rest_req *req);
 struct rest_field;
 /* The request's parameters through Mailman's Validator (rest_validate.h):
  * the converted values (json_decref), or NULL after answering 400. */

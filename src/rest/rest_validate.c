@@ -3,6 +3,7 @@
 
 #include "mail/address.h"
 #include "rest/rest_etag.h"
+#include "rest/rest_ids.h"
 #include "rest/rest_params.h"
 
 #include <glib.h>
@@ -21,17 +22,12 @@ int rest_parse_bool(const char *s)
     return -1;
 }
 
+/* A user id in either API's form (the handler checks it is its API's). */
 static bool is_uuid_form(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 32) {
-        for (size_t i = 0; i < n; i++)
-            if (!g_ascii_isxdigit(s[i]))
-                return false;
-        return true;
-    }
-    long long v;
-    return rest_parse_pyint(s, &v) && v >= 0;
+    g_autofree char *as31 = rest_id_parse("3.1", s);
+    g_autofree char *as30 = as31 ? NULL : rest_id_parse("3.0", s);
+    return as31 || as30;
 }
 
 json_t *rest_convert(json_t *value, enum rest_conv conv, const struct store_enum_value *enums,

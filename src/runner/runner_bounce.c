@@ -6,6 +6,8 @@
 #include "lib/log.h"
 #include "lib/regex.h"
 #include "mail/notice.h"
+#include "post/post.h"
+#include "post/pmsg.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
 #include "store/store.h"
@@ -16,6 +18,7 @@
 struct bounce_state {
     struct store *store;
     GRegex *verp_re;
+    GRegex *probe_re;
 };
 
 static const char uncaught_text[] =
@@ -32,7 +35,10 @@ int runner_bounce_start(struct runner *r, char **error_r)
     if (store_open(url, &s->store, error_r) < 0)
         return -1;
     s->verp_re = regex_compile(config_get(r->cfg, "mta", "verp_regexp"), error_r);
-    return s->verp_re ? 0 : -1;
+    if (s->verp_re == NULL)
+        return -1;
+    s->probe_re = regex_compile(config_get(r->cfg, "mta", "verp_probe_regexp"), error_r);
+    return s->probe_re ? 0 : -1;
 }
 
 void runner_bounce_stop(struct runner *r)
@@ -44,6 +50,8 @@ void runner_bounce_stop(struct runner *r)
         store_close(s->store);
     if (s->verp_re)
         g_regex_unref(s->verp_re);
+    if (s->probe_re)
+        g_regex_unref(s->probe_re);
     g_free(s);
     r->state = NULL;
 }
@@ -154,7 +162,82 @@ static void event_free(void *p)
 
 #define US_PER_DAY (86400LL * 1000000)
 
-static void score_event(struct bounce_state *s, const struct store_bounce_event *ev)
+static void send_score_notice(struct runner *r, struct bounce_state *s, const struct store_list *l,
+                              const struct store_member *m, bool disabled);
+
+/* Mailman's send_probe(): instead of disabling at the threshold (with
+ * [mta] verp_probes), the member gets a probe from a VERP'd address
+ * carrying a token; if the probe bounces, delivery is disabled. */
+static void send_probe(struct runner *r, struct bounce_state *s, const struct store_list *l,
+                       const struct store_member *m, const char *message_id)
+{
+    const char *keys[] = {"member_id", "message_id", "list_id"};
+    const char *vals[] = {m->member_id, message_id ? message_id : "", l->list_id};
+    g_autofree char *token = NULL;
+    char *err = NULL;
+    if (store_pending_add(s->store, "probe",
+                          (int64_t)(config_get_duration(r->cfg, "mailman", "pending_request_life") *
+                                    1e6),
+                          keys, vals, G_N_ELEMENTS(keys), &token, &err) < 0) {
+        log_error("bounces: cannot send a probe to %s: %s", m->email, err);
+        g_free(err);
+        return;
+    }
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "bounces", g_strdup_printf("%s-bounces", l->list_name));
+    g_hash_table_insert(vars, "token", g_strdup(token));
+    g_hash_table_insert(vars, "domain", g_strdup(l->mail_host));
+    g_autofree char *sender =
+        config_expand(r->cfg, config_get(r->cfg, "mta", "verp_probe_format"), vars);
+    g_hash_table_remove_all(vars);
+    g_hash_table_insert(vars, "sender_email", g_strdup(m->email));
+    g_autofree char *text = post_template(r->cfg, l, "list:user:notice:probe", vars);
+    g_hash_table_unref(vars);
+    g_autofree char *subject =
+        g_strdup_printf("%s mailing list probe message", store_list_attr(l, "display_name"));
+    size_t len;
+    g_autofree char *raw = notice_build(sender, (const char *const[]){m->email, NULL}, subject,
+                                        text, l->mail_host, &len);
+    /* Probes carry no Precedence header. */
+    struct pmsg *pm = pmsg_parse(raw, len);
+    pmsg_remove(pm, "Precedence");
+    g_autofree char *msg = pmsg_serialize(pm, &len);
+    pmsg_free(pm);
+    struct queue_meta *meta = queue_meta_new();
+    queue_meta_set(meta, "listid", l->list_id);
+    queue_meta_set(meta, "recipients", m->email);
+    queue_meta_set(meta, "sender", sender);
+    queue_meta_set(meta, "verp", "false");
+    queue_meta_set(meta, "nodecorate", "true");
+    queue_meta_set(meta, "reduced_list_headers", "true");
+    struct queue *virgin;
+    if (queue_root_get(r->qroot, "virgin", &virgin, &err) < 0 ||
+        queue_enqueue(virgin, meta, msg, len, NULL, &err) < 0) {
+        log_error("bounces: cannot queue a probe for %s: %s", m->email, err);
+        g_free(err);
+    }
+    queue_meta_free(meta);
+    /* Sending a probe resets the score. */
+    store_member_set_bounce_info(s->store, m->member_id, 0, m->last_bounce_received,
+                                 m->last_warning_sent, m->total_warnings_sent, NULL);
+    log_to("bounce", LOG_LEVEL_INFO, "Sent a probe to %s on list %s (token %s)", m->email,
+           l->list_id, token);
+}
+
+static void disable_by_bounces(struct runner *r, struct bounce_state *s, const struct store_list *l,
+                               const struct store_member *m, int score, int64_t when)
+{
+    /* Disabled by bounces: the warnings count starts over. */
+    store_member_set_bounce_info(s->store, m->member_id, score, when, STORE_TIME_MIN, 0, NULL);
+    store_member_set_delivery_status(s->store, m->member_id, STORE_DELIVERY_BY_BOUNCES, NULL);
+    log_to("bounce", LOG_LEVEL_INFO, "Disabling delivery for member %s on list %s.", m->email,
+           l->list_id);
+    if (store_list_attr_bool(l, "bounce_notify_owner_on_disable"))
+        send_score_notice(r, s, l, m, true);
+}
+
+static void score_event(struct runner *r, struct bounce_state *s,
+                        const struct store_bounce_event *ev)
 {
     struct store_list *l = NULL;
     struct store_member *m = NULL;
@@ -187,14 +270,16 @@ static void score_event(struct bounce_state *s, const struct store_bounce_event 
         int64_t threshold = store_list_attr_int(l, "bounce_score_threshold");
         log_to("bounce", LOG_LEVEL_INFO, "Member %s on list %s, bounce score: %d.", ev->email,
                l->list_id, score);
-        if (score >= threshold) {
-            /* Disabled by bounces: the warnings count starts over. */
+        if (store_list_attr_bool(l, "bounce_notify_owner_on_bounce_increment") &&
+            (score < threshold || !config_get_bool(r->cfg, "mta", "verp_probes")))
+            send_score_notice(r, s, l, m, false);
+        if (score >= threshold && config_get_bool(r->cfg, "mta", "verp_probes")) {
             store_member_set_bounce_info(s->store, m->member_id, score, ev->timestamp,
-                                         STORE_TIME_MIN, 0, NULL);
-            store_member_set_delivery_status(s->store, m->member_id, STORE_DELIVERY_BY_BOUNCES,
-                                             NULL);
-            log_to("bounce", LOG_LEVEL_INFO, "Disabling delivery for member %s on list %s.",
-                   ev->email, l->list_id);
+                                         m->last_warning_sent, m->total_warnings_sent, NULL);
+            m->last_bounce_received = ev->timestamp;
+            send_probe(r, s, l, m, ev->message_id);
+        } else if (score >= threshold) {
+            disable_by_bounces(r, s, l, m, score, ev->timestamp);
         } else {
             store_member_set_bounce_info(s->store, m->member_id, score, ev->timestamp,
                                          m->last_warning_sent, m->total_warnings_sent, NULL);
@@ -236,8 +321,10 @@ static void send_warning(struct runner *r, const struct store_list *l, const str
     queue_notice(r, l, rcpts, msg, len);
 }
 
-static void send_removal_notice(struct runner *r, struct bounce_state *s,
-                                const struct store_list *l, const struct store_member *m)
+/* Mailman's OwnerNotification: from the site owner, To: -owner, sent to
+ * the owners and moderators (the site owner when there are none). */
+static void owner_notice(struct runner *r, struct bounce_state *s, const struct store_list *l,
+                         const char *subject, const char *text)
 {
     GPtrArray *rcpts = g_ptr_array_new_with_free_func(g_free);
     struct store_roster_filter f = {.list_id = l->list_id,
@@ -252,20 +339,48 @@ static void send_removal_notice(struct runner *r, struct bounce_state *s,
     if (rcpts->len == 0)
         g_ptr_array_add(rcpts, g_strdup(site_owner));
     g_ptr_array_add(rcpts, NULL);
-    const char *display = store_list_attr(l, "display_name");
-    g_autofree char *member = m->display_name && *m->display_name
-                                  ? g_strdup_printf("%s <%s>", m->display_name, m->email)
-                                  : g_strdup(m->email);
-    g_autofree char *subject =
-        g_strdup_printf("%s unsubscribed from %s mailing list due to bounces", member, display);
-    g_autofree char *text = g_strdup_printf(
-        "%s has been unsubscribed from %s due to excessive bounces.\n", member, l->fqdn_listname);
     g_autofree char *to = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
     size_t len;
     g_autofree char *msg = notice_build(site_owner, (const char *const[]){to, NULL}, subject, text,
                                         l->mail_host, &len);
     queue_notice(r, l, (char **)rcpts->pdata, msg, len);
     g_ptr_array_free(rcpts, TRUE);
+}
+
+static char *member_addr(const struct store_member *m)
+{
+    return m->display_name && *m->display_name
+               ? g_strdup_printf("%s <%s>", m->display_name, m->email)
+               : g_strdup(m->email);
+}
+
+static void send_removal_notice(struct runner *r, struct bounce_state *s,
+                                const struct store_list *l, const struct store_member *m)
+{
+    g_autofree char *member = member_addr(m);
+    g_autofree char *subject = g_strdup_printf("%s unsubscribed from %s mailing list due to bounces",
+                                               member, store_list_attr(l, "display_name"));
+    g_autofree char *text = g_strdup_printf(
+        "%s has been unsubscribed from %s due to excessive bounces.\n", member, l->fqdn_listname);
+    owner_notice(r, s, l, subject, text);
+}
+
+/* Mailman's send_admin_disable_notice / send_admin_increment_notice (the
+ * triggering DSN is not attached: crier does not keep bounces). */
+static void send_score_notice(struct runner *r, struct bounce_state *s, const struct store_list *l,
+                              const struct store_member *m, bool disabled)
+{
+    g_autofree char *member = member_addr(m);
+    const char *display = store_list_attr(l, "display_name");
+    g_autofree char *subject =
+        disabled ? g_strdup_printf("%s's subscription disabled on %s", member, display)
+                 : g_strdup_printf("%s's bounce score incremented on %s", member, display);
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(vars, "member", g_strdup(member));
+    g_autofree char *text = post_template(
+        r->cfg, l, disabled ? "list:admin:notice:disable" : "list:admin:notice:increment", vars);
+    g_hash_table_unref(vars);
+    owner_notice(r, s, l, subject, text);
 }
 
 /* Mailman's send_warnings_and_remove(): members disabled by bounces get a
@@ -342,7 +457,7 @@ void runner_bounce_tick(struct runner *r)
     }
     for (guint i = 0; i < events->len; i++) {
         const struct store_bounce_event *ev = events->pdata[i];
-        score_event(s, ev);
+        score_event(r, s, ev);
         if (store_bounce_mark_processed(s->store, ev->id, &err) < 0) {
             log_error("bounces: %s", err);
             g_clear_pointer(&err, g_free);
@@ -350,6 +465,48 @@ void runner_bounce_tick(struct runner *r)
     }
     g_ptr_array_unref(events);
     warnings_and_removals(r, s);
+}
+
+/* A bounce of a probe (its token in the VERP'd address): the member's
+ * delivery is disabled, as Mailman does for BounceContext.probe. */
+static bool probe_bounce(struct runner *r, struct bounce_state *s, const struct store_list *l,
+                         const char *msg, size_t len)
+{
+    g_autofree char *blocal = g_strdup_printf("%s-bounces", l->list_name);
+    GHashTable *tokens = bounce_verp_probe(msg, len, s->probe_re, blocal);
+    bool any = false;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, tokens);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        struct store_pending *p = NULL;
+        char *err = NULL;
+        if (store_pending_get(s->store, k, &p, &err) < 0 || p == NULL ||
+            strcmp(p->type, "probe") != 0) {
+            g_free(err);
+            store_pending_free(p);
+            continue;
+        }
+        const char *member_id = NULL;
+        for (size_t i = 0; i < p->n; i++)
+            if (strcmp(p->keys[i], "member_id") == 0)
+                member_id = p->values[i];
+        struct store_member *m = NULL;
+        if (member_id && store_member_get(s->store, member_id, &m, &err) == 1 &&
+            strcmp(m->list_id, l->list_id) == 0) {
+            log_to("bounce", LOG_LEVEL_INFO, "Probe bounced for %s on list %s", m->email,
+                   l->list_id);
+            if (m->delivery_status != STORE_DELIVERY_BY_BOUNCES)
+                disable_by_bounces(r, s, l, m, m->bounce_score, g_get_real_time());
+            any = true;
+        }
+        g_free(err);
+        store_member_free(m);
+        store_pending_delete(s->store, k, NULL);
+        store_pending_free(p);
+    }
+    g_hash_table_unref(tokens);
+    return any;
 }
 
 int runner_bounce_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -372,8 +529,15 @@ int runner_bounce_handle(struct runner *r, struct queue_entry *e, char **error_r
     }
     g_autofree char *blocal = g_strdup_printf("%s-bounces", l->list_name);
     GHashTable *addrs = bounce_verp(e->msg, e->msg_len, s->verp_re, blocal);
+    if (g_hash_table_size(addrs) == 0 && probe_bounce(r, s, l, e->msg, e->msg_len)) {
+        g_hash_table_unref(addrs);
+        store_list_free(l);
+        return queue_finish(e, error_r);
+    }
     struct bounce_dsn dsn;
     bounce_dsn(e->msg, e->msg_len, &dsn);
+    if (g_hash_table_size(dsn.permanent) == 0 && g_hash_table_size(dsn.temporary) == 0)
+        bounce_heuristics(e->msg, e->msg_len, dsn.permanent);
     bool forward_it = false;
     if (g_hash_table_size(addrs) > 0) {
         /* A VERP'd warning is dropped; a VERP'd non-DSN (vacation) is

@@ -9,6 +9,7 @@
 #include "lmtp/lmtp_runner.h"
 #include "rest/rest_runner.h"
 #include "runner/runner_bounce.h"
+#include "runner/runner_command.h"
 #include "runner/runner_post.h"
 #include "queue/queue.h"
 
@@ -79,11 +80,13 @@ static void task_stop(struct runner *r)
 /* Queue runners whose processing lands with later issues have no handler:
  * their entries wait safely in the queue until it does. */
 static const struct runner_kind kinds[] = {
-    {"archive", "mailman.runners.archive.ArchiveRunner", true, NULL, NULL, NULL, NULL},
+    {"archive", "mailman.runners.archive.ArchiveRunner", true, runner_post_start,
+     runner_archive_handle, NULL, runner_post_stop},
     {"bad", "mailman.runners.fake.BadRunner", true, NULL, NULL, NULL, NULL},
     {"bounces", "mailman.runners.bounce.BounceRunner", true, runner_bounce_start,
      runner_bounce_handle, runner_bounce_tick, runner_bounce_stop},
-    {"command", "mailman.runners.command.CommandRunner", true, NULL, NULL, NULL, NULL},
+    {"command", "mailman.runners.command.CommandRunner", true, runner_command_start,
+     runner_command_handle, NULL, runner_command_stop},
     {"digest", "mailman.runners.digest.DigestRunner", true, NULL, NULL, NULL, NULL},
     {"in", "mailman.runners.incoming.IncomingRunner", true, runner_post_start, runner_in_handle,
      NULL, runner_post_stop},

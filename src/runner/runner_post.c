@@ -2,10 +2,10 @@
 #include "runner/runner_post.h"
 
 #include "config/config.h"
-#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "mail/notice.h"
 #include "post/post.h"
+#include "post/post_moderate.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
 #include "store/store.h"
@@ -23,6 +23,11 @@ int runner_post_start(struct runner *r, char **error_r)
     r->state = s;
     g_autofree char *url = config_expand(r->cfg, config_get(r->cfg, "database", "url"), NULL);
     return store_open(url, &s->store, error_r);
+}
+
+struct store *runner_post_store(struct runner *r)
+{
+    return ((struct post_state *)r->state)->store;
 }
 
 void runner_post_stop(struct runner *r)
@@ -62,6 +67,24 @@ static void send_notice(struct runner *r, const struct store_list *l, const char
     queue_meta_free(m);
 }
 
+struct notice_ud {
+    struct runner *r;
+    const struct store_list *l;
+};
+
+static void pipeline_notice(void *ud, const char *recipients, const char *msg, size_t len)
+{
+    struct notice_ud *n = ud;
+    send_notice(n->r, n->l, recipients, msg, len);
+}
+
+static int pipeline_enqueue(void *ud, const char *queue, struct queue_meta *meta,
+                            const char *msg, size_t len, char **error_r)
+{
+    struct notice_ud *n = ud;
+    return enqueue(n->r, queue, meta, msg, len, error_r);
+}
+
 static char *indented_reasons(GPtrArray *reasons)
 {
     GString *s = g_string_new(NULL);
@@ -93,25 +116,6 @@ static void add_rule_headers(struct post_ctx *c)
     }
 }
 
-/* The held message goes to the message store: messages_dir/hh/hh/hash. */
-static int store_message(struct runner *r, struct store *st, const char *msgid, const char *hash,
-                         const char *msg, size_t len, char **error_r)
-{
-    struct store_message *old = NULL;
-    if (store_message_get(st, msgid, false, &old, error_r) < 0)
-        return -1;
-    if (old) {
-        store_message_free(old);
-        return 0;
-    }
-    g_autofree char *rel = g_strdup_printf("%.2s/%.2s/%s", hash, hash + 2, hash);
-    g_autofree char *path = g_build_filename(config_path(r->cfg, "messages_dir"), rel, NULL);
-    g_autofree char *dir = g_path_get_dirname(path);
-    if (fs_mkdirs(dir, 0750, error_r) < 0 || fs_write_atomic(path, msg, len, error_r) < 0)
-        return -1;
-    return store_message_add(st, msgid, hash, rel, error_r);
-}
-
 static char *msg_header(const struct pmsg *m, const char *name, const char *dflt)
 {
     char *v = pmsg_get(m, name);
@@ -129,25 +133,10 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
     g_autofree char *subject = msg_header(c->msg, "Subject", "(no subject)");
     const char *sender = c->senders->len ? c->senders->pdata[0] : "";
     g_autofree char *reason = c->reasons->len ? g_strdup(c->reasons->pdata[0]) : g_strdup("N/A");
-    if (strlen(hash) < 4) {
-        g_free(hash);
-        hash = g_compute_checksum_for_string(G_CHECKSUM_SHA1, msgid, -1);
-    }
-    if (store_message(r, c->st, msgid, hash, raw, len, error_r) < 0)
-        return -1;
-    int id;
-    if (store_request_add(c->st, l->list_id, STORE_REQUEST_HELD_MESSAGE, msgid, NULL, &id,
-                          error_r) < 0)
-        return -1;
-    g_autofree char *ids = g_strdup_printf("%d", id);
     g_autofree char *reasons = indented_reasons(c->reasons);
-    const char *keys[] = {"id", "list_id", "sender", "subject", "reason", "message_id"};
-    const char *values[] = {ids, l->list_id, sender, subject, reasons, msgid};
     g_autofree char *token = NULL;
-    if (store_pending_add(c->st, "held message",
-                          (int64_t)(config_get_duration(r->cfg, "mailman", "pending_request_life") *
-                                    1e6),
-                          keys, values, G_N_ELEMENTS(keys), &token, error_r) < 0)
+    if (post_hold_record(c->st, r->cfg, l, msgid, hash, sender, subject, reason, raw, len, NULL,
+                         &token, error_r) < 0)
         return -1;
     log_to("vette", LOG_LEVEL_INFO, "HOLD: %s post from %s held, message-id=%s: %s",
            l->fqdn_listname, sender, msgid, reason);
@@ -214,21 +203,16 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
     return 0;
 }
 
-static void reject(struct runner *r, struct post_ctx *c)
+/* Mailman's bounce_message(): the sender gets text and the original, from
+ * -owner, under the post's own Subject. */
+static void bounce_to_sender(struct runner *r, struct post_ctx *c, const char *text)
 {
     const struct store_list *l = c->list;
-    add_rule_headers(c);
-    g_autofree char *msgid = msg_header(c->msg, "Message-ID", "n/a");
-    log_to("vette", LOG_LEVEL_INFO, "REJECT: %s", msgid);
     if (c->senders->len == 0)
         return;
     const char *sender = c->senders->pdata[0];
     size_t len;
     g_autofree char *raw = pmsg_serialize(c->msg, &len);
-    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-    g_hash_table_insert(vars, "reasons", indented_reasons(c->reasons));
-    g_autofree char *text = post_template(r->cfg, l, "list:user:notice:rejected", vars);
-    g_hash_table_unref(vars);
     g_autofree char *subject = msg_header(c->msg, "Subject", "(no subject)");
     g_autofree char *owner = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
     const char *rcpts[] = {sender, NULL};
@@ -236,6 +220,76 @@ static void reject(struct runner *r, struct post_ctx *c)
     g_autofree char *notice =
         notice_build_with_message(owner, NULL, rcpts, subject, text, raw, len, l->mail_host, &n);
     send_notice(r, l, sender, notice, n);
+}
+
+static void reject(struct runner *r, struct post_ctx *c)
+{
+    add_rule_headers(c);
+    g_autofree char *msgid = msg_header(c->msg, "Message-ID", "n/a");
+    log_to("vette", LOG_LEVEL_INFO, "REJECT: %s", msgid);
+    /* Mailman's RejectMessage: the reasons one a line, not indented, and
+     * $listname is the display name here. */
+    GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_ptr_array_add(c->reasons, NULL);
+    g_hash_table_insert(vars, "reasons", c->reasons->len > 1
+                                             ? g_strjoinv("\n", (char **)c->reasons->pdata)
+                                             : g_strdup("[No reasons given]"));
+    g_ptr_array_remove_index(c->reasons, c->reasons->len - 1);
+    g_hash_table_insert(vars, "listname", g_strdup(store_list_attr(c->list, "display_name")));
+    g_autofree char *text = post_template(r->cfg, c->list, "list:user:notice:rejected", vars);
+    g_hash_table_unref(vars);
+    bounce_to_sender(r, c, text);
+}
+
+static int add_admin(const struct store_member *m, void *p)
+{
+    GString *s = p;
+    g_string_append_printf(s, "%s%s", s->len ? "\n" : "", m->email);
+    return 0;
+}
+
+/* mime-delete found the whole post unfit: filter_action decides. */
+static void filtered(struct runner *r, struct post_ctx *c, const char *pipeline)
+{
+    const struct store_list *l = c->list;
+    const char *action = store_list_attr(l, "filter_action");
+    g_autofree char *msgid = msg_header(c->msg, "Message-ID", "n/a");
+    bool reject_it = action && strcmp(action, "reject") == 0;
+    log_to("vette", LOG_LEVEL_INFO, "%s %s by \"%s\" pipeline handler \"mime-delete\": %s", msgid,
+           reject_it ? "rejected" : "discarded", pipeline, c->rejected);
+    if (reject_it) {
+        g_autofree char *text = g_strconcat(c->rejected, "\n", NULL);
+        bounce_to_sender(r, c, text);
+    } else if (action && strcmp(action, "forward") == 0) {
+        GString *admins = g_string_new(NULL);
+        struct store_roster_filter f = {
+            .list_id = l->list_id,
+            .role_mask = STORE_MASK(STORE_ROLE_OWNER) | STORE_MASK(STORE_ROLE_MODERATOR)};
+        char *err = NULL;
+        if (store_roster(c->st, &f, add_admin, admins, &err) < 0) {
+            log_error("pipeline: %s", err);
+            g_free(err);
+        }
+        if (admins->len) {
+            g_autofree char *text = g_strdup_printf(
+                "The attached message matched the %s mailing list's content\n"
+                "filtering rules and was prevented from being forwarded on to the list\n"
+                "membership.  You are receiving the only remaining copy of the discarded\n"
+                "message.\n\n",
+                store_list_attr(l, "display_name"));
+            g_autofree char *owner = g_strdup_printf("%s-owner@%s", l->list_name, l->mail_host);
+            g_auto(GStrv) rcpts = g_strsplit(admins->str, "\n", -1);
+            size_t len, n;
+            g_autofree char *raw = pmsg_serialize(c->msg, &len);
+            g_autofree char *notice = notice_build_with_message(
+                config_get(r->cfg, "mailman", "site_owner"), owner, (const char *const *)rcpts,
+                "Content filter message notification", text, raw, len, l->mail_host, &n);
+            send_notice(r, l, admins->str, notice, n);
+        }
+        g_string_free(admins, TRUE);
+    }
+    /* preserve: [mailman] filtered_messages_are_preservable is off by
+     * default in Mailman, and then preserve discards too. */
 }
 
 int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -315,8 +369,15 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
     struct post_ctx c;
     post_ctx_init(&c, r->cfg, s->store, l, m, e->meta);
+    struct notice_ud nud = {r, l};
+    c.notice = pipeline_notice;
+    c.notice_ud = &nud;
+    c.enqueue = pipeline_enqueue;
     int rc = post_pipeline_run(&c, pipeline, error_r);
-    if (rc == 0) {
+    if (rc == 1) {
+        filtered(r, &c, pipeline);
+        rc = queue_finish(e, error_r);
+    } else if (rc == 0) {
         size_t len;
         g_autofree char *raw = pmsg_serialize(m, &len);
         struct queue *out;

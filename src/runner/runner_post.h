@@ -18,4 +18,11 @@ void runner_post_stop(struct runner *r);
  * pipeline (cook-headers, the reduced rfc-2369 headers), then out. */
 int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r);
 
+/* The store runner_post_start opened. */
+struct store *runner_post_store(struct runner *r);
+
+/* Mailman's ArchiveRunner (runner_archive.c); uses runner_post_start's
+ * state. */
+int runner_archive_handle(struct runner *r, struct queue_entry *e, char **error_r);
+
 #endif

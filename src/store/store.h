@@ -153,6 +153,8 @@ int store_domain_owner_add(struct store *st, const char *mail_host, const char *
 /* 1 removed, 0 was not an owner. */
 int store_domain_owner_remove(struct store *st, const char *mail_host, const char *email,
                               char **error_r);
+/* Removes every owner of the domain (REST DELETE /domains/<d>/owners). */
+int store_domain_owners_clear(struct store *st, const char *mail_host, char **error_r);
 /* The owners' user_ids (NULL-terminated, g_strfreev), sorted. */
 int store_domain_owners(struct store *st, const char *mail_host, char ***user_ids_r,
                         char **error_r);
@@ -272,6 +274,12 @@ int store_user_set_display_name(struct store *st, const char *user_id, const cha
 int store_user_set_password(struct store *st, const char *user_id, const char *password_hash,
                             char **error_r);
 int store_user_set_server_owner(struct store *st, const char *user_id, bool value, char **error_r);
+/* Mailman's User.absorb(): user_id takes other_id's addresses (with their
+ * memberships), domain ownerships, and the preferences, display name,
+ * password and server-owner flag it lacks; other_id is deleted.
+ * STORE_NOT_FOUND for an unknown user; absorbing oneself does nothing. */
+int store_user_absorb(struct store *st, const char *user_id, const char *other_id,
+                      char **error_r);
 /* email must be a verified address of the user (STORE_INVALID otherwise); NULL clears. */
 int store_user_set_preferred(struct store *st, const char *user_id, const char *email,
                              char **error_r);

@@ -253,3 +253,14 @@ int store_domain_owners(struct store *st, const char *mail_host, char ***user_id
     *user_ids_r = arr;
     return 0;
 }
+
+int store_domain_owners_clear(struct store *st, const char *mail_host, char **error_r)
+{
+    int64_t drow = 0;
+    int rc = domain_row(st, mail_host, &drow, error_r);
+    if (rc < 0)
+        return rc;
+    g_autofree char *row = g_strdup_printf("%" G_GINT64_FORMAT, drow);
+    int64_t n = store_db_run(st, "DELETE FROM domain_owner WHERE domain = $1", error_r, 1, row);
+    return n < 0 ? (int)n : 0;
+}

@@ -128,6 +128,21 @@ static const struct schema_step schema_steps[] = {
         " message_id TEXT NOT NULL UNIQUE,"
         " message_id_hash TEXT NOT NULL UNIQUE,"
         " path TEXT NOT NULL);"},
+    /* The subscription workflows' saved state (Mailman's workflowstate),
+     * gone with its pending; the autoresponder's records (Mailman's
+     * autoresponserecord), date_sent as "YYYY-MM-DD". */
+    {2, "CREATE TABLE workflowstate ("
+        " token TEXT PRIMARY KEY REFERENCES pended(token) ON DELETE CASCADE,"
+        " step TEXT,"
+        " data TEXT);"
+        "CREATE TABLE autoresponserecord ("
+        " id INTEGER PRIMARY KEY,"
+        " list INTEGER NOT NULL REFERENCES mailinglist(id) ON DELETE CASCADE,"
+        " email TEXT NOT NULL,"
+        " response_type INTEGER NOT NULL,"
+        " date_sent TEXT NOT NULL);"
+        "CREATE INDEX autoresponserecord_key ON autoresponserecord(list, email, response_type,"
+        " date_sent);"},
 };
 
 int store_sqlite_schema_latest(void)

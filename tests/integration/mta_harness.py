@@ -3,7 +3,7 @@
 PrivatePostfix runs a Postfix instance of its own: its own config_directory,
 queue_directory and data_directory under a temporary directory, smtpd on
 127.0.0.1 and a free port, nothing else listening, hooked up to crier's
-maps exactly as docs/mta.md says. PrivateExim does the same for Exim 4 with
+maps with what `crier aliases --snippet postfix` prints (docs/mta.md). PrivateExim does the same for Exim 4 with
 a configuration file of its own. Sink is the aiosmtpd server both relay
 outgoing mail to.
 
@@ -200,6 +200,27 @@ def message(msgid, to, sender="anne@example.org", subject="hello"):
             f"Message-ID: <{msgid}>\r\n\r\nHello from the MTA tests.\r\n").encode()
 
 
+def check_alias_domain(send, crier, log_tail, tag, list_name, mail_host, alias):
+    """Mail to list_name under the alias domain (post and -request) and under
+    its mail_host reaches the list: send(rcpts, msg) submits to the MTA,
+    log_tail() explains a failure, tag keeps Message-IDs apart."""
+    listid = f"'listid': '{list_name}.{mail_host}'"
+    addr = f"{list_name}@{alias}"
+    msgid = f"{tag}-alias@example.org"
+    assert send([addr, f"{list_name}-request@{alias}"], message(msgid, addr)) == {}
+    post = wait_entry(crier, "in", msgid.encode())
+    assert post, log_tail()
+    assert listid in qfile(crier, post)
+    req = wait_entry(crier, "command", msgid.encode())
+    assert req and "'subaddress': 'request'" in qfile(crier, req)
+    msgid = f"{tag}-alias-host@example.org"
+    addr = f"{list_name}@{mail_host}"
+    assert send([addr], message(msgid, addr)) == {}
+    post = wait_entry(crier, "in", msgid.encode())
+    assert post, log_tail()
+    assert listid in qfile(crier, post)
+
+
 def children(ppid, names=None):
     """Pids of the live children of ppid (optionally only those whose
     command name is in names), from /proc."""
@@ -218,25 +239,28 @@ def children(ppid, names=None):
     return out
 
 
-class PrivatePostfix:
-    """One Postfix instance under base/postfix, hooked up to crier's maps in
-    crier_data_dir as docs/mta.md says: start(), stop(), reload(),
-    postconf(), smtp(). alias_hosts are the mail_hosts whose domain has an
-    alias_domain: with them come virtual_alias_maps and
-    virtual_alias_domains."""
+def snippet(crier, mta):
+    """What `crier aliases --snippet MTA` prints for crier's installation:
+    the hookup lines each private MTA below is configured with, so the
+    tests run the MTAs with exactly what the command tells a user."""
+    return crier.ok("aliases", "--snippet", mta).stdout
 
-    def __init__(self, base: Path, crier_data_dir: Path, relay_port: int,
-                 map_type="hash", alias_hosts=()):
+
+class PrivatePostfix:
+    """One Postfix instance under base/postfix, hooked up to crier by
+    hookup, the main.cf lines of `crier aliases --snippet postfix` (see
+    snippet()), taken as they are: start(), stop(), reload(), postconf(),
+    smtp()."""
+
+    def __init__(self, base: Path, relay_port: int, hookup: str, port=None):
         self.base = base / "postfix"
         self.config_dir = self.base / "etc"
         self.queue_dir = self.base / "spool"
         self.data_dir = self.base / "lib"
         self.maillog = self.base / "maillog"
-        self.crier_data_dir = crier_data_dir
         self.relay_port = relay_port
-        self.port = free_port()
-        self.map_type = map_type
-        self.alias_hosts = list(alias_hosts)
+        self.port = port or free_port()
+        self.hookup = hookup
         for d in (self.config_dir, self.queue_dir, self.data_dir):
             d.mkdir(parents=True, exist_ok=True)
         # As postfix-files wants: the data directory belongs to mail_owner,
@@ -245,26 +269,6 @@ class PrivatePostfix:
         if os.geteuid() == 0:
             os.chown(self.data_dir, owner.pw_uid, owner.pw_gid)
         self.write_config()
-
-    def hookup(self):
-        """The main.cf lines docs/mta.md gives (reference §3.1)."""
-        t = "hash" if self.map_type == "hash" else "regexp"
-        d = self.crier_data_dir
-        lines = textwrap.dedent(f"""\
-            recipient_delimiter = +
-            unknown_local_recipient_reject_code = 550
-            owner_request_special = no
-            transport_maps = {t}:{d}/postfix_lmtp
-            local_recipient_maps = {t}:{d}/postfix_lmtp
-            relay_recipient_maps = {t}:{d}/postfix_lmtp
-            relay_domains = {t}:{d}/postfix_domains
-            """)
-        if self.alias_hosts:
-            lines += textwrap.dedent(f"""\
-                virtual_alias_maps = {t}:{d}/postfix_vmap
-                virtual_alias_domains = {" ".join(self.alias_hosts)}
-                """)
-        return lines
 
     def write_config(self):
         main = textwrap.dedent(f"""\
@@ -293,7 +297,8 @@ class PrivatePostfix:
             queue_run_delay = 2s
             minimal_backoff_time = 2s
             maximal_backoff_time = 4s
-            """) + self.hookup()
+            # --- crier aliases --snippet postfix
+            """) + self.hookup
         (self.config_dir / "main.cf").write_text(main)
         # Only the services this instance needs; nothing chrooted, one
         # smtpd on loopback and a private port.
@@ -521,8 +526,9 @@ def exim_user_exists():
 class PrivateExim:
     """One Exim 4 daemon with a configuration file of its own (exim -C),
     spool and logs under base/exim, listening on 127.0.0.1 and a free port,
-    routing list addresses to crier's LMTP port as docs/mta.md says
-    (reference §3.2) and everything else to the relay sink.
+    routing list addresses to crier's LMTP port with hookup, what `crier
+    aliases --snippet exim4` prints (reference §3.2, docs/mta.md), and
+    everything else to the relay sink.
 
     Debian's binary looks up its compiled-in user Debian-exim before it
     reads any configuration. Where that account does not exist (Postfix
@@ -532,15 +538,13 @@ class PrivateExim:
     (mapped to nobody/nogroup); nothing on the host changes.
     """
 
-    def __init__(self, base: Path, exim: Path, root, lists_dir: Path,
-                 lmtp_port: int, relay_port: int, domains, port=None):
+    def __init__(self, base: Path, exim: Path, root, hookup: str, relay_port: int,
+                 port=None):
         self.base = base / "exim"
         self.exim = exim
         self.libdir = library_path(root)
-        self.lists_dir = lists_dir
-        self.lmtp_port = lmtp_port
+        self.hookup = hookup
         self.relay_port = relay_port
-        self.domains = list(domains)
         self.port = port or free_port()
         self.conf = self.base / "exim.conf"
         self.spool = self.base / "spool"
@@ -571,43 +575,21 @@ class PrivateExim:
             passwd + f"{EXIM_USER}:x:{uid}:{gid}::/nonexistent:/usr/sbin/nologin\n")
         (self.base / "group").write_text(group + f"{EXIM_USER}:x:{gid}:\n")
 
-    def router_and_transport(self):
-        """The part of the configuration docs/mta.md gives (crier aliases
-        --snippet exim4 prints it filled in)."""
-        return textwrap.dedent(f"""\
-            # --- crier: routers section
-            crier_lists:
-              driver = accept
-              domains = +crier_domains
-              # A list exists when crier's list data directory exists.
-              require_files = CRIER_LISTS/${{local_part}}.${{domain}}
-              local_part_suffix = -bounces : -bounces+* : -confirm : -confirm+* : \\
-                                  -join : -leave : -owner : -request : \\
-                                  -subscribe : -unsubscribe
-              local_part_suffix_optional
-              transport = crier_lmtp
-            """), textwrap.dedent(f"""\
-            # --- crier: transports section
-            crier_lmtp:
-              driver = smtp
-              protocol = lmtp
-              hosts = CRIER_LMTP_HOST
-              port = CRIER_LMTP_PORT
-              allow_localhost
-              # Hand crier the whole address, suffix and all.
-              rcpt_include_affixes = true
-            """)
+    def sections(self):
+        """The hookup (`crier aliases --snippet exim4`) cut where it says
+        so: the main section's lines, the router, the transport."""
+        text = self.hookup
+        r = text.index("\n# 2. Routers section")
+        t = text.index("\n# 3. Transports section")
+        return text[:r + 1], text[r + 1:t + 1], text[t + 1:]
 
     def write_config(self):
-        router, transport = self.router_and_transport()
+        main, router, transport = self.sections()
         env = "keep_environment = LD_LIBRARY_PATH\n" if self.libdir else \
             "keep_environment =\n"
-        conf = textwrap.dedent(f"""\
-            # A private Exim for crier's tests (tests/integration/mta_harness.py).
-            CRIER_LISTS = {self.lists_dir}
-            CRIER_LMTP_HOST = 127.0.0.1
-            CRIER_LMTP_PORT = {self.lmtp_port}
-            domainlist crier_domains = {" : ".join(self.domains)}
+        conf = "# A private Exim for crier's tests (tests/integration/mta_harness.py).\n" + \
+            main + textwrap.dedent(f"""\
+            # --- the test's own settings
             hostlist relay_from_hosts = 127.0.0.1
 
             exim_path = {self.exim}
@@ -638,7 +620,7 @@ class PrivateExim:
               deny    message = 5.7.1 relay not permitted
 
             begin routers
-            """) + router + textwrap.dedent(f"""\
+            """) + router + textwrap.dedent("""\
             # Everything else goes to the relay sink.
             to_sink:
               driver = manualroute
@@ -731,16 +713,16 @@ def sendmail_needs_hosts():
 class PrivateSendmail:
     """One sendmail daemon (sendmail -C FILE -bD) compiled from a .mc of its
     own with the cf macros of Debian's sendmail-cf: list domains routed by a
-    mailertable to the "crier" LMTP mailer (docs/mta.md), everything else
-    to the relay sink (SMART_HOST). Its state lives under
+    mailertable to the "crier" LMTP mailer with hookup, what `crier aliases
+    --snippet sendmail` prints (docs/mta.md), everything else to the relay
+    sink (SMART_HOST). Its state lives under
     cache_root()/run, because sendmail refuses map and class files below a
     world-writable directory such as /tmp.
 
     Where the host's name is not qualified, the daemon runs in a private
     mount namespace whose /etc/hosts gives it one."""
 
-    def __init__(self, sendmail: Path, root, lmtp_port: int, relay_port: int,
-                 domains, port=None):
+    def __init__(self, sendmail: Path, root, hookup: str, relay_port: int, port=None):
         run = cache_root() / "run"
         run.mkdir(exist_ok=True)
         self.base = Path(tempfile.mkdtemp(prefix="sendmail-", dir=run))
@@ -748,9 +730,8 @@ class PrivateSendmail:
         self.sendmail = sendmail
         self.root = root
         self.libdir = library_path(root)
-        self.lmtp_port = lmtp_port
+        self.hookup = hookup
         self.relay_port = relay_port
-        self.domains = list(domains)
         self.port = port or free_port()
         self.proc = None
         self.queue = self.base / "mqueue"
@@ -785,26 +766,28 @@ class PrivateSendmail:
             env["LD_LIBRARY_PATH"] = self.libdir
         return env
 
-    def crier_lines(self):
-        """The part docs/mta.md gives (crier aliases --snippet sendmail
-        prints it filled in)."""
-        return textwrap.dedent(f"""\
-            dnl --- crier: list domains relay to crier's LMTP port
-            RELAY_DOMAIN_FILE(`{self.base}/relay-domains')dnl
-            FEATURE(`mailertable', `hash -o {self.base}/mailertable')dnl
-            """), textwrap.dedent(f"""\
-            dnl --- crier: the LMTP mailer (F=z: LMTP; P=[IPC]: over TCP)
-            Mcrier,	P=[IPC], F=mlDFMuXz, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP/HdrFromSMTP, E=\\r\\n, L=990,
-            	T=DNS/RFC822/SMTP, A=TCP $h {self.lmtp_port}
-            """)
+    def sections(self):
+        """The hookup (`crier aliases --snippet sendmail`) cut where it
+        says so: the .mc lines before and after the MAILER() lines, the
+        mailertable and the relay-domains contents. Its /etc/mail files
+        are this instance's."""
+        text = self.hookup.replace("/etc/mail/", f"{self.base}/")
+        mc, rest = text.split(f"\n# {self.base}/mailertable", 1)
+        table, relay = rest.split(f"\n# {self.base}/relay-domains", 1)
+        features, mailer = mc.split("dnl After the MAILER() lines:\n", 1)
+
+        def entries(part):
+            return "".join(line + "\n" for line in part.splitlines()[1:]
+                           if line and not line.startswith("#"))
+        return features, mailer.rstrip("\n") + "\n", entries(table), entries(relay)
 
     def write_maps(self):
-        (self.base / "relay-domains").write_text("".join(d + "\n" for d in self.domains))
-        (self.base / "mailertable").write_text(
-            "".join(f"{d}\tcrier:[127.0.0.1]\n" for d in self.domains))
+        _, _, table, relay = self.sections()
+        (self.base / "relay-domains").write_text(relay)
+        (self.base / "mailertable").write_text(table)
 
     def write_config(self):
-        features, mailer = self.crier_lines()
+        features, mailer, _, _ = self.sections()
         b = self.base
         mc = textwrap.dedent(f"""\
             divert(-1)
@@ -827,7 +810,8 @@ class PrivateSendmail:
             FEATURE(`no_default_msa')dnl
             FEATURE(`accept_unresolvable_domains')dnl
             DAEMON_OPTIONS(`Port={self.port}, Addr=127.0.0.1, Name=MTA')dnl
-            """) + features + "MAILER(`smtp')dnl\nMAILER_DEFINITIONS\n" + mailer
+            dnl --- crier aliases --snippet sendmail
+            """) + features + "MAILER(`smtp')dnl\n" + mailer
         self.mc.write_text(mc)
         cf = subprocess.run([self.tool("m4"), f"-D_CF_DIR_={self.cf_dir()}/",
                              str(self.cf_dir() / "m4" / "cf.m4"), str(self.mc)],

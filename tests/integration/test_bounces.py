@@ -234,3 +234,64 @@ def test_warning_then_removal(scoring):
     log = (scoring.var / "logs" / "bounce.log").read_text()
     assert "Removed bob@example.org as a member of Bee mailing list due to excessive bounces" \
         in log
+
+
+@pytest.mark.parametrize("sample,who", [("exim.eml", "dave@exim.example.org"),
+                                        ("postfix-plain.eml", "gone@example.net")])
+def test_non_dsn_bounce_formats_register_events(bouncing, sample, who):
+    data = (Path(__file__).parent.parent / "unit" / "data" / "bounce" / sample).read_bytes()
+    send(bouncing, "ant-bounces@example.com", data.replace(b"\n", b"\r\n"))
+    assert wait_until(lambda: ("ant.example.com", who, 1) in events(bouncing))
+    assert "Uncaught bounce" not in (bouncing.var / "logs" / "bounce.log").read_text()
+
+
+def test_owner_notices_on_disable_and_increment(scoring):
+    db = sqlite3.connect(scoring.var / "data" / "mailman.db")
+    with db:
+        row = db.execute("SELECT id FROM mailinglist WHERE list_id='ant.example.com'").fetchone()
+        db.execute("INSERT INTO list_attr (list, name, value) VALUES "
+                   "(?, 'bounce_notify_owner_on_bounce_increment', 'true')", (row[0],))
+    db.close()
+    add_events(scoring, "bob@example.org", [5, 4, 3, 2, 1])
+    scoring.ok("start", "-q")
+    assert wait_until(lambda: unprocessed(scoring) == 0)
+    assert wait_until(lambda: len(virgin_subjects(scoring)) >= 6), virgin_subjects(scoring)
+    subjects = [s for s, _ in virgin_subjects(scoring)]
+    # four increments below the threshold, then (no probes) the fifth, and
+    # the disable notice (bounce_notify_owner_on_disable is on by default)
+    assert subjects.count("bob@example.org's bounce score incremented on Ant") == 5
+    assert subjects.count("bob@example.org's subscription disabled on Ant") == 1
+    texts = [scoring.ok("qfile", str(e)).stdout
+             for e in (scoring.var / "queue" / "virgin").glob("*.pck")]
+    assert any("bob@example.org's subscription has been disabled on ant@example.com due to "
+               "their bounce score" in t and "'recipients': 'owner@example.net'" in t
+               for t in texts)
+    assert any("bob@example.org's bounce score on ant@example.com has been incremented." in t
+               for t in texts)
+
+
+def test_probe_instead_of_disabling_then_probe_bounce_disables(scoring):
+    scoring.write_config(extra=f"[runner.rest]\nstart: no\n[runner.virgin]\nstart: no\n"
+                         f"[mta]\nlmtp_port: {scoring.lmtp_port}\nverp_probes: yes\n"
+                         f"[runner.bounces]\nsleep_time: 0.2s\n")
+    add_events(scoring, "bob@example.org", [5, 4, 3, 2, 1])
+    scoring.ok("start", "-q")
+    assert wait_until(lambda: unprocessed(scoring) == 0)
+    assert wait_until(lambda: len(virgin_subjects(scoring)) == 1)
+    entry = next((scoring.var / "queue" / "virgin").glob("*.pck"))
+    text = scoring.ok("qfile", str(entry)).stdout
+    assert "Subject: Ant mailing list probe message" in text
+    assert "This is a probe message." in text and "Precedence:" not in text
+    sender = text.split("'sender': '")[1].split("'")[0]
+    assert sender.startswith("ant-bounces+") and sender.endswith("@example.com")
+    # not disabled yet, score reset
+    assert scoring.ok("members", "-n", "bybounces", "ant@example.com").stdout == ""
+    assert score(scoring, "bob@example.org") == 0
+    # the probe bounces: delivery is disabled
+    bounce = (f"From: MAILER-DAEMON@example.org\r\nTo: {sender}\r\n"
+              f"Subject: Undelivered\r\nMessage-ID: <pb@example.org>\r\n\r\ngone\r\n").encode()
+    send(scoring, sender, bounce)
+    assert wait_until(lambda: scoring.ok("members", "-n", "bybounces", "ant@example.com").stdout
+                      == "bob@example.org\n")
+    assert "Probe bounced for bob@example.org on list ant.example.com" in \
+        (scoring.var / "logs" / "bounce.log").read_text()

@@ -28,6 +28,8 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):
         self.transactions.append((envelope.mail_from, sorted(envelope.rcpt_tos),
                                   envelope.content))
+        self.peers = getattr(self, "peers", [])
+        self.peers.append(session.peer)
         return "250 OK"
 
 
@@ -73,7 +75,8 @@ def queue(crier, name):
 
 def test_bulk_chunks_and_envelope(delivery):
     delivery.start()
-    inject_out(delivery, ["a@example.com", "b@example.org", "c@example.net"])
+    # (nodecorate: the body must arrive exactly as injected, without footer)
+    inject_out(delivery, ["a@example.com", "b@example.org", "c@example.net"], "nodecorate=true")
     assert wait_until(lambda: len(delivery.sink.transactions) == 2)
     senders = {t[0] for t in delivery.sink.transactions}
     assert senders == {"ant-bounces@example.com"}
@@ -152,3 +155,28 @@ def test_notice_through_virgin_is_delivered(delivery):
     (t,) = [t for t in delivery.sink.transactions if "owner@example.org" in t[1]]
     assert t[0] == "bee-bounces@example.com"
     assert b"Subject: Your new mailing list: bee@example.com" in t[2]
+
+
+def test_parallel_connections(delivery):
+    """[mta] max_delivery_threads: that many SMTP sessions deliver the
+    chunks of one post at once (Mailman documents the key but ignores it)."""
+    delivery.start("[mta]\nmax_recipients: 2\nmax_delivery_threads: 4\n")
+    rcpts = [f"m{i:02d}@example.com" for i in range(40)]
+    inject_out(delivery, rcpts)
+    assert wait_until(lambda: sum(len(t[1]) for t in delivery.sink.transactions) == 40)
+    got = sorted(r for t in delivery.sink.transactions for r in t[1])
+    assert got == rcpts  # each exactly once
+    assert 1 < len(set(delivery.sink.peers)) <= 4
+    assert wait_until(lambda: queue(delivery, "out") == [])
+
+
+def test_parallel_connections_verp_and_failures(delivery):
+    delivery.start("[mta]\nmax_delivery_threads: 3\n")
+    rcpts = [f"v{i}@example.org" for i in range(7)] + ["bad@example.org", "later@example.org"]
+    inject_out(delivery, rcpts, "verp=true")
+    assert wait_until(lambda: len(delivery.sink.transactions) == 7)
+    assert wait_until(lambda: len(queue(delivery, "retry")) == 1)
+    assert sorted(t[0] for t in delivery.sink.transactions) == sorted(
+        f"ant-bounces+v{i}=example.org@example.com" for i in range(7))
+    retry = delivery.ok("qfile", str(queue(delivery, "retry")[0])).stdout
+    assert "'recipients': 'later@example.org'" in retry

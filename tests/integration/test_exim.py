@@ -2,8 +2,9 @@
 
 A private Exim (Debian's exim4-daemon-light binary with a configuration
 file of its own, see mta_harness.PrivateExim) routes a list address to
-crier's LMTP port when crier's list data directory exists, the router and
-transport docs/mta.md gives. crier runs with [mta] incoming:
+crier's LMTP port when crier's list data directory exists, with the lines
+`crier aliases --snippet exim4` prints (docs/mta.md), alias domains
+included. crier runs with [mta] incoming:
 mailman.mta.exim4.LMTP, so no Postfix map is involved.
 """
 import shutil
@@ -11,12 +12,9 @@ import smtplib
 
 import pytest
 
-from mta_harness import (PrivateExim, Sink, exim_user_exists, find_exim, free_port,
-                         make_crier, message, namespace_works, private_tmpdir, qfile,
-                         wait_entry, wait_for)
-
-DOMAINS = ["example.com", "example.org"]
-
+from mta_harness import (PrivateExim, Sink, check_alias_domain, exim_user_exists,
+                         find_exim, free_port, make_crier, message, namespace_works, private_tmpdir, qfile,
+                         set_alias_domain, snippet, wait_entry, wait_for)
 
 class Stack:
     def __init__(self, crier, exim, sink):
@@ -35,7 +33,9 @@ class Stack:
         return codes
 
     def misrouted(self):
-        return [r for r in self.sink.recipients() if r.endswith("@example.com")]
+        """List mail that reached the relay sink instead of crier."""
+        return [r for r in self.sink.recipients()
+                if r.endswith(("@example.com", "@example.net", "@x.example.net"))]
 
 
 @pytest.fixture(scope="module")
@@ -50,19 +50,36 @@ def stack():
     sink = Sink()
     port = free_port()
     crier = make_crier(base, port, incoming="mailman.mta.exim4.LMTP")
-    ex = PrivateExim(base, exim, root, crier.var / "lists", crier.lmtp_port, sink.port,
-                     DOMAINS, port=port)
+    ex = None
     try:
         crier.ok("create", "ant@example.com")
         crier.ok("create", "cat@example.com")
+        crier.ok("create", "ali@example.net")
+        set_alias_domain(crier, "example.net", "x.example.net")
+        # A list domain without lists yet (the domain stays when its only
+        # list goes): test_created_list_reachable... creates one there.
+        crier.ok("create", "tmp@example.org")
+        crier.ok("remove", "tmp@example.org")
+        # Exim gets what `crier aliases --snippet exim4` prints now.
+        ex = PrivateExim(base, exim, root, snippet(crier, "exim4"), sink.port, port=port)
         crier.ok("start", "-q")
         ex.start()
         yield Stack(crier, ex, sink)
     finally:
-        ex.stop()
+        if ex is not None:
+            ex.stop()
         crier.run("stop", "-q")
         sink.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_hookup_is_the_snippet(stack):
+    conf = stack.exim.conf.read_text()
+    assert f"\nCRIER_LISTS = {stack.crier.var / 'lists'}\n" in conf
+    assert f"\nCRIER_LMTP_PORT = {stack.crier.lmtp_port}\n" in conf
+    assert ("\ndomainlist crier_domains = example.com : example.net : x.example.net : "
+            "example.org\n") in conf
+    assert "\nCRIER_ALIAS_DOMAINS = x.example.net=example.net\n" in conf
 
 
 def test_no_postfix_maps_with_exim(stack):
@@ -76,9 +93,14 @@ def test_no_postfix_maps_with_exim(stack):
     ("ant-request@example.com", "crier_lists"),
     ("ant-bounces+bob=example.org@example.com", "crier_lists"),
     ("ant-confirm+0123abcd@example.com", "crier_lists"),
+    ("ali@example.net", "crier_lists"),
+    ("ali-request@x.example.net", "crier_lists"),
+    ("ALI-bounces+bob=example.org@X.Example.NET", "crier_lists"),
+    ("nosuch@x.example.net", None),
+    ("ant@x.example.net", None),
     ("nosuch@example.com", None),
     ("ant-bogus@example.com", None),
-    ("bob@example.net", "to_sink"),
+    ("bob@elsewhere.example", "to_sink"),
 ])
 def test_routing(stack, address, router):
     """exim -bt: what Exim would do with each address."""
@@ -128,15 +150,31 @@ def test_verp_address_reaches_bounces_queue(stack):
 
 
 def test_bounce_for_verp_envelope_travels_back(stack):
-    sender = "ant-bounces+bad-bob=example.net@example.com"
-    assert stack.send(["bad-bob@example.net"],
-                      message("exim-dsn@example.org", "bad-bob@example.net", sender=sender),
+    sender = "ant-bounces+bad-bob=elsewhere.example@example.com"
+    assert stack.send(["bad-bob@elsewhere.example"],
+                      message("exim-dsn@example.org", "bad-bob@elsewhere.example",
+                              sender=sender),
                       sender=sender) == {}
     entry = wait_entry(stack.crier, "bounces", b"exim-dsn@example.org", timeout=20)
     assert entry, stack.exim.log_tail()
     text = qfile(stack.crier, entry)
     assert "'listid': 'ant.example.com'" in text
-    assert "bad-bob@example.net" in text and f"To: {sender}" in text
+    assert "bad-bob@elsewhere.example" in text and f"To: {sender}" in text
+
+
+def test_alias_domain(stack):
+    """A domain with an alias_domain: both names reach the list (the router
+    maps the alias to the mail_host whose directory it checks), crier
+    takes the alias address as the list's, and only that list's addresses
+    exist under the alias."""
+    assert stack.rcpt_codes(["ali@x.example.net", "ali-owner@x.example.net",
+                             "ali@example.net", "ant@x.example.net",
+                             "nosuch@x.example.net"]) == {
+        "ali@x.example.net": 250, "ali-owner@x.example.net": 250, "ali@example.net": 250,
+        "ant@x.example.net": 550, "nosuch@x.example.net": 550}
+    check_alias_domain(stack.send, stack.crier, stack.exim.log_tail, "exim", "ali",
+                       "example.net", "x.example.net")
+    assert stack.misrouted() == []
 
 
 def test_created_list_reachable_removed_list_refused(stack):
@@ -155,18 +193,18 @@ def test_created_list_reachable_removed_list_refused(stack):
 
 def test_crier_outgoing_relays_through_exim(stack):
     before = len(stack.sink.transactions)
-    stack.crier.ok("inject", "-q", "out", "-m", "recipients=dee@example.net",
+    stack.crier.ok("inject", "-q", "out", "-m", "recipients=dee@elsewhere.example",
                    "ant@example.com",
                    input=message("exim-out@example.com", "ant@example.com").decode())
     assert wait_for(lambda: len(stack.sink.transactions) > before, 20), stack.exim.log_tail()
     mail_from, rcpts, _ = stack.sink.transactions[-1]
-    assert rcpts == ["dee@example.net"] and mail_from == "ant-bounces@example.com"
+    assert rcpts == ["dee@elsewhere.example"] and mail_from == "ant-bounces@example.com"
 
 
 def test_post_reaches_every_member_through_exim(stack):
     """The full loop through Exim; see test_postfix.py's twin."""
     crier = stack.crier
-    members = ["m1@example.net", "m2@example.net"]
+    members = ["m1@elsewhere.example", "m2@elsewhere.example"]
     crier.ok("addmembers", "-", "ant@example.com", input="\n".join(members) + "\n")
     crier.run("stop", "-q")
     crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\n"

@@ -29,6 +29,8 @@ def lmtp(crier):
         start: no
         [runner.in]
         start: no
+        [runner.command]
+        start: no
         [mta]
         lmtp_port: {port}
         """)
@@ -214,6 +216,8 @@ def small_lmtp(crier):
         [runner.bounces]
         start: no
         [runner.in]
+        start: no
+        [runner.command]
         start: no
         [mta]
         lmtp_port: {port}

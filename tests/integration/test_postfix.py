@@ -1,8 +1,8 @@
 """Postfix in front of crier, end to end on loopback (issue 6, reference §3.1).
 
 A private Postfix (tests/integration/mta_harness.py) is hooked up to crier's
-maps exactly as docs/mta.md says, once with hash maps and once with regexp
-maps. Mail is submitted to Postfix over SMTP; what crier's LMTP runner
+maps with the lines `crier aliases --snippet postfix` prints (docs/mta.md),
+once with hash maps and once with regexp maps. Mail is submitted to Postfix over SMTP; what crier's LMTP runner
 queued is read back with `crier qfile`. Outgoing mail (Postfix's relayhost)
 goes to an aiosmtpd sink.
 """
@@ -11,9 +11,9 @@ import smtplib
 
 import pytest
 
-from mta_harness import (PrivatePostfix, Sink, have_postfix, make_crier, message,
-                         private_tmpdir, qfile, set_alias_domain,
-                         settle_maps, wait_entry, wait_for)
+from mta_harness import (PrivatePostfix, Sink, free_port, have_postfix, make_crier,
+                         message, private_tmpdir, qfile, set_alias_domain, settle_maps,
+                         snippet, wait_entry, wait_for)
 
 pytestmark = pytest.mark.skipif(not have_postfix(), reason="postfix is not installed "
                                 "(scripts/install-deps.sh test installs it)")
@@ -58,24 +58,39 @@ def stack(request):
     mode = request.param
     base = private_tmpdir(f"crier-postfix-{mode}-")
     sink = Sink()
-    # The data directory is where make_crier's Crier keeps it: var/data.
-    postfix = PrivatePostfix(base, base / "var" / "data", sink.port,
-                             map_type="hash" if mode == "hash" else "regexp",
-                             alias_hosts=["example.net"])
-    crier = make_crier(base, postfix.port, transport_file_type=mode)
+    port = free_port()
+    crier = make_crier(base, port, transport_file_type=mode)
+    postfix = None
     try:
         crier.ok("create", "ant@example.com")
         crier.ok("create", "cat@example.com")
         crier.ok("create", "ali@example.net")
         set_alias_domain(crier, "example.net", "x.example.net")
+        # Postfix gets what `crier aliases --snippet postfix` prints now.
+        postfix = PrivatePostfix(base, sink.port, snippet(crier, "postfix"), port=port)
         crier.ok("start", "-q")
         postfix.start()
         yield Stack(mode, base, crier, postfix, sink)
     finally:
-        postfix.stop()
+        if postfix is not None:
+            postfix.stop()
         crier.run("stop", "-q")
         sink.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_hookup_is_the_snippet(stack):
+    """The private Postfix runs on the snippet's lines, alias domain
+    included."""
+    t = "hash" if stack.mode == "hash" else "regexp"
+    d = stack.crier.data_dir
+    main = (stack.postfix.config_dir / "main.cf").read_text()
+    for line in (f"transport_maps = {t}:{d}/postfix_lmtp",
+                 f"relay_recipient_maps = {t}:{d}/postfix_lmtp",
+                 f"relay_domains = {t}:{d}/postfix_domains",
+                 f"virtual_alias_maps = {t}:{d}/postfix_vmap",
+                 "virtual_alias_domains = example.net"):
+        assert f"\n{line}\n" in main, line
 
 
 def test_post_reaches_crier_in_queue(stack):
@@ -155,6 +170,11 @@ def test_alias_domain_through_vmap(stack):
     req = wait_entry(stack.crier, "command", msgid.encode())
     assert req and "'subaddress': 'request'" in qfile(stack.crier, req)
     assert stack.misrouted() == []
+    # The alias domain itself is a list domain with only its lists' addresses.
+    assert stack.rcpt_codes(["ali@x.example.net", "ali-bounces+b=example.org@x.example.net",
+                             "ant@x.example.net"]) == {
+        "ali@x.example.net": 250, "ali-bounces+b=example.org@x.example.net": 250,
+        "ant@x.example.net": 550}
 
 
 def test_created_list_reachable_removed_list_refused(stack):

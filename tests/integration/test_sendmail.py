@@ -2,7 +2,8 @@
 
 A private sendmail (Debian's sendmail-bin, unpacked, see
 mta_harness.PrivateSendmail) routes the list domains through a mailertable
-to an LMTP mailer pointing at crier, the configuration docs/mta.md gives.
+to an LMTP mailer pointing at crier, with what `crier aliases --snippet
+sendmail` prints (docs/mta.md).
 Unlike Postfix and Exim, this sendmail setup cannot tell a list address
 from an unknown one at RCPT time: it accepts every address of a list
 domain, and crier's 550 at LMTP time turns into a bounce to the sender.
@@ -11,12 +12,10 @@ import shutil
 
 import pytest
 
-from mta_harness import (PrivateSendmail, Sink, find_sendmail, free_port, make_crier,
-                         message, namespace_works, private_tmpdir, qfile,
-                         sendmail_needs_hosts, wait_entry, wait_for)
-
-DOMAINS = ["example.com", "example.info"]
-
+from mta_harness import (PrivateSendmail, Sink, check_alias_domain, find_sendmail,
+                         free_port, make_crier, message, namespace_works, private_tmpdir,
+                         qfile, sendmail_needs_hosts, set_alias_domain, snippet,
+                         wait_entry, wait_for)
 
 class Stack:
     def __init__(self, crier, sendmail, sink):
@@ -50,25 +49,43 @@ def stack():
     sink = Sink()
     port = free_port()
     crier = make_crier(base, port, incoming="mailman.mta.exim4.LMTP")
-    sm = PrivateSendmail(sendmail, root, crier.lmtp_port, sink.port, DOMAINS, port=port)
+    sm = None
     try:
         crier.ok("create", "ant@example.com")
         crier.ok("create", "cat@example.com")
+        crier.ok("create", "ali@example.info")
+        set_alias_domain(crier, "example.info", "x.example.info")
+        # sendmail gets what `crier aliases --snippet sendmail` prints now.
+        sm = PrivateSendmail(sendmail, root, snippet(crier, "sendmail"), sink.port, port=port)
         crier.ok("start", "-q")
         sm.start()
         yield Stack(crier, sm, sink)
     finally:
-        sm.stop()
-        sm.cleanup()
+        if sm is not None:
+            sm.stop()
+            sm.cleanup()
         crier.run("stop", "-q")
         sink.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_hookup_is_the_snippet(stack):
+    sm = stack.sendmail
+    mc = sm.mc.read_text()
+    assert f"FEATURE(`mailertable', `hash -o {sm.base}/mailertable')dnl\n" in mc
+    assert f"\tT=DNS/RFC822/SMTP, A=TCP $h {stack.crier.lmtp_port}\n" in mc
+    assert (sm.base / "mailertable").read_text() == (
+        "example.com\tcrier:[127.0.0.1]\nexample.info\tcrier:[127.0.0.1]\n"
+        "x.example.info\tcrier:[127.0.0.1]\n")
+    assert (sm.base / "relay-domains").read_text() == \
+        "example.com\nexample.info\nx.example.info\n"
 
 
 @pytest.mark.parametrize("address, mailer", [
     ("ant@example.com", "crier"),
     ("ant-bounces+bob=example.org@example.com", "crier"),
     ("nosuch@example.com", "crier"),
+    ("ali@x.example.info", "crier"),
     ("bob@example.net", "relay"),
 ])
 def test_routing(stack, address, mailer):
@@ -121,6 +138,13 @@ def test_bounce_for_verp_envelope_travels_back(stack):
     assert entry, stack.sendmail.log_tail()
     text = qfile(stack.crier, entry)
     assert "'listid': 'ant.example.com'" in text and "bad-bob@example.net" in text
+
+
+def test_alias_domain(stack):
+    """Both names of a domain with an alias_domain go to crier, which takes
+    the alias address as the list's."""
+    check_alias_domain(stack.send, stack.crier, stack.sendmail.log_tail, "sm", "ali",
+                       "example.info", "x.example.info")
 
 
 def test_created_list_reachable_removed_list_bounced(stack):

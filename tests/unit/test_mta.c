@@ -168,10 +168,6 @@ static void test_kinds(void **state)
     assert_int_equal(mta_kind_of("mailman.mta.postfix.LMTP"), MTA_POSTFIX);
     assert_int_equal(mta_kind_of("mailman.mta.exim4.LMTP"), MTA_EXIM4);
     assert_int_equal(mta_kind_of("mailman.mta.null.NullMTA"), MTA_NULL);
-    struct mta_settings s = {"127.0.0.1", 8024, "/usr/sbin/postmap", false};
-    g_autofree char *snip = mta_postfix_snippet(&s, "/var/lib/mailman3/data");
-    assert_non_null(strstr(snip, "transport_maps = hash:/var/lib/mailman3/data/postfix_lmtp\n"));
-    assert_non_null(strstr(snip, "relay_domains = hash:/var/lib/mailman3/data/postfix_domains\n"));
 }
 
 int main(void)

@@ -101,7 +101,8 @@ static void test_open_fresh_and_reopen(void **state)
     CHECK(store_open(f->url, &f->st, &err));
     assert_int_equal(store_schema_version(f->st), version);
     g_autofree char *steps = raw_query(f->path, "SELECT count(*) FROM schema_version");
-    assert_string_equal(steps, "1");
+    g_autofree char *expected_steps = g_strdup_printf("%d", version);
+    assert_string_equal(steps, expected_steps);
     struct store_domain *d = NULL;
     assert_int_equal(store_domain_get(f->st, "EXAMPLE.com", &d, &err), 1);
     assert_string_equal(d->mail_host, "example.com");
