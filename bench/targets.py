@@ -19,6 +19,7 @@ import time
 import uuid
 
 MAILMAN_BIN_DIR = "/usr/lib/mailman3/bin"  # Debian keeps master and runner here
+POSTING_QUEUES = ("in", "pipeline", "out", "virgin")
 
 
 class BenchError(Exception):
@@ -226,8 +227,9 @@ class Target:
             os.unlink(os.path.join(d, f))
 
     def check_failed(self):
-        """Raises when a message went to shunt or bad, or the master died."""
-        for q in ("shunt", "bad"):
+        """Raises when a message went to shunt, bad or retry (the sink
+        refuses nothing), or the master died."""
+        for q in ("shunt", "bad", "retry"):
             files = self.queue_files(q, (".pck", ".psv", ".bak"))
             if files:
                 raise BenchError(f"{self.name} moved a message to {q} (see {self.var}/logs/; "
@@ -241,13 +243,13 @@ class Target:
             self.clear_queue(q)
 
     def wait_idle(self, timeout):
-        """Until every queue but shunt and bad is empty; a message moved to
-        shunt or bad is an error."""
+        """Until the queues of the posting path are empty (digest, archive
+        and the others may keep entries: crier has no digest runner yet); a
+        message moved to shunt, bad or retry is an error."""
         end = time.time() + timeout
-        qdir = os.path.join(self.var, "queue")
         while True:
             self.check_failed()
-            busy = [q for q in os.listdir(qdir) if q not in ("shunt", "bad") and self.queue_files(q)]
+            busy = [q for q in POSTING_QUEUES if self.queue_files(q)]
             if not busy:
                 return
             if time.time() > end:
