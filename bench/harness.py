@@ -112,6 +112,24 @@ class Bench:
         fig.fail(target, str(err))
         self.errors.append(text)
 
+    def repeat(self, f, target, runs, measure):
+        """Adds measure()'s value to figure f for target, runs times; the
+        first failure is recorded and ends the series."""
+        for _ in range(runs):
+            try:
+                f.add(target, measure())
+            except BenchError as e:
+                self.failed(f, target, e)
+                return
+
+    def intake_figure(self, conns):
+        return self.res.figure(f"intake_{conns}", f"LMTP intake messages/s, {conns} connection"
+                               + ("s" if conns > 1 else ""), "msg/s")
+
+    def fanout_figure(self, n):
+        return self.res.figure(f"fanout_{n}", f"fan-out recipients/s, one post to {n:,} members",
+                               "rcpt/s")
+
     # ---- the ceiling
 
     def ceiling(self):
@@ -121,55 +139,35 @@ class Bench:
         self.cleanups.append(sink.close)
         f = self.res.figure("smtp_msgs", f"SMTP messages/s, smtp-source -s {a.smtp_sessions} "
                             "→ smtp-sink (the message ceiling)", "msg/s")
-        for _ in range(a.runs):
-            try:
-                f.add("ceiling", a.smtp_msgs / smtp_source(sink.port, a.smtp_msgs,
-                                                           a.smtp_sessions, "rcpt@example.com"))
-            except BenchError as e:
-                self.failed(f, "ceiling", e)
-                break
+        self.repeat(f, "ceiling", a.runs, lambda: a.smtp_msgs / smtp_source(
+            sink.port, a.smtp_msgs, a.smtp_sessions, "rcpt@example.com"))
         # VERP sends one message per recipient: its ceiling is this one.
-        v = self.verp_figure()
-        v.samples["ceiling"] = list(f.samples.get("ceiling", []))
+        self.verp_figure().samples["ceiling"] = list(f.samples.get("ceiling", []))
         for n in a.sizes:
-            f = self.res.figure(f"fanout_{n}", f"fan-out recipients/s, one post to {n:,} members",
-                                "rcpt/s")
-            for _ in range(a.runs):
-                try:
-                    f.add("ceiling", n / pipelined_client(sink.port, n))
-                except BenchError as e:
-                    self.failed(f, "ceiling", e)
-                    break
+            self.repeat(self.fanout_figure(n), "ceiling", a.runs,
+                        lambda: n / pipelined_client(sink.port, n))
         sink.close()
         lsink = PostfixSink(lmtp=True)
         self.cleanups.append(lsink.close)
         for conns in a.conns:
-            f = self.res.figure(f"intake_{conns}", f"LMTP intake messages/s, {conns} connection"
-                                + ("s" if conns > 1 else ""), "msg/s")
-            for _ in range(a.runs):
-                try:
-                    f.add("ceiling", a.intake_msgs / smtp_source(lsink.port, a.intake_msgs, conns,
-                                                                 "list@example.com", lmtp=True))
-                except BenchError as e:
-                    self.failed(f, "ceiling", e)
-                    break
+            self.repeat(self.intake_figure(conns), "ceiling", a.runs,
+                        lambda: a.intake_msgs / smtp_source(lsink.port, a.intake_msgs, conns,
+                                                            "list@example.com", lmtp=True))
         lsink.close()
         # The counting sink's own ceiling: the crier and Mailman figures
         # below are only meaningful well under it.
         cs = CountingSink(self.work)
         self.cleanups.append(cs.close)
         n = max(a.sizes)
-        f = self.res.figure("sink_rcpts", f"counting sink: pipelined client, {n:,} recipients "
-                            "(the measuring sink's own limit)", "rcpt/s")
-        for _ in range(a.runs):
-            try:
-                cs.arm("ceiling@bench", n)
-                t = pipelined_client(cs.port, n)
-                cs.wait_done(30)
-                f.add("ceiling", n / t)
-            except BenchError as e:
-                self.failed(f, "ceiling", e)
-                break
+
+        def through_sink():
+            cs.arm("ceiling@bench", n)
+            secs = pipelined_client(cs.port, n)
+            cs.wait_done(30)
+            return n / secs
+        self.repeat(self.res.figure("sink_rcpts", f"counting sink: pipelined client, {n:,} "
+                                    "recipients (the measuring sink's own limit)", "rcpt/s"),
+                    "ceiling", a.runs, through_sink)
         cs.close()
 
     # ---- a list server (crier or mailman3)
@@ -180,42 +178,24 @@ class Bench:
         self.cleanups.append(sink.close)
         t = targets.make(name, os.path.join(self.work, name), sink.port, a)
         self.cleanups.append(t.stop)
-        sizes = [n for n in a.sizes if n <= t.max_size]
         log(f"{name}: setting up lists")
         t.setup(["lat", "fan", "verp"])
         t.add_members("lat", 10)
-
         # Phase A: the in runner off, so that LMTP intake is measured alone
         # (the messages stay in the in queue and are counted there).
         if self.want("intake"):
             log(f"{name}: LMTP intake")
             t.configure(in_runner=False)
             t.start()
-            for conns in a.conns:
-                f = self.res.figure(f"intake_{conns}", f"LMTP intake messages/s, {conns} connection"
-                                    + ("s" if conns > 1 else ""), "msg/s")
-                msgs = t.intake_msgs
-                for _ in range(a.runs):
-                    try:
-                        t.clear_queue("in")
-                        secs = smtp_source(t.lmtp_port, msgs, conns, t.address("lat"), lmtp=True)
-                        got = t.queued("in")
-                        if got != msgs:
-                            raise BenchError(f"{got} of {msgs} messages in the in queue")
-                        f.add(name, msgs / secs)
-                    except BenchError as e:
-                        self.failed(f, name, e)
-                        break
+            self.intake(t)
             t.stop()
             t.clear_queues()
-
         # Phase B: the normal configuration. Start-up samples are taken here
         # (and one more in phase C), all with the same runners.
         log(f"{name}: start-up, idle memory")
         t.configure(in_runner=True)
         fs = self.res.figure("startup", "start-up to a ready LMTP port", "s", better="lower")
-        starts = a.runs - (1 if self.want("verp") else 0)
-        for i in range(max(1, starts)):
+        for i in range(max(1, a.runs - (1 if self.want("verp") else 0))):
             if i:
                 t.stop()
             fs.add(name, t.start())
@@ -227,102 +207,114 @@ class Bench:
             self.res.figure("idle_rss", "idle memory, RSS of all processes", "MiB",
                             better="lower").add(name, rss)
             self.res.figure("idle_procs", "processes", "", better="lower").add(name, nproc)
-
         if self.want("latency"):
             log(f"{name}: latency")
-            f = self.res.figure("latency_10", "latency, LMTP 250 → last of 10 recipients "
-                                f"(median of {a.latency_runs})", "ms", better="lower")
-            f2 = self.res.figure("latency_10_data", "latency, end of the LMTP DATA → last of 10 "
-                                 "recipients (the same posts)", "ms", better="lower")
-            for _ in range(a.latency_runs):
-                try:
-                    tok = self.token()
-                    sink.arm(tok, 10)
-                    sent = []
-                    t0 = lmtp_post(t.lmtp_port, t.address("lat"),
-                                   message_bytes(tok + "@bench", t.address("lat")), sent=sent)
-                    _, t_last, _, _, _ = sink.wait_done(t.timeout(10), t.check_failed)
-                    f.add(name, (t_last - t0) * 1000)
-                    f2.add(name, (t_last - sent[0]) * 1000)
-                    t.wait_idle(60)
-                    time.sleep(0.1)
-                except BenchError as e:
-                    self.failed(f, name, e)
-                    break
-
+            self.latency(t, sink)
         if self.want("fanout"):
-            have = 0
-            for n in sizes:
-                f = self.res.figure(f"fanout_{n}", f"fan-out recipients/s, one post to {n:,} members",
-                                    "rcpt/s")
-                log(f"{name}: list of {n:,} members")
-                t0 = time.time()
-                t.add_members("fan", n, start=have)
-                log(f"{name}: {n - have:,} members added in {time.time() - t0:.1f} s")
-                have = n
-                for r in range(t.runs):
-                    try:
-                        tok = self.token()
-                        sink.arm(tok, n)
-                        t.wait_idle(60)
-                        cpu0 = t.cpu_seconds()
-                        t.reset_peak()
-                        t0 = lmtp_post(t.lmtp_port, t.address("fan"),
-                                       message_bytes(tok + "@bench", t.address("fan")))
-                        _, t_last, msgs, rcpts, _ = sink.wait_done(t.timeout(n), t.check_failed)
-                        f.add(name, n / (t_last - t0))
-                        t.wait_idle(120)
-                        if n in (100000, 1000000):
-                            self.res.figure(f"cpu_{n}", f"CPU seconds per {n:,}-recipient post "
-                                            "(all processes)", "s", better="lower"
-                                            ).add(name, t.cpu_seconds() - cpu0)
-                            self.res.figure(f"peak_{n}", f"peak RSS per {n:,}-recipient post "
-                                            "(largest process)", "MiB", better="lower"
-                                            ).add(name, t.peak_rss())
-                    except BenchError as e:
-                        self.failed(f, name, e)
-                        break
+            self.fanout(t, sink)
         t.stop()
         t.clear_queues()  # what a failed or timed-out post left behind
-
         # Phase C: VERP for every message (verp_delivery_interval: 1).
         if self.want("verp"):
-            n = a.verp_members
             log(f"{name}: VERP")
             t.configure(in_runner=True, verp=True)
             fs.add(name, t.start())
-            t.add_members("verp", n)
-            f = self.verp_figure()
-            for r in range(t.verp_runs):
-                try:
-                    tok = self.token()
-                    sink.arm(tok, n)
-                    t.wait_idle(60)
-                    t0 = lmtp_post(t.lmtp_port, t.address("verp"),
-                                   message_bytes(tok + "@bench", t.address("verp")))
-                    window = min(t.timeout(n, verp=True), a.verp_window)
-                    try:
-                        _, t_last, msgs, rcpts, verp = sink.wait_done(window, t.check_failed)
-                    except SinkTimeout:
-                        # The rate over the window (the server is stopped after it).
-                        msgs, rcpts, t_last, verp = sink.progress()
-                        if msgs < 100:
-                            raise
-                        self.notes.append(f"VERP [{name}]: {msgs:,} of {n:,} messages in the first "
-                                          f"{window:.0f} s of the post; the rate is over those")
-                        if r + 1 < t.verp_runs:  # drop the rest of the post
-                            t.stop()
-                            t.clear_queues()
-                            t.start()
-                    if verp != msgs or rcpts != msgs:
-                        raise BenchError(f"{msgs} messages for {rcpts} recipients, {verp} VERPed")
-                    f.add(name, msgs / (t_last - t0))
-                except BenchError as e:
-                    self.failed(f, name, e)
-                    break
+            self.verp(t, sink)
             t.stop()
         sink.close()
         log(f"{name}: done")
+
+    def post(self, t, sink, lst, n, sent=None):
+        """Posts a fresh message to lst over LMTP with the sink armed for n
+        recipients; the time of the 250 and the sink's arm token."""
+        tok = self.token()
+        sink.arm(tok, n)
+        t.wait_idle(60)
+        t0 = lmtp_post(t.lmtp_port, t.address(lst), message_bytes(tok + "@bench", t.address(lst)),
+                       sent=sent)
+        return t0
+
+    def intake(self, t):
+        def run(conns):
+            t.clear_queue("in")
+            secs = smtp_source(t.lmtp_port, t.intake_msgs, conns, t.address("lat"), lmtp=True)
+            got = t.queued("in")
+            if got != t.intake_msgs:
+                raise BenchError(f"{got} of {t.intake_msgs} messages in the in queue")
+            return t.intake_msgs / secs
+        for conns in self.args.conns:
+            self.repeat(self.intake_figure(conns), t.name, self.args.runs, lambda: run(conns))
+
+    def latency(self, t, sink):
+        a = self.args
+        f = self.res.figure("latency_10", "latency, LMTP 250 → last of 10 recipients "
+                            f"(median of {a.latency_runs})", "ms", better="lower")
+        f2 = self.res.figure("latency_10_data", "latency, end of the LMTP DATA → last of 10 "
+                             "recipients (the same posts)", "ms", better="lower")
+
+        def run():
+            sent = []
+            t0 = self.post(t, sink, "lat", 10, sent=sent)
+            t_last = sink.wait_done(t.timeout(10), t.check_failed)[1]
+            f2.add(t.name, (t_last - sent[0]) * 1000)
+            t.wait_idle(60)
+            time.sleep(0.1)
+            return (t_last - t0) * 1000
+        self.repeat(f, t.name, a.latency_runs, run)
+
+    def fanout(self, t, sink):
+        have = 0
+        for n in [n for n in self.args.sizes if n <= t.max_size]:
+            log(f"{t.name}: list of {n:,} members")
+            t0 = time.time()
+            t.add_members("fan", n, start=have)
+            log(f"{t.name}: {n - have:,} members added in {time.time() - t0:.1f} s")
+            have = n
+
+            def run():
+                t.wait_idle(60)
+                cpu0 = t.cpu_seconds()
+                t.reset_peak()
+                t0 = self.post(t, sink, "fan", n)
+                t_last = sink.wait_done(t.timeout(n), t.check_failed)[1]
+                t.wait_idle(120)
+                if n in (100000, 1000000):
+                    self.res.figure(f"cpu_{n}", f"CPU seconds per {n:,}-recipient post "
+                                    "(all processes)", "s", better="lower"
+                                    ).add(t.name, t.cpu_seconds() - cpu0)
+                    self.res.figure(f"peak_{n}", f"peak RSS per {n:,}-recipient post "
+                                    "(largest process)", "MiB", better="lower"
+                                    ).add(t.name, t.peak_rss())
+                return n / (t_last - t0)
+            self.repeat(self.fanout_figure(n), t.name, t.runs, run)
+
+    def verp(self, t, sink):
+        a = self.args
+        n = a.verp_members
+        t.add_members("verp", n)
+        left = [t.verp_runs]
+
+        def run():
+            left[0] -= 1
+            t0 = self.post(t, sink, "verp", n)
+            window = min(t.timeout(n, verp=True), a.verp_window)
+            try:
+                _, t_last, msgs, rcpts, verp = sink.wait_done(window, t.check_failed)
+            except SinkTimeout:
+                # The rate over the window.
+                msgs, rcpts, t_last, verp = sink.progress()
+                if msgs < 100:
+                    raise
+                self.notes.append(f"VERP [{t.name}]: {msgs:,} of {n:,} messages in the first "
+                                  f"{window:.0f} s of the post; the rate is over those")
+                if left[0]:  # drop the rest of the post before the next one
+                    t.stop()
+                    t.clear_queues()
+                    t.start()
+            if verp != msgs or rcpts != msgs:
+                raise BenchError(f"{msgs} messages for {rcpts} recipients, {verp} VERPed")
+            return msgs / (t_last - t0)
+        self.repeat(self.verp_figure(), t.name, t.verp_runs, run)
 
     # ---- output
 
