@@ -6,7 +6,7 @@ set -eu
 what=${1:-build}
 build_pkgs="cmake make gcc pkg-config libevent-dev libssl-dev libgmime-3.0-dev libsqlite3-dev
 libpq-dev libjansson-dev libcmocka-dev libc-ares-dev publicsuffix"
-test_pkgs="clang python3 python3-pytest python3-aiosmtpd sqlite3 postfix python3-mailmanclient
+test_pkgs="clang cppcheck python3 python3-pytest python3-aiosmtpd sqlite3 postfix python3-mailmanclient
 dnsmasq-base"
 case $what in
 build) pkgs=$build_pkgs ;;

@@ -348,8 +348,11 @@ const struct config_override config_builtin[] = {
     {NULL, NULL, NULL},
 };
 
-static const char *const open_categories[] = {"runner",   "archiver", "paths",
-                                              "language", "plugin",   NULL};
+/* Categories whose sections may have any name, as lazr.config allows for
+ * Mailman's "<category>.template"/".master" sections (Debian's own
+ * mailman.cfg has a [logging.debian], for one). */
+static const char *const open_categories[] = {"runner", "archiver", "paths", "language",
+                                              "plugin", "logging",  NULL};
 
 bool config_schema_category_open(const char *category)
 {

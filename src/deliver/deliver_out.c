@@ -376,8 +376,8 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     struct out_state *s = r->state;
     const char *listid = queue_meta_get(e->meta, "listid");
     struct store_list *l = NULL;
-    if (listid && store_list_get(s->store, listid, &l, error_r) < 0)
-        return -1;
+    if (listid && store_list_get(s->store, listid, &l, error_r) < 0) /* busy: retry later */
+        return store_error_temporary(s->store) ? RUNNER_RETRY : -1;
     /* One copy of the list, cut in place: a million recipients are one
      * allocation plus an array of pointers, not a million strings. */
     const char *rcpt_meta = queue_meta_get(e->meta, "recipients");

@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <glib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,7 +83,11 @@ int fs_write_atomic(const char *path, const void *data, size_t len, char **error
 
 int fs_read_file(const char *path, size_t max, char **data_r, size_t *len_r, char **error_r)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Standard input is read from descriptor 0 itself: opening /dev/stdin
+     * again is refused when it is a pipe of another user (crier run with
+     * runuser or su, its input piped from the caller). */
+    bool is_stdin = strcmp(path, "/dev/stdin") == 0;
+    int fd = is_stdin ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fail(error_r, "cannot open", path);
     GString *buf = g_string_sized_new(4096);

@@ -25,7 +25,8 @@ int fs_write_atomic(const char *path, const void *data, size_t len, char **error
 int fs_fsync_dir(const char *dir, char **error_r);
 
 /* Reads a whole file of at most max bytes into *data_r (NUL-terminated for
- * convenience) and its length into *len_r. A larger file is an error. */
+ * convenience) and its length into *len_r. A larger file is an error.
+ * "/dev/stdin" reads descriptor 0 (a copy of it), never reopens it. */
 int fs_read_file(const char *path, size_t max, char **data_r, size_t *len_r, char **error_r);
 
 /* Removes dir and everything below it; a missing dir is not an error. */

@@ -52,6 +52,7 @@ struct lmtp_runner_state {
     int done_fd; /* eventfd: the thread's "batch synced" */
     struct event *done_ev;
     char *hostname;
+    char *db_url;
     const char *site_owner;
     struct lmtp_route_lookup lookup;
     GHashTable *names;   /* fqdn_listname set */
@@ -59,25 +60,47 @@ struct lmtp_runner_state {
     int64_t generation;  /* of the store when names were read */
 };
 
+/* Opens the store if that failed before (at start, or since): the runner
+ * serves even when the database cannot be read, answering 451 meanwhile. */
+static bool store_ready(struct lmtp_runner_state *s)
+{
+    if (s->store != NULL)
+        return true;
+    char *err = NULL;
+    if (store_open(s->db_url, &s->store, &err) < 0) {
+        log_error("lmtp: cannot open the database: %s", err);
+        g_free(err);
+        return false;
+    }
+    log_info("lmtp: database opened");
+    return true;
+}
+
 /* The list names and alias domains, reloaded only when the store changed
  * since (another process created or removed a list): a list created while
- * the daemon runs is reachable at once, and an RCPT costs one cheap query. */
-static void refresh_names(struct lmtp_runner_state *s)
+ * the daemon runs is reachable at once, and an RCPT costs one cheap query.
+ * When the store cannot be read, the names read last are kept; false when
+ * there are none (a runner that never could read them), and then no
+ * recipient can be judged: the caller answers 451, not 550, so that the MTA
+ * tries again rather than bouncing mail for an existing list. */
+static bool refresh_names(struct lmtp_runner_state *s)
 {
     int64_t gen = 0;
     char *err = NULL;
+    if (!store_ready(s))
+        return s->names != NULL;
     if (store_generation(s->store, &gen, &err) < 0) {
         log_error("lmtp: %s", err);
         g_free(err);
-        return; /* keep the names we have */
+        return s->names != NULL; /* keep the names we have */
     }
     if (s->names != NULL && gen == s->generation)
-        return;
+        return true;
     char **names = NULL, **aliases = NULL;
     if (store_list_names(s->store, &names, &aliases, &err) < 0) {
         log_error("lmtp: cannot read the list names: %s", err);
         g_free(err);
-        return;
+        return s->names != NULL;
     }
     if (s->names)
         g_hash_table_unref(s->names);
@@ -95,6 +118,7 @@ static void refresh_names(struct lmtp_runner_state *s)
     g_strfreev(names);
     g_strfreev(aliases);
     s->generation = gen;
+    return true;
 }
 
 static bool lookup_list(void *ctx, const char *fqdn)
@@ -114,8 +138,9 @@ static void on_rcpt(void *ctx, const struct lmtp_session_info *info, const char 
 {
     struct lmtp_runner_state *s = ctx;
     struct lmtp_route route;
-    refresh_names(s);
-    if (lmtp_route_resolve(&s->lookup, recipient, &route) == 1)
+    if (!refresh_names(s))
+        lmtp_reply_set(reply_r, 451, LMTP_TEXT_451);
+    else if (lmtp_route_resolve(&s->lookup, recipient, &route) == 1)
         lmtp_reply_set(reply_r, 250, "2.1.5 Ok");
     else
         lmtp_reply_set(reply_r, 550, LMTP_TEXT_550);
@@ -182,7 +207,7 @@ static void on_deliver(void *ctx, struct lmtp_delivery *delivery, const struct l
         pending_free(pd);
         return;
     }
-    refresh_names(s);
+    bool known = refresh_names(s);
     GDateTime *now = g_date_time_new_now_utc();
     g_autofree char *received = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%f");
     g_date_time_unref(now);
@@ -190,6 +215,10 @@ static void on_deliver(void *ctx, struct lmtp_delivery *delivery, const struct l
         struct lmtp_route route;
         struct queue *q = NULL;
         char *err = NULL;
+        if (!known) {
+            lmtp_reply_set(&pd->replies[i], 451, LMTP_TEXT_451);
+            continue;
+        }
         /* Mailman resolves again at DATA: the list may be gone by now. */
         if (lmtp_route_resolve(&s->lookup, msg->recipients[i], &route) != 1) {
             lmtp_reply_set(&pd->replies[i], 550, LMTP_TEXT_550);
@@ -315,9 +344,9 @@ int lmtp_runner_start(struct runner *r, char **error_r)
     s->r = r;
     struct config *cfg = r->cfg;
     r->qroot = queue_root_new(config_path(cfg, "queue_dir"));
-    g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
-    if (store_open(url, &s->store, error_r) < 0)
-        return -1;
+    s->db_url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
+    /* Not fatal: RCPT answers 451 until the database can be read. */
+    (void)store_ready(s);
     s->hostname = g_strdup(g_get_host_name());
     s->site_owner = config_get(cfg, "mailman", "site_owner");
     s->lookup = (struct lmtp_route_lookup){lookup_list, lookup_alias, s,
@@ -426,6 +455,7 @@ void lmtp_runner_stop(struct runner *r)
     if (s->store)
         store_close(s->store);
     g_free(s->hostname);
+    g_free(s->db_url);
     g_free(s);
     r->state = NULL;
 }

@@ -23,8 +23,16 @@ static void field_free(gpointer p)
     g_free(f);
 }
 
-static void add_field(struct pmsg *m, const char *line, size_t n)
+static void add_field(struct pmsg *m, const char *raw, size_t n)
 {
+    /* Fields are C strings: a NUL byte (which intake lets through) would cut
+     * a field short, and a field whose name starts with one would come out
+     * as an empty line that ends the header block early. NULs become '?'
+     * (not white space, which would make a new field a continuation). */
+    g_autofree char *line = g_malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        line[i] = raw[i] == '\0' ? '?' : raw[i];
+    line[n] = '\0';
     struct pmsg_field *f = g_new0(struct pmsg_field, 1);
     const char *colon = memchr(line, ':', n);
     if (colon) {
@@ -35,6 +43,18 @@ static void add_field(struct pmsg *m, const char *line, size_t n)
         f->name = g_strndup(line, n);
     }
     g_ptr_array_add(m->fields, f);
+}
+
+/* The field from start to stop, less its line end: every CR and LF at its
+ * end, so that a field reads the same wherever it stands and however its
+ * lines ended (serialized, it ends with one LF). A line of CRs only is no
+ * field. */
+static void end_field(struct pmsg *m, const char *start, const char *stop)
+{
+    while (stop > start && (stop[-1] == '\n' || stop[-1] == '\r'))
+        stop--;
+    if (stop > start)
+        add_field(m, start, (size_t)(stop - start));
 }
 
 struct pmsg *pmsg_parse(const char *msg, size_t len)
@@ -56,24 +76,17 @@ struct pmsg *pmsg_parse(const char *msg, size_t len)
             /* a continuation: the field goes on */
         } else {
             if (start)
-                add_field(m, start, (size_t)(p - start - 1));
+                end_field(m, start, p);
             start = p;
         }
         p = nl ? nl + 1 : end;
-        if (!nl && start) {
-            add_field(m, start, (size_t)(end - start));
-            start = NULL;
-        }
     }
-    if (start) {
-        const char *stop = p;
-        /* p is after the empty line (or at end): the field ends before it */
-        while (stop > start && (stop[-1] == '\n' || stop[-1] == '\r'))
-            stop--;
-        add_field(m, start, (size_t)(stop - start));
-    }
+    if (start) /* p is after the empty line (or at end) */
+        end_field(m, start, p);
     m->body_len = (size_t)(end - p);
-    m->body = g_memdup2(p, m->body_len + 1);
+    /* msg need not be NUL-terminated: copy len bytes, add the NUL */
+    m->body = g_malloc(m->body_len + 1);
+    memcpy(m->body, p, m->body_len);
     m->body[m->body_len] = '\0';
     return m;
 }
@@ -174,19 +187,113 @@ void pmsg_append(struct pmsg *m, const char *name, const char *value)
     g_ptr_array_add(m->fields, f);
 }
 
+/* A word that cannot stand as it is in a header: 8-bit or control bytes,
+ * or text that reads as an encoded-word ("=?...?=") and would be decoded. */
+static bool needs_encoding(const char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)w[i];
+        if (c < 0x20 || c >= 0x7f || (c == '=' && i + 1 < n && w[i + 1] == '?'))
+            return true;
+    }
+    return false;
+}
+
+/* Appends text to the field being folded: on a new line when the current
+ * one would pass 76 characters (RFC 2047 §2). lead is the white space
+ * before text: kept (a fold goes before it), or a fold's own space between
+ * encoded-words, which a decoder drops (§6.2). */
+static void fold_add(GString *out, size_t *col, const char *lead, size_t lead_len, const char *text,
+                     size_t len)
+{
+    if (*col + lead_len + len > 76 && *col > 1) {
+        g_string_append_c(out, '\n');
+        *col = 0;
+        if (lead_len == 0) {
+            lead = " ";
+            lead_len = 1;
+        }
+    }
+    g_string_append_len(out, lead, (gssize)lead_len);
+    g_string_append_len(out, text, (gssize)len);
+    *col += lead_len + len;
+}
+
+/* A run of words as Q encoded-words (§4.2) of at most 20 bytes each, cut
+ * between UTF-8 characters. Q rather than B: a B word padded with '=' in
+ * the middle of a run is lost by GMime's decoder, which joins the words of
+ * a run before decoding (so GMime's own encoder cannot be used: its long
+ * runs of B words read back short). */
+static void encode_run(GString *out, size_t *col, const char *lead, size_t lead_len,
+                       const char *run, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = MIN(len - i, 20);
+        while (n > 1 && i + n < len && ((unsigned char)run[i + n] & 0xc0) == 0x80)
+            n--;
+        GString *w = g_string_new("=?utf-8?q?");
+        for (size_t k = i; k < i + n; k++) {
+            unsigned char c = (unsigned char)run[k];
+            if (g_ascii_isalnum(c))
+                g_string_append_c(w, (char)c);
+            else if (c == ' ')
+                g_string_append_c(w, '_');
+            else
+                g_string_append_printf(w, "=%02X", c);
+        }
+        g_string_append(w, "?=");
+        if (i == 0)
+            fold_add(out, col, lead, lead_len, w->str, w->len);
+        else
+            fold_add(out, col, " ", 1, w->str, w->len);
+        g_string_free(w, TRUE);
+        i += n;
+    }
+}
+
 void pmsg_append_text(struct pmsg *m, const char *name, const char *value)
 {
-    pmsg_gmime_init();
-    g_autofree char *enc = g_mime_utils_header_encode_text(NULL, value, "utf-8");
-    g_autofree char *line = g_strdup_printf("%s: %s", name, enc);
-    g_autofree char *folded = g_mime_utils_unstructured_header_fold(NULL, NULL, line);
-    /* folded is "Name: value\n" with folds; keep what follows the colon */
-    size_t n = strlen(folded);
-    while (n > 0 && (folded[n - 1] == '\n' || folded[n - 1] == '\r'))
-        folded[--n] = '\0';
+    /* Words that can stand as they are stay as they are (a "[Ant]" prefix
+     * stays greppable, as Mailman keeps it); each run of words that
+     * cannot, with the spaces inside it, becomes encoded-words. */
+    GString *out = g_string_new(NULL);
+    size_t col = strlen(name) + 1;
+    const char *p = value, *end = value + strlen(value);
+    while (p < end) {
+        const char *ws = p;
+        while (p < end && *p == ' ')
+            p++;
+        if (p == end)
+            break;
+        const char *w = p;
+        while (p < end && *p != ' ')
+            p++;
+        /* the first word follows "Name:" after one space */
+        const char *lead = out->len == 0 ? " " : ws;
+        size_t lead_len = out->len == 0 ? 1 : (size_t)(w - ws);
+        if (!needs_encoding(w, (size_t)(p - w))) {
+            fold_add(out, &col, lead, lead_len, w, (size_t)(p - w));
+            continue;
+        }
+        /* the run: the following words that need encoding too */
+        const char *run_end = p;
+        for (;;) {
+            const char *q = run_end;
+            while (q < end && *q == ' ')
+                q++;
+            const char *w2 = q;
+            while (q < end && *q != ' ')
+                q++;
+            if (q == w2 || !needs_encoding(w2, (size_t)(q - w2)))
+                break;
+            run_end = q;
+        }
+        encode_run(out, &col, lead, lead_len, w, (size_t)(run_end - w));
+        p = run_end;
+    }
     struct pmsg_field *f = g_new0(struct pmsg_field, 1);
     f->name = g_strdup(name);
-    f->value = g_strdup(folded + strlen(name) + 1);
+    f->value = out->len ? g_string_free(out, FALSE) : (g_string_free(out, TRUE), g_strdup(" "));
     g_ptr_array_add(m->fields, f);
 }
 

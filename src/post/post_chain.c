@@ -233,9 +233,17 @@ static int rule_nonmember_moderation(struct post_ctx *c, enum store_action *acti
             continue;
         }
         char *err = NULL;
-        if (store_member_add(c->st, c->list->list_id, c->senders->pdata[i], NULL,
-                             STORE_ROLE_NONMEMBER, 0, NULL, &err) < 0)
+        int added = store_member_add(c->st, c->list->list_id, c->senders->pdata[i], NULL,
+                                     STORE_ROLE_NONMEMBER, 0, NULL, &err);
+        if (added == STORE_INVALID || added == STORE_EXISTS) {
             g_free(err); /* an invalid address: Mailman suppresses it too */
+        } else if (added < 0) {
+            /* The store failed (locked, say): without the record the
+             * sender would pass as no nonmember at all and the post would
+             * go out unmoderated. */
+            *error_r = err;
+            return -1;
+        }
     }
     struct store_member *m = NULL;
     int rc = sender_member(c, STORE_ROLE_MEMBER, &m, error_r);

@@ -408,7 +408,9 @@ char *post_dmarc_realname(const char *name)
     GRegex *re = g_regex_new("@([^ .]+\\.)+[^ .]+$", 0, 0, NULL);
     char *out = g_regex_replace_literal(re, valid, -1, 0, "---", 0, NULL);
     g_regex_unref(re);
-    return out ? out : g_strdup(valid);
+    if (out == NULL)
+        out = g_strdup(valid);
+    return out;
 }
 
 struct field {

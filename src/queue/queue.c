@@ -59,13 +59,15 @@ int queue_list_ext(struct queue *q, const char *ext, unsigned count, unsigned in
     errno = 0;
     while ((de = readdir(dir)) != NULL) {
         size_t len = strlen(de->d_name);
-        struct listed item;
+        struct listed item = {0};
         if (len <= ext_len || strcmp(de->d_name + len - ext_len, ext) != 0 ||
             !queue_file_parse_base(de->d_name, len - ext_len, &item.when) ||
             !queue_file_in_slice(&item.when, count, index))
             continue;
-        item.base = g_strndup(de->d_name, len - ext_len);
+        /* The name is copied in place: found owns it. */
         g_array_append_val(found, item);
+        g_array_index(found, struct listed, found->len - 1).base =
+            g_strndup(de->d_name, len - ext_len);
     }
     int err = errno;
     closedir(dir);

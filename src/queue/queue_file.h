@@ -35,7 +35,7 @@
 #define QUEUE_FILE_SIZE_KEY  "message-size"
 #define QUEUE_FILE_MAX_LINE  (64u << 20) /* one metadata line: 1,000,000 recipients fit */
 #define QUEUE_FILE_MAX_META  (96u << 20) /* the whole metadata block */
-#define QUEUE_FILE_MAX_KEYS  1024
+#define QUEUE_FILE_MAX_KEYS  1024u
 #define QUEUE_FILE_MAX_SIZE  (1024u << 20) /* a whole file, message included */
 #define QUEUE_FILE_BASE_MAX  64            /* strlen of a base we create, with room */
 #define QUEUE_FILE_MAX_SLICE (1u << 16)    /* most instances of one runner */

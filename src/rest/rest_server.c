@@ -199,7 +199,7 @@ int rest_store_end(struct rest_req *req, int rc, char **err)
         rc = store_commit(req->store, err);
     if (rc < 0) {
         store_rollback(req->store, NULL);
-        if (rc == STORE_ERR)
+        if (rc == STORE_ERR || rc == STORE_BUSY)
             rest_internal_error(req, "store", *err);
         else
             rest_bad_request(req, "%s", *err);

@@ -85,7 +85,9 @@ static void report(struct master *m, const char *fmt, ...)
 static char *self_exe(void)
 {
     char *exe = g_file_read_link("/proc/self/exe", NULL);
-    return exe ? exe : g_strdup("crier");
+    if (exe == NULL)
+        exe = g_strdup("crier");
+    return exe;
 }
 
 static int spawn(struct master *m, struct master_child *c)

@@ -26,6 +26,10 @@ struct runner_proc {
     struct queue_watch *watch;
     struct event *watch_ev, *tick_ev, *work_ev;
     struct event *sig_ev[4];
+    GPtrArray *todo; /* bases listed and not yet handled, from todo_next */
+    guint todo_next;
+    double backoff;   /* seconds of the current back-off; 0: none */
+    gint64 resume_at; /* monotonic µs: no entry is handled before this */
 };
 
 int runner_parse_spec(const char *spec, char **name_r, unsigned *slice_r, unsigned *count_r)
@@ -72,52 +76,100 @@ void runner_ready(struct runner *r)
     p->ready_fd = -1;
 }
 
-/* Entries handled per turn of the loop: between turns, signals are seen. */
-#define RUNNER_BATCH 64
+/* Schedules the next turn of runner_work after secs. A timer rather than
+ * event_active(): libevent runs events activated from a callback in the same
+ * pass, without polling, so the signal events would wait; a zero timeout
+ * goes through the poll first. */
+static void work_later(struct runner_proc *p, double secs)
+{
+    struct timeval tv = {(time_t)secs, (suseconds_t)((secs - (time_t)secs) * 1e6)};
+    event_add(p->work_ev, &tv);
+}
 
-/* Works through the waiting entries of the slice in FIFO order, at most
- * RUNNER_BATCH per turn; a full turn schedules the next one. */
+/* A temporary failure: the entry goes back to the queue, which waits for
+ * the back-off; a success ends the back-off. */
+static void work_backoff(struct runner_proc *p, struct queue_entry *e, const char *why)
+{
+    struct runner *r = &p->r;
+    char *err = NULL;
+    p->backoff = p->backoff == 0 ? RUNNER_BACKOFF_MIN_S : MIN(p->backoff * 2, RUNNER_BACKOFF_MAX_S);
+    log_warn("runner %s: %s: temporary failure (%s); retrying in %.0f s", r->name, e->base,
+             why ? why : "?", p->backoff);
+    if (!e->done && queue_release(e, &err) < 0) {
+        log_error("runner %s: cannot release %s: %s", r->name, e->base, err);
+        g_free(err);
+    }
+    /* Listed again after the pause: the released entry comes first. */
+    g_clear_pointer(&p->todo, g_ptr_array_unref);
+    p->resume_at = g_get_monotonic_time() + (gint64)(p->backoff * G_USEC_PER_SEC);
+    work_later(p, p->backoff);
+}
+
+static void work_one(struct runner_proc *p, const char *base)
+{
+    struct runner *r = &p->r;
+    struct queue_entry *e = NULL;
+    char *err = NULL;
+    int got = queue_claim(r->queue, base, &e, &err);
+    if (got < 0) {
+        log_error("runner %s: %s: %s", r->name, base, err);
+        g_free(err);
+        return;
+    }
+    if (got == 0)
+        return;
+    int rc = r->kind->handle(r, e, &err);
+    if (rc == RUNNER_RETRY && !e->done) {
+        work_backoff(p, e, err);
+    } else if (rc < 0) {
+        log_error("runner %s: shunting %s: %s", r->name, e->base, err ? err : "failed");
+        g_clear_pointer(&err, g_free);
+        if (!e->done && queue_shunt(e, &err) < 0) {
+            log_error("runner %s: cannot shunt %s: %s", r->name, e->base, err);
+        }
+    } else {
+        p->backoff = 0;
+        if (!e->done) {
+            log_error("runner %s: handler left %s unfinished; releasing it", r->name, e->base);
+            queue_release(e, &err);
+        }
+    }
+    g_free(err);
+    queue_entry_free(e);
+}
+
+/* One waiting entry of the slice per turn, in FIFO order: the bases are
+ * listed once and worked through over several turns, listed again when
+ * they are used up. Between turns the loop sees signals. */
 static void runner_work(evutil_socket_t fd, short what, void *arg)
 {
     struct runner_proc *p = arg;
     struct runner *r = &p->r;
     if (p->stopping)
         return;
-    GPtrArray *bases = NULL;
-    char *err = NULL;
-    if (queue_list(r->queue, r->count, r->slice, &bases, &err) < 0) {
-        log_error("runner %s: %s", r->name, err);
-        g_free(err);
+    gint64 now = g_get_monotonic_time();
+    if (now < p->resume_at) {
+        /* Woken by the queue watch during a back-off: wait the rest. */
+        work_later(p, (double)(p->resume_at - now) / G_USEC_PER_SEC);
         return;
     }
-    guint n = MIN(bases->len, RUNNER_BATCH);
-    if (bases->len > n)
-        event_active(p->work_ev, EV_TIMEOUT, 0);
-    for (guint i = 0; i < n && !p->stopping; i++) {
-        struct queue_entry *e = NULL;
-        int got = queue_claim(r->queue, bases->pdata[i], &e, &err);
-        if (got < 0) {
-            log_error("runner %s: %s: %s", r->name, (char *)bases->pdata[i], err);
-            g_clear_pointer(&err, g_free);
-            continue;
+    if (p->todo == NULL || p->todo_next >= p->todo->len) {
+        g_clear_pointer(&p->todo, g_ptr_array_unref);
+        char *err = NULL;
+        if (queue_list(r->queue, r->count, r->slice, &p->todo, &err) < 0) {
+            log_error("runner %s: %s", r->name, err);
+            g_free(err);
+            return;
         }
-        if (got == 0)
-            continue;
-        if (r->kind->handle(r, e, &err) < 0) {
-            log_error("runner %s: shunting %s: %s", r->name, e->base, err ? err : "failed");
-            g_clear_pointer(&err, g_free);
-            if (!e->done && queue_shunt(e, &err) < 0) {
-                log_error("runner %s: cannot shunt %s: %s", r->name, e->base, err);
-                g_clear_pointer(&err, g_free);
-            }
-        } else if (!e->done) {
-            log_error("runner %s: handler left %s unfinished; releasing it", r->name, e->base);
-            if (queue_release(e, &err) < 0)
-                g_clear_pointer(&err, g_free);
+        p->todo_next = 0;
+        if (p->todo->len == 0) {
+            g_clear_pointer(&p->todo, g_ptr_array_unref);
+            return;
         }
-        queue_entry_free(e);
     }
-    g_ptr_array_unref(bases);
+    work_one(p, p->todo->pdata[p->todo_next++]);
+    if (!p->stopping && p->todo != NULL)
+        work_later(p, 0);
 }
 
 static void runner_on_watch(evutil_socket_t fd, short what, void *arg)
@@ -299,6 +351,8 @@ out:
         event_free(p.tick_ev);
     if (p.work_ev)
         event_free(p.work_ev);
+    if (p.todo)
+        g_ptr_array_unref(p.todo);
     if (p.watch)
         queue_watch_close(p.watch);
     if (r->qroot)

@@ -12,8 +12,17 @@
  *
  * A queue runner's handle() gets each claimed entry in FIFO order and must
  * finish, requeue, shunt or release it; returning -1 shunts it (Mailman:
- * "an entry that makes its runner fail goes to shunt"). A kind whose
- * handle is NULL does not consume its queue yet: entries wait there.
+ * "an entry that makes its runner fail goes to shunt"). Returning
+ * RUNNER_RETRY (a temporary failure, e.g. the store locked past its busy
+ * timeout, with the entry untouched) releases it instead: the runner pauses
+ * its queue for a back-off (RUNNER_BACKOFF_MIN_S, doubling up to
+ * RUNNER_BACKOFF_MAX_S while the failures go on) and then tries the same
+ * entry again. A kind whose handle is NULL does not consume its queue yet:
+ * entries wait there.
+ *
+ * Entries are handled one per turn of the event loop, so that a signal
+ * (SIGTERM from `crier stop`, or from the kernel when the master dies) is
+ * seen after the entry in hand, not after a whole batch.
  */
 #ifndef CRIER_RUNNER_H
 #define CRIER_RUNNER_H
@@ -25,6 +34,11 @@ struct event_base;
 struct queue;
 struct queue_entry;
 struct queue_root;
+
+/* handle(): a temporary failure; retry the entry after a back-off. */
+#define RUNNER_RETRY         (-2)
+#define RUNNER_BACKOFF_MIN_S 1.0
+#define RUNNER_BACKOFF_MAX_S 32.0
 
 struct runner {
     struct config *cfg;

@@ -41,8 +41,8 @@ int runner_archive_handle(struct runner *r, struct queue_entry *e, char **error_
     struct store *st = runner_post_store(r);
     const char *listid = queue_meta_get(e->meta, "listid");
     struct store_list *l = NULL;
-    if (listid && store_list_get(st, listid, &l, error_r) < 0)
-        return -1;
+    if (listid && store_list_get(st, listid, &l, error_r) < 0) /* busy: retry later */
+        return store_error_temporary(st) ? RUNNER_RETRY : -1;
     if (l == NULL)
         return queue_finish(e, error_r);
     if (warned == NULL)

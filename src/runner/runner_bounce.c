@@ -516,7 +516,7 @@ int runner_bounce_handle(struct runner *r, struct queue_entry *e, char **error_r
     struct store_list *l = NULL;
     int rc = listid ? store_list_get(s->store, listid, &l, error_r) : 0;
     if (rc < 0)
-        return -1;
+        return store_error_temporary(s->store) ? RUNNER_RETRY : -1;
     if (rc == 0) {
         log_to("bounce", LOG_LEVEL_INFO, "bounce for an unknown list %s dropped",
                listid ? listid : "(none)");
@@ -565,10 +565,20 @@ int runner_bounce_handle(struct runner *r, struct queue_entry *e, char **error_r
     gpointer k, v;
     g_hash_table_iter_init(&it, addrs);
     int64_t now = g_get_real_time();
-    while (rc >= 0 && g_hash_table_iter_next(&it, &k, &v)) {
+    /* The events of one bounce in one transaction: a retry after a failure
+     * does not register some of them twice. */
+    rc = g_hash_table_size(addrs) > 0 ? store_begin(s->store, error_r) : 0;
+    bool in_tx = rc >= 0 && g_hash_table_size(addrs) > 0;
+    while (rc >= 0 && g_hash_table_iter_next(&it, &k, &v))
         rc = store_bounce_add(s->store, l->list_id, k, now, message_id, STORE_BOUNCE_NORMAL, NULL,
                               error_r);
-        if (rc >= 0)
+    if (in_tx && rc < 0)
+        store_rollback(s->store, NULL);
+    else if (in_tx)
+        rc = store_commit(s->store, error_r);
+    if (rc >= 0) {
+        g_hash_table_iter_init(&it, addrs);
+        while (g_hash_table_iter_next(&it, &k, &v))
             log_to("bounce", LOG_LEVEL_INFO, "%s: %s bounce registered (%s)", l->list_id, (char *)k,
                    message_id);
     }
@@ -577,7 +587,7 @@ int runner_bounce_handle(struct runner *r, struct queue_entry *e, char **error_r
     g_hash_table_unref(addrs);
     bounce_dsn_clear(&dsn);
     store_list_free(l);
-    if (rc < 0)
-        return -1; /* the store failed: shunt, unshunt retries */
+    if (rc < 0) /* temporary: retried after a back-off; else shunted (unshunt retries) */
+        return store_error_temporary(s->store) ? RUNNER_RETRY : -1;
     return queue_finish(e, error_r);
 }

@@ -15,6 +15,7 @@
 
 #include <glib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Mailman's RetryRunner: every sleep_time, everything in retry goes back to
  * out (reference §4.3); out decides what to do with it. */
@@ -65,9 +66,25 @@ static void task_tick(struct runner *r)
     if (n < 0) {
         log_error("task: evicting pendings: %s", err);
         g_free(err);
-    } else if (n > 0) {
-        log_info("task: evicted %d expired pendings", n);
+    } else {
+        log_to("task", LOG_LEVEL_INFO, "Task runner evicted %d expired pendings", n);
     }
+    int64_t requests = 0;
+    char **paths = NULL;
+    if (store_evict_orphans(st, &requests, &paths, &err) < 0) {
+        log_error("task: %s", err);
+        g_clear_pointer(&err, g_free);
+        return;
+    }
+    int messages = 0;
+    for (char **p = paths; *p; p++, messages++) {
+        g_autofree char *full = g_build_filename(config_path(r->cfg, "messages_dir"), *p, NULL);
+        (void)unlink(full);
+    }
+    g_strfreev(paths);
+    log_to("task", LOG_LEVEL_INFO, "Task runner deleted %" G_GINT64_FORMAT " orphaned requests",
+           requests);
+    log_to("task", LOG_LEVEL_INFO, "Task runner deleted %d orphaned messages", messages);
 }
 
 static void task_stop(struct runner *r)

@@ -9,6 +9,7 @@
 #include "queue/queue.h"
 #include "runner/runner.h"
 #include "store/store.h"
+#include "workflow/workflow.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
@@ -39,6 +40,13 @@ void runner_post_stop(struct runner *r)
         store_close(s->store);
     g_free(s);
     r->state = NULL;
+}
+
+/* A store error that may go away by itself (the database locked past the
+ * busy timeout) retries the entry after a back-off instead of shunting it. */
+static int handled(struct post_state *s, int rc)
+{
+    return rc < 0 && store_error_temporary(s->store) ? RUNNER_RETRY : rc;
 }
 
 static int enqueue(struct runner *r, const char *queue, struct queue_meta *m, const char *msg,
@@ -135,8 +143,16 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
     g_autofree char *reason = c->reasons->len ? g_strdup(c->reasons->pdata[0]) : g_strdup("N/A");
     g_autofree char *reasons = indented_reasons(c->reasons);
     g_autofree char *token = NULL;
+    /* One transaction: a failure (the store locked, say) leaves nothing
+     * half-held, and the entry can be handled again. */
+    if (store_begin(c->st, error_r) < 0)
+        return -1;
     if (post_hold_record(c->st, r->cfg, l, msgid, hash, sender, subject, reason, raw, len, NULL,
-                         &token, error_r) < 0)
+                         &token, error_r) < 0) {
+        store_rollback(c->st, NULL);
+        return -1;
+    }
+    if (store_commit(c->st, error_r) < 0)
         return -1;
     log_to("vette", LOG_LEVEL_INFO, "HOLD: %s post from %s held, message-id=%s: %s",
            l->fqdn_listname, sender, msgid, reason);
@@ -146,8 +162,19 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
     g_hash_table_insert(vars, "reasons", g_strdup(reasons));
     g_hash_table_insert(vars, "sender_email", g_strdup(sender));
     const char *host = l->mail_host;
+    struct workflow_ctx w = {r->cfg, c->st, r->qroot, 0};
+    char *lerr = NULL;
+    int may = 0;
     if (*sender && store_list_attr_bool(l, "respond_to_post_requests") &&
         !bulk_precedence(c->msg)) {
+        /* Mailman's autorespond_to_sender(): max_autoresponses_per_day */
+        may = workflow_autorespond_ok(&w, l, WORKFLOW_RESPONSE_HOLD, sender, &lerr);
+        if (may < 0) {
+            log_error("in: %s", lerr);
+            g_free(lerr);
+        }
+    }
+    if (may > 0) {
         g_autofree char *text = post_template(r->cfg, l, "list:user:notice:hold", vars);
         g_autofree char *from = g_strdup_printf("%s-bounces@%s", l->list_name, host);
         g_autofree char *subj =
@@ -298,15 +325,36 @@ int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
     const char *listid = queue_meta_get(e->meta, "listid");
     struct store_list *l = NULL;
     if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
-        if (listid == NULL)
+        if (listid == NULL) {
             *error_r = g_strdup("no listid in the entry");
-        return -1;
+            return -1;
+        }
+        return handled(s, -1);
     }
     if (l == NULL) {
         log_error("in: dropping a message for the missing list %s", listid);
         return queue_finish(e, error_r);
     }
     struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
+    /* Mailman's IncomingRunner: the replybot first, for posts and -owner */
+    struct workflow_ctx w = {r->cfg, s->store, r->qroot, 0};
+    if (workflow_replybot(&w, l, m, e->meta, error_r) < 0) {
+        pmsg_free(m);
+        store_list_free(l);
+        return -1;
+    }
+    const char *discard_attr = queue_meta_get(e->meta, "to_owner") ? "autorespond_owner"
+                               : queue_meta_get(e->meta, "to_list") ? "autorespond_postings"
+                                                                     : NULL;
+    const char *action = discard_attr ? store_list_attr(l, discard_attr) : NULL;
+    if (action && strcmp(action, "respond_and_discard") == 0) {
+        g_autofree char *msgid = msg_header(m, "Message-ID", "n/a");
+        log_to("vette", LOG_LEVEL_INFO, "%s %s replied and discarded", msgid,
+               queue_meta_get(e->meta, "to_owner") ? "-owner message" : "list post");
+        pmsg_free(m);
+        store_list_free(l);
+        return queue_finish(e, error_r);
+    }
     struct post_ctx c;
     post_ctx_init(&c, r->cfg, s->store, l, m, e->meta);
     enum post_verdict v;
@@ -345,7 +393,7 @@ int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
     post_ctx_clear(&c);
     pmsg_free(m);
     store_list_free(l);
-    return rc;
+    return handled(s, rc);
 }
 
 int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -354,9 +402,11 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     const char *listid = queue_meta_get(e->meta, "listid");
     struct store_list *l = NULL;
     if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
-        if (listid == NULL)
+        if (listid == NULL) {
             *error_r = g_strdup("no listid in the entry");
-        return -1;
+            return -1;
+        }
+        return handled(s, -1);
     }
     if (l == NULL) {
         log_error("pipeline: dropping a message for the missing list %s", listid);
@@ -388,7 +438,7 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     post_ctx_clear(&c);
     pmsg_free(m);
     store_list_free(l);
-    return rc;
+    return handled(s, rc);
 }
 
 int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r)
@@ -400,7 +450,7 @@ int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r
     if (queue_root_get(r->qroot, "out", &out, error_r) < 0)
         return -1;
     if (listid && store_list_get(s->store, listid, &l, error_r) < 0)
-        return -1;
+        return handled(s, -1);
     if (l == NULL) /* a site notice, or its list is gone: as it is */
         return queue_requeue(e, out, NULL, 0, NULL, error_r);
     struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
@@ -415,5 +465,5 @@ int runner_virgin_handle(struct runner *r, struct queue_entry *e, char **error_r
     post_ctx_clear(&c);
     pmsg_free(m);
     store_list_free(l);
-    return rc;
+    return handled(s, rc);
 }

@@ -32,9 +32,10 @@ static int open_sqlite(const char *url, const char *rest, struct store **st_r, c
         return STORE_ERR;
     struct store *st = g_new0(struct store, 1);
     st->backend = STORE_BACKEND_SQLITE;
-    if (store_db_open(st, path, error_r) < 0) {
+    int orc = store_db_open(st, path, error_r);
+    if (orc < 0) {
         g_free(st);
-        return STORE_ERR;
+        return orc;
     }
     int rc = store_db_migrate(st, error_r);
     if (rc < 0) {
@@ -73,6 +74,11 @@ void store_close(struct store *st)
 int store_schema_version(struct store *st)
 {
     return st->schema_version;
+}
+
+bool store_error_temporary(const struct store *st)
+{
+    return st->temp_error;
 }
 
 int store_begin(struct store *st, char **error_r)

@@ -45,6 +45,8 @@ enum store_error {
     STORE_READ_ONLY = -5,    /* "Read-only attribute: x" */
     STORE_UNKNOWN_ATTR = -6, /* "Unknown attribute: x" */
     STORE_UNSUPPORTED = -7,  /* e.g. a postgres:// url before that backend exists */
+    STORE_BUSY = -8,         /* temporary: the database stayed busy or locked past the
+                              * busy timeout; the same operation may succeed later */
 };
 
 #define STORE_TIME_MIN ((int64_t)-62135596800 * 1000000) /* 0001-01-01T00:00:00 */
@@ -115,6 +117,13 @@ int store_open(const char *url, struct store **st_r, char **error_r);
 void store_close(struct store *st);
 /* The schema version after migrations (for `crier info` and tests). */
 int store_schema_version(struct store *st);
+
+/* Whether the last statement that failed on st failed for a temporary
+ * reason (STORE_BUSY: the database busy or locked past the busy timeout).
+ * Callers that pass errors on as STORE_ERR or -1 lose the code; this keeps
+ * it: a queue runner asks after a failure whether to retry the entry later
+ * or shunt it. Reset when the next statement starts. */
+bool store_error_temporary(const struct store *st);
 
 /* One explicit transaction at a time (not nestable). */
 int store_begin(struct store *st, char **error_r);
@@ -567,5 +576,12 @@ int store_message_add(struct store *st, const char *message_id, const char *mess
 int store_message_get(struct store *st, const char *key, bool by_hash, struct store_message **m_r,
                       char **error_r);
 int store_message_delete(struct store *st, const char *message_id, char **error_r);
+
+/* The task runner's clean-up after pendings were evicted (Mailman's
+ * TaskRunner): requests whose data pending is gone, and stored messages no
+ * held-message data refers to, are deleted; *requests_r gets how many
+ * requests, *paths_r the deleted messages' paths (relative to
+ * messages_dir; g_strfreev) for the caller to unlink. */
+int store_evict_orphans(struct store *st, int64_t *requests_r, char ***paths_r, char **error_r);
 
 #endif

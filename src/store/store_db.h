@@ -40,6 +40,7 @@ struct store {
     bool in_tx;       /* an explicit store_begin() or an internal transaction */
     int tx_depth;     /* internal nesting (savepoints) */
     int schema_version;
+    bool temp_error; /* the last failed statement failed with STORE_BUSY */
 };
 
 /* Backend entry points used by store.c (store_sqlite.c implements them). */
@@ -47,14 +48,16 @@ int store_db_open(struct store *st, const char *path, char **error_r);
 void store_db_close(struct store *st);
 int store_db_migrate(struct store *st, char **error_r);
 
-/* Runs SQL without parameters or rows (BEGIN, SAVEPOINT, DDL). */
+/* Runs SQL without parameters or rows (BEGIN, SAVEPOINT, DDL); errors as
+ * store_db_step. */
 int store_db_exec(struct store *st, const char *sql, char **error_r);
 struct store_stmt *store_db_prepare(struct store *st, const char *sql, char **error_r);
 void store_db_bind_text(struct store_stmt *s, int i, const char *v); /* NULL binds NULL */
 void store_db_bind_int(struct store_stmt *s, int i, int64_t v);
 void store_db_bind_null(struct store_stmt *s, int i);
 /* 1 a row, 0 done, < 0 error: STORE_EXISTS for a unique-constraint
- * violation, STORE_ERR otherwise (message in *error_r). */
+ * violation, STORE_BUSY when the database stayed busy or locked past the
+ * busy timeout, STORE_ERR otherwise (message in *error_r). */
 int store_db_step(struct store_stmt *s, char **error_r);
 const char *store_db_col_text(struct store_stmt *s, int col); /* NULL for NULL */
 int64_t store_db_col_int(struct store_stmt *s, int col);

@@ -38,9 +38,20 @@ static void stmt_free(gpointer p)
     g_free(s);
 }
 
+/* SQLITE_BUSY and SQLITE_LOCKED (with their extended codes) once the busy
+ * timeout is over: another connection holds the lock; trying again later
+ * may succeed. Everything else is not expected to go away by itself. */
+static int error_code(struct store *st)
+{
+    int primary = sqlite3_errcode(st->db) & 0xff;
+    st->temp_error = primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+    return st->temp_error ? STORE_BUSY : STORE_ERR;
+}
+
 static int fail_db(struct store *st, char **error_r, const char *what)
 {
-    return store_db_fail(error_r, STORE_ERR, "%s: %s", what, sqlite3_errmsg(st->db));
+    int code = error_code(st);
+    return store_db_fail(error_r, code, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
 int store_db_open(struct store *st, const char *path, char **error_r)
@@ -68,9 +79,10 @@ int store_db_open(struct store *st, const char *path, char **error_r)
         "PRAGMA temp_store=MEMORY",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(pragmas); i++) {
-        if (store_db_exec(st, pragmas[i], error_r) < 0) {
+        int r = store_db_exec(st, pragmas[i], error_r);
+        if (r < 0) {
             store_db_close(st);
-            return STORE_ERR;
+            return r;
         }
     }
     return 0;
@@ -92,7 +104,7 @@ int store_db_exec(struct store *st, const char *sql, char **error_r)
 {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int r = store_db_fail(error_r, STORE_ERR, "database error: %s", msg ? msg : "?");
+        int r = store_db_fail(error_r, error_code(st), "database error: %s", msg ? msg : "?");
         sqlite3_free(msg);
         return r;
     }
@@ -131,6 +143,7 @@ static struct store_stmt *stmt_new(struct store *st, const char *sql, char **err
 
 struct store_stmt *store_db_prepare(struct store *st, const char *sql, char **error_r)
 {
+    st->temp_error = false;
     struct store_stmt *s = g_hash_table_lookup(st->stmt_cache, sql);
     if (s == NULL) {
         s = stmt_new(st, sql, error_r);

@@ -165,8 +165,9 @@ int store_sqlite_schema_migrate(struct store *st, char **error_r)
 {
     /* IMMEDIATE: two processes opening a fresh file at once serialize here,
      * and the second finds the schema already current. */
-    if (store_db_exec(st, "BEGIN IMMEDIATE", error_r) < 0)
-        return STORE_ERR;
+    int brc = store_db_exec(st, "BEGIN IMMEDIATE", error_r);
+    if (brc < 0)
+        return brc; /* STORE_BUSY while another process holds the write lock */
     int version = 0;
     int rc = store_db_exec(st,
                            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT "

@@ -295,3 +295,26 @@ def test_probe_instead_of_disabling_then_probe_bounce_disables(scoring):
                       == "bob@example.org\n")
     assert "Probe bounced for bob@example.org on list ant.example.com" in \
         (scoring.var / "logs" / "bounce.log").read_text()
+
+
+def test_dsn_with_ten_thousand_recipients(bouncing):
+    blocks = "".join(f"Final-Recipient: rfc822; u{i}@example.net\r\nAction: failed\r\n"
+                     f"Status: 5.1.1\r\n\r\n" for i in range(10000))
+    dsn = ("From: MAILER-DAEMON@example.net\r\nTo: ant-bounces@example.com\r\n"
+           "Subject: Undelivered\r\nMessage-ID: <big@example.net>\r\nMIME-Version: 1.0\r\n"
+           'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+           "--B\r\nContent-Type: text/plain\r\n\r\nlots\r\n"
+           "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+           "Reporting-MTA: dns; example.net\r\n\r\n" + blocks + "--B--\r\n").encode()
+    assert len(dsn) > 500_000
+    t0 = time.monotonic()
+    send(bouncing, "ant-bounces@example.com", dsn)
+    bounces = bouncing.var / "queue" / "bounces"
+    assert wait_until(lambda: not list(bounces.glob("*.pck")) and not list(bounces.glob("*.bak")),
+                      timeout=60)
+    assert wait_until(lambda: len(events(bouncing)) == 10000, timeout=30)
+    assert time.monotonic() - t0 < 60
+    # nothing was shunted, and the runner still serves
+    assert not list((bouncing.var / "queue" / "shunt").glob("*.pck"))
+    send(bouncing, "ant-bounces+bob=example.org@example.com", FAILED_ONLY)
+    assert wait_until(lambda: ("ant.example.com", "bob@example.org", 1) in events(bouncing))

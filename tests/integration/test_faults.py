@@ -346,35 +346,161 @@ def test_locked_store_lmtp_answers(daemon):
     assert code2 == 550
 
 
-def test_locked_store_bounces_are_kept(daemon):
+def db_rows(crier, sql):
+    c = sqlite3.connect(crier.data_dir / "mailman.db")
+    try:
+        return c.execute(sql).fetchall()
+    finally:
+        c.close()
+
+
+def test_locked_store_bounces_are_retried(daemon):
+    """The bounces runner cannot write its event while another process
+    holds the write lock past the 5 s busy timeout: the entry goes back to
+    the queue and is retried after a back-off (logged), not shunted."""
     configure(daemon, free_port(), "[runner.virgin]\nstart: no\n")
     daemon.ok("create", "ant@example.com")
     daemon.ok("addmembers", "-", "ant@example.com", input="bob@example.org\n")
     daemon.ok("start", "-q")
-    db = daemon.data_dir / "mailman.db"
-    lock = lock_db(db)
+    lock = lock_db(daemon.data_dir / "mailman.db")
     t0 = time.monotonic()
     try:
         write_entry(daemon, "bounces", {"listid": "ant.example.com", "subaddress": "bounces"},
                     FAILED_ONLY)
-        time.sleep(7)  # past the 5 s busy timeout
+        assert wait_until(lambda: "temporary failure" in log(daemon, "mailman.log"), timeout=10)
+        time.sleep(max(0.0, 7 - (time.monotonic() - t0)))  # past the 5 s busy timeout
+        assert pck(daemon, "shunt") == []
     finally:
         unlock_db(lock)
-
-    def events():
-        c = sqlite3.connect(db)
-        try:
-            return c.execute("SELECT email FROM bounce_event").fetchall()
-        finally:
-            c.close()
-    shunted = pck(daemon, "shunt")
-    print(f"\nbounces, database locked 7 s: {len(shunted)} entry shunted, "
-          f"events {events()}")
-    if shunted:
-        # What crier does today: the entry is kept in shunt, not lost.
-        daemon.ok("unshunt")
-    assert wait_until(lambda: events() == [("bob@example.org",)], timeout=10)
+    assert wait_until(lambda: db_rows(daemon, "SELECT email FROM bounce_event") ==
+                      [("bob@example.org",)], timeout=15)
+    took = time.monotonic() - t0
+    retries = log(daemon, "mailman.log").count("temporary failure")
+    print(f"\nbounces, database locked 7 s: retried {retries} times, event recorded "
+          f"{took:.1f} s after the entry was queued; nothing shunted")
     assert pck(daemon, "shunt") == [] and not entries(daemon, "bounces")
+    assert "runner bounces: " in log(daemon, "mailman.log")
+
+
+def test_locked_store_incoming_is_retried(daemon):
+    """A post from a non-member is held: the in runner must write the held
+    message and its request. With the write lock held past the busy
+    timeout, the entry is retried after a back-off, then held once."""
+    configure(daemon, free_port(), "[runner.virgin]\nstart: no\n")
+    daemon.ok("create", "ant@example.com")
+    daemon.ok("start", "-q")
+    lock = lock_db(daemon.data_dir / "mailman.db")
+    t0 = time.monotonic()
+    try:
+        write_entry(daemon, "in", {"listid": "ant.example.com", "to_list": "true"},
+                    b"From: stranger@example.org\nTo: ant@example.com\nSubject: locked\n"
+                    b"Message-ID: <locked-1@example.org>\n\nhello\n")
+        assert wait_until(lambda: "temporary failure" in log(daemon, "mailman.log"), timeout=10)
+        time.sleep(max(0.0, 7 - (time.monotonic() - t0)))
+        assert pck(daemon, "shunt") == []
+    finally:
+        unlock_db(lock)
+    assert wait_until(lambda: db_rows(daemon, "SELECT count(*) FROM request") == [(1,)],
+                      timeout=15)
+    assert wait_until(lambda: not entries(daemon, "in"))
+    took = time.monotonic() - t0
+    text = log(daemon, "mailman.log")
+    print(f"\nin, database locked 7 s: retried {text.count('temporary failure')} times, "
+          f"held {took:.1f} s after the entry was queued; nothing shunted")
+    assert "runner in: " in text and "temporary failure" in text
+    assert pck(daemon, "shunt") == []
+    assert db_rows(daemon, "SELECT count(*) FROM request") == [(1,)]
+    assert "HOLD: ant@example.com post from stranger@example.org held" in text
+
+
+LMTP_ONLY = "".join(f"[runner.{n}]\nstart: no\n" for n in (
+    "archive", "bad", "bounces", "command", "digest", "in", "nntp", "out", "pipeline",
+    "retry", "shunt", "task", "virgin"))
+
+
+def lmtp_pid(crier):
+    return next((p for p, s in runner_pids(crier).items() if s.startswith("lmtp:")), None)
+
+
+def restart_lmtp(crier, before=None):
+    """kill -9 the LMTP runner; the master starts a new one. before() runs
+    while the master is stopped (SIGSTOP), so that the new runner starts
+    only after it."""
+    mpid = master_pid(crier)
+    pid = lmtp_pid(crier)
+    listening = log(crier, "mailman.log").count("lmtp: listening")
+    os.kill(mpid, signal.SIGSTOP)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        assert wait_until(lambda: gone(pid), timeout=5)
+        if before:
+            before()
+    finally:
+        os.kill(mpid, signal.SIGCONT)
+    assert wait_until(lambda: (lmtp_pid(crier) or pid) != pid, timeout=10)
+    # It listens once its first try to open the store is over (up to the
+    # 5 s busy timeout when the database is locked).
+    assert wait_until(lambda: log(crier, "mailman.log").count("lmtp: listening") > listening,
+                      timeout=15)
+
+
+def test_unreadable_store_lmtp_answers_451(daemon):
+    """An LMTP runner that could never read the list names (restarted while
+    the database file is not a database) answers 451 4.3.0 to every RCPT:
+    it cannot tell a list from a stranger. Once the file is good, 250/550."""
+    configure(daemon, free_port(), LMTP_ONLY)
+    daemon.ok("create", "ant@example.com")
+    daemon.ok("start", "-q")
+    db = daemon.data_dir / "mailman.db"
+    good = daemon.data_dir / "good.db"
+    os.rename(db, good)
+    db.write_bytes(b"this is not an SQLite database\n" * 200)
+    restart_lmtp(daemon)
+    c = smtplib.LMTP("127.0.0.1", daemon.lmtp_port, timeout=20)
+    c.ehlo("x")
+    c.mail("anne@example.org")
+    code, text = c.rcpt("ant@example.com")
+    assert (code, text[:5]) == (451, b"4.3.0"), (code, text)
+    code, text = c.rcpt("nosuch@example.com")
+    assert (code, text[:5]) == (451, b"4.3.0"), (code, text)
+    c.rset()
+    os.replace(good, db)
+    c.mail("anne@example.org")
+    assert c.rcpt("ant@example.com")[0] == 250
+    assert c.rcpt("nosuch@example.com")[0] == 550
+    c.close()
+    assert "lmtp: cannot open the database" in log(daemon, "mailman.log")
+
+
+def test_locked_store_at_start_lmtp_answers_451(daemon):
+    """The database held with an exclusive lock (locking_mode=EXCLUSIVE:
+    readers are shut out too) when the LMTP runner is restarted: it cannot
+    read the list names and answers 451, then 250 once the lock is gone.
+    Only the LMTP runner runs: the lock can be had only when no other
+    process has the database open."""
+    configure(daemon, free_port(), LMTP_ONLY)
+    daemon.ok("create", "ant@example.com")
+    daemon.ok("start", "-q")
+    locks = []
+
+    def lock():
+        db = sqlite3.connect(daemon.data_dir / "mailman.db", isolation_level=None, timeout=10)
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
+        db.execute("BEGIN EXCLUSIVE")
+        db.execute("CREATE TABLE IF NOT EXISTS fault_lock (x)")
+        db.execute("COMMIT")  # the exclusive lock stays with the connection
+        locks.append(db)
+    try:
+        restart_lmtp(daemon, lock)
+        code, secs = lmtp_rcpt(daemon, "ant@example.com", timeout=30)
+    finally:
+        for db in locks:
+            db.close()
+    print(f"\nLMTP restarted with the database exclusively locked: RCPT {code} "
+          f"after {secs:.1f} s")
+    assert code == 451
+    assert lmtp_rcpt(daemon, "ant@example.com")[0] == 250
+    assert lmtp_rcpt(daemon, "nosuch@example.com")[0] == 550
 
 
 # ---- 4. an entry that fails every time -----------------------------------

@@ -534,3 +534,65 @@ def test_bulk_delivery_decorated_once(site):
     body = email.message_from_bytes(site.sink.with_text("bk1@example.org")[0][2]).get_payload()
     assert body.startswith("Header for Ant\nline one\n")
     assert body.count("mailing list -- ant@example.com") == 1
+
+
+def test_hold_notices_obey_the_daily_limit(site):
+    site.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {site.lmtp_port}\n"
+                            f"smtp_host: 127.0.0.1\nsmtp_port: {site.smtp_port}\n"
+                            "max_autoresponses_per_day: 2\n")
+    site.ok("start", "-q")
+    for n in range(4):
+        site.post(message(f"lim{n}@example.org", sender="stranger@example.org"),
+                  sender="stranger@example.org")
+    assert wait_until(lambda: len(held_ids(site)) == 4)
+    assert wait_until(lambda: len(site.sink.with_text("Last autoresponse notification")) == 1)
+    time.sleep(0.5)
+    to_sender = [t for t in site.sink.transactions if t[1] == ["stranger@example.org"]]
+    assert len([t for t in to_sender if b"awaits moderator approval" in t[2]]) == 2
+    assert len(to_sender) == 3
+
+
+def test_autorespond_postings_respond_and_discard(site):
+    site.set_attr("autorespond_postings", "respond_and_discard")
+    site.set_attr("autoresponse_postings_text", "We are closed for the holidays.")
+    site.ok("start", "-q")
+    site.post(message("ar9@example.org"))
+    site.post(message("ar10@example.org", extra="X-Ack: no\n"))
+    assert wait_until(lambda: len(site.sink.with_text("closed for the holidays")) == 1)
+    frm, rcpts, raw = site.sink.with_text("closed for the holidays")[0]
+    reply = email.message_from_bytes(raw)
+    assert rcpts == ["m1@example.org"]
+    assert reply["Subject"] == 'Auto-response for your message to the "Ant" mailing list'
+    assert reply["X-Mailer"] == "The Mailman Replybot"
+    time.sleep(0.5)
+    assert delivered(site, "ar9@example.org") == []
+    assert delivered(site, "ar10@example.org") == []
+    assert "<ar9@example.org> list post replied and discarded" in \
+        (site.var / "logs" / "mailman.log").read_text()
+
+
+def test_task_runner_removes_orphaned_requests_and_messages(site):
+    site.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {site.lmtp_port}\n"
+                            f"smtp_host: 127.0.0.1\nsmtp_port: {site.smtp_port}\n"
+                            "[runner.task]\nsleep_time: 0.3s\n")
+    site.ok("start", "-q")
+    site.post(message("or1@example.org", sender="stranger@example.org"),
+              sender="stranger@example.org")
+    site.post(message("or2@example.org", sender="stranger@example.org"),
+              sender="stranger@example.org")
+    assert wait_until(lambda: len(held_ids(site)) == 2)
+    files = [p for p in (site.var / "messages").rglob("*") if p.is_file()]
+    assert len(files) == 2
+    # the data of the first held post is gone (as when it expires)
+    db = sqlite3.connect(site.data_dir / "mailman.db")
+    with db:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("DELETE FROM pended WHERE id IN (SELECT pended FROM pended_kv WHERE "
+                   "key = '_mod_message_id' AND value = '<or1@example.org>')")
+    db.close()
+    assert wait_until(lambda: len(held_ids(site)) == 1)
+    assert wait_until(lambda: len([p for p in (site.var / "messages").rglob("*")
+                                   if p.is_file()]) == 1)
+    assert db_rows(site, "SELECT message_id FROM message") == [("<or2@example.org>",)]
+    assert "Task runner deleted 1 orphaned requests" in \
+        (site.var / "logs" / "mailman.log").read_text()

@@ -169,12 +169,13 @@ static void test_unknown_warns_once(void **state)
     struct config *cfg = load_ok("[nosuch]\na: 1\nb: 2\n[mta]\nbogus: 1\nbogus: 2\n"
                                  "[logging.mine]\npath: x.log\n[postfix]\npostmap_command: x\n");
     const GPtrArray *w = config_warnings(cfg);
-    assert_int_equal(w->len, 4);
+    /* [logging.mine] is a logger section as lazr.config allows them under
+     * [logging.template] (Debian's mailman.cfg has [logging.debian]). */
+    assert_int_equal(w->len, 3);
     assert_string_equal(w->pdata[0], "/tmp/t/mailman.cfg:2: unknown section [nosuch] ignored");
     assert_string_equal(w->pdata[1], "/tmp/t/mailman.cfg:5: unknown key 'bogus' in [mta] ignored");
-    assert_string_equal(w->pdata[2],
-                        "/tmp/t/mailman.cfg:8: unknown section [logging.mine] ignored");
-    assert_string_equal(w->pdata[3], "/tmp/t/mailman.cfg:10: unknown section [postfix] ignored");
+    assert_string_equal(w->pdata[2], "/tmp/t/mailman.cfg:10: unknown section [postfix] ignored");
+    assert_string_equal(config_get(cfg, "logging.mine", "path"), "x.log");
     /* The MTA's file is not read from mailman.cfg. */
     assert_string_equal(config_get(cfg, "postfix", "postmap_command"), "/usr/sbin/postmap");
     config_free(cfg);
