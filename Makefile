@@ -4,6 +4,8 @@
 #   make test   install missing packages, build with ASan+UBSan, run every test
 #   make lint   cppcheck over src/ (make test runs it first)
 #   make fuzz   the libFuzzer harnesses, FUZZ_SECONDS each (FUZZERS: some)
+#   make fuzz-corpus  each harness over its seed corpus, then FUZZ_CI_SECONDS
+#               of fuzzing (make test runs it last)
 BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -17,7 +19,7 @@ FUZZ_SECONDS ?= 60
 # empty: all of them.
 FUZZERS      ?=
 
-.PHONY: all build deps test-deps run test unit integration lint fuzz format clean
+.PHONY: all build deps test-deps run test unit integration lint fuzz fuzz-corpus format clean
 
 all: build
 
@@ -48,7 +50,7 @@ unit: $(TEST_BUILD)/crier
 integration: $(TEST_BUILD)/crier
 	CRIER_BIN=$(abspath $(TEST_BUILD))/crier $(PYTHON) -m pytest -q tests/integration
 
-test: lint unit integration
+test: lint unit integration fuzz-corpus
 
 # Static analysis: Debian's cppcheck over src/, warnings, performance and
 # portability checks; any finding fails. GLib's macros come from cppcheck's
@@ -80,6 +82,25 @@ fuzz: test-deps
 			-artifact_prefix=$(FUZZ_BUILD)/crash-$$n- -print_final_stats=1 \
 			$(FUZZ_BUILD)/work/$$n tests/fuzz/corpus/$$n 2>&1 | \
 			grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
+	done
+
+# What CI runs of the fuzzers (make test): each harness replays its seed
+# corpus (every crash input ever found is kept there) and then fuzzes for
+# FUZZ_CI_SECONDS; any crash fails the target.
+FUZZ_CI_SECONDS ?= 5
+fuzz-corpus: test-deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCRIER_FUZZ=ON -DCRIER_TESTS=OFF \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) >/dev/null
+	@set -e; for f in $(FUZZ_BUILD)/fuzz_*; do \
+		n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/ci/$$n; \
+		printf '%s: ' "$$n"; \
+		$$f -max_total_time=$(FUZZ_CI_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=$(FUZZ_BUILD)/crash-$$n- -print_final_stats=1 \
+			$(FUZZ_BUILD)/ci/$$n tests/fuzz/corpus/$$n >$(FUZZ_BUILD)/ci/$$n.log 2>&1 || \
+			{ echo FAILED; tail -30 $(FUZZ_BUILD)/ci/$$n.log; exit 1; }; \
+		grep -h "stat::number_of_executed_units" $(FUZZ_BUILD)/ci/$$n.log | \
+			sed 's/stat::number_of_executed_units: *//; s/$$/ executions, no crash/'; \
 	done
 
 format:

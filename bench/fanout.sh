@@ -69,7 +69,8 @@ PY
             { echo "crier did not deliver $n recipients (see smtp.log)" >&2; exit 1; }
         ! grep -q "failures" "$work/c/var/logs/smtp.log" ||
             { echo "crier had delivery failures (see smtp.log)" >&2; exit 1; }
-        pid=$(pgrep -f -- "--runner=out:0:1" | head -1)
+        # This instance's out runner (never another crier on the machine).
+        pid=$(pgrep -P "$(cat "$work/c/var/master.pid")" -f -- "--runner=out:0:1" | head -1)
         rss+=("$(awk '/VmHWM/{printf "%.1f", $2/1024}' /proc/"$pid"/status)")
     done
     rm -f /tmp/crier-bench-start

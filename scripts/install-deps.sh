@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages crier needs to build and test.
 # As root it runs apt-get; otherwise it prints the exact command to run.
-# Usage: scripts/install-deps.sh [build|test|run]
+# Usage: scripts/install-deps.sh [build|test|run|bench]
 set -eu
 what=${1:-build}
 build_pkgs="cmake make gcc pkg-config libevent-dev libssl-dev libgmime-3.0-dev libsqlite3-dev
@@ -12,7 +12,11 @@ case $what in
 build) pkgs=$build_pkgs ;;
 run) pkgs="$build_pkgs postfix" ;; # postmap writes the hash maps at start
 test) pkgs="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 [build|test|run]" >&2; exit 2 ;;
+# bench/run: Postfix's smtp-source and smtp-sink, gnuplot for the fan-out
+# curve. (The mailman3 peer is installed by bench/run itself, with service
+# starts forbidden.)
+bench) pkgs="$build_pkgs postfix python3 gnuplot-nox" ;;
+*) echo "usage: $0 [build|test|run|bench]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -145,7 +145,7 @@ static void progress_drop(const struct queue_entry *e)
     (void)unlinkat(e->queue->dirfd, prg, 0);
 }
 
-int queue_progress_append(struct queue_entry *e, const char *text, char **error_r)
+int queue_progress_append(struct queue_entry *e, const char *text, bool sync, char **error_r)
 {
     if (check_open(e, error_r) < 0)
         return -1;
@@ -172,7 +172,7 @@ int queue_progress_append(struct queue_entry *e, const char *text, char **error_
         else if (n > 0)
             done += (size_t)n;
     }
-    if (rc == 0 && fdatasync(fd) != 0)
+    if (rc == 0 && (sync || created) && fdatasync(fd) != 0)
         rc = -1;
     if (rc < 0)
         *error_r = g_strdup_printf("queue %s: cannot write %s: %s", e->queue->name, prg,

@@ -33,8 +33,8 @@
 #define QUEUE_FILE_MAGIC     "crier-queue"
 #define QUEUE_FILE_VERSION   1
 #define QUEUE_FILE_SIZE_KEY  "message-size"
-#define QUEUE_FILE_MAX_LINE  (4u << 20)  /* one metadata line, e.g. a long recipient list */
-#define QUEUE_FILE_MAX_META  (16u << 20) /* the whole metadata block */
+#define QUEUE_FILE_MAX_LINE  (64u << 20) /* one metadata line: 1,000,000 recipients fit */
+#define QUEUE_FILE_MAX_META  (96u << 20) /* the whole metadata block */
 #define QUEUE_FILE_MAX_KEYS  1024u
 #define QUEUE_FILE_MAX_SIZE  (1024u << 20) /* a whole file, message included */
 #define QUEUE_FILE_BASE_MAX  64            /* strlen of a base we create, with room */
