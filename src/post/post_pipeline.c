@@ -913,7 +913,8 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r)
         return owner_recipients(c, error_r);
     if (strcmp(pipeline, "virgin") == 0) {
         cook_headers(c, true);
-        rfc_2369(c, true);
+        /* notices ask for the reduced set; digests get List-Post too */
+        rfc_2369(c, queue_meta_get(c->meta, "reduced_list_headers") != NULL);
         return 0;
     }
     /* validate-authenticity (ARC) and tagger (topics): not yet */

@@ -85,6 +85,9 @@ def test_digests_reach_digest_members(site):
         assert m["To"] == "ant@example.com"
         assert m["Reply-To"] == "ant@example.com"
         assert m["Date"] and m["Message-ID"]
+        # as Mailman, digests carry the full RFC 2369 set, List-Post too
+        assert m["List-Id"] == "<ant.example.com>"
+        assert m["List-Post"] == "<mailto:ant@example.com>"
 
     mime = next(m for m in mimes if m["Subject"].endswith("Issue 2"))
     assert mime.get_content_type() == "multipart/mixed"
