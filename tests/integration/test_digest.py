@@ -166,3 +166,37 @@ def test_one_digest_holds_several_posts(site):
     text = received(site.sink, "Plain@Example.org")[0].get_payload()
     assert text.index("Message: 1\n") < text.index("\n" + "-" * 30 + "\n\nMessage: 2\n")
     assert "body of post 1" in text and "body of post 2" in text
+
+
+def test_plain_digest_scrubs_attachments(site):
+    """The RFC 1153 digest keeps text/plain parts and replaces the others by
+    Mailman's note; encoded subjects are shown decoded."""
+    site.ok("start", "-q")
+    msg = ("From: reg@example.org\nTo: ant@example.com\n"
+           "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\nMessage-ID: <att@example.org>\n"
+           "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\n"
+           "--XX\nContent-Type: text/plain\n\nthe text part\n"
+           "--XX\nContent-Type: application/octet-stream; name=blob.bin\n"
+           "Content-Disposition: attachment; filename=blob.bin\n"
+           "Content-Transfer-Encoding: base64\n\nAAECAwQF\n--XX--\n")
+    with smtplib.LMTP("127.0.0.1", site.lmtp_port, timeout=10) as c:
+        assert c.sendmail("reg@example.org", ["ant@example.com"], msg) == {}
+    assert wait_until(lambda: received(site.sink, "mime@example.org") and
+                      received(site.sink, "Plain@Example.org"))
+    plain = received(site.sink, "Plain@Example.org")[0]
+    text = plain.get_payload(decode=True).decode(plain.get_content_charset())
+    assert "   1. Grüße (reg@example.org)\n" in text
+    assert "Subject: [Ant] Grüße\n" in text
+    # the newline before a boundary belongs to the boundary (RFC 2046 5.1.1),
+    # so, as in Mailman, the note follows the text part's last line directly
+    assert ("\n\nthe text part-------------- next part --------------\n"
+            "A message part incompatible with plain text digests has been removed ...\n"
+            "Name: blob.bin\nType: application/octet-stream\nSize: 6 bytes\n"
+            "Desc: not available\n") in text
+    mime = received(site.sink, "mime@example.org")[0]
+    toc = mime.get_payload()[1]
+    assert "   1. Grüße (reg@example.org)\n" in \
+        toc.get_payload(decode=True).decode(toc.get_content_charset())
+    inner = mime.get_payload()[2].get_payload()[0].get_payload(0)
+    assert inner.get_content_type() == "multipart/mixed"
+    assert inner.get_payload()[1].get_payload(decode=True) == b"\x00\x01\x02\x03\x04\x05"
