@@ -163,6 +163,17 @@ def test_nonmember_post_is_held_and_notices_sent(site):
            (site.var / "logs" / "mailman.log").read_text()
 
 
+def test_hold_notice_text_is_utf8(site):
+    """A notice quoting a non-ASCII subject is UTF-8 and says so."""
+    site.ok("start", "-q")
+    site.post(message("h8@example.org", sender="stranger@example.org",
+                      subject="=?utf-8?q?Gr=C3=BC=C3=9Fe?="), sender="stranger@example.org")
+    assert wait_until(lambda: len(site.sink.with_text("awaits moderator approval")) == 1)
+    notice = email.message_from_bytes(site.sink.with_text("awaits moderator approval")[0][2])
+    assert notice.get_content_charset() == "utf-8"
+    assert "Grüße" in notice.get_payload(decode=True).decode("utf-8")
+
+
 def test_implicit_destination_and_no_subject_hold(site):
     site.ok("start", "-q")
     site.post(message("h2@example.org", to="someone@example.net", subject=""))
