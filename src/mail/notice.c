@@ -77,10 +77,9 @@ static char *notice_serialize(GMimeMessage *msg, size_t *len_r)
     return out;
 }
 
-/* text/plain with the UTF-8 bytes as they are: g_mime_text_part_set_text()
- * would convert Latin-1-representable text to ISO-8859-1, which then went
- * out labelled utf-8. */
-static GMimeTextPart *utf8_text_part(const char *text)
+/* g_mime_text_part_set_text() would convert Latin-1-representable text to
+ * ISO-8859-1, which then went out labelled utf-8. */
+GMimeTextPart *notice_text_part(const char *text)
 {
     GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(text, strlen(text));
@@ -96,7 +95,7 @@ char *notice_build(const char *from, const char *const *recipients, const char *
                    const char *text, const char *hostname, size_t *len_r)
 {
     GMimeMessage *msg = notice_new(from, NULL, recipients, subject, hostname);
-    GMimeTextPart *part = utf8_text_part(text);
+    GMimeTextPart *part = notice_text_part(text);
     /* RFC 5322 §2.1.1: no line over 998 octets; quoted-printable folds them
      * (a command's results can echo a 10,000-character line) */
     g_mime_part_set_content_encoding(GMIME_PART(part),
@@ -115,7 +114,7 @@ char *notice_build_with_message(const char *from, const char *to_header,
 {
     GMimeMessage *msg = notice_new(from, to_header, recipients, subject, hostname);
     GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
-    GMimeTextPart *part = utf8_text_part(text);
+    GMimeTextPart *part = notice_text_part(text);
     g_mime_multipart_add(mixed, GMIME_OBJECT(part));
     g_object_unref(part);
 

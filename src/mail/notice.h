@@ -26,6 +26,10 @@ char *notice_build_with_message(const char *from, const char *to_header,
                                 const char *text, const char *attached, size_t attached_len,
                                 const char *hostname, size_t *len_r);
 
+/* A text/plain part of text (UTF-8) with its bytes as they are, charset
+ * us-ascii when plain ASCII, else utf-8; the caller owns the reference. */
+struct _GMimeTextPart *notice_text_part(const char *text);
+
 /* Mailman's wrap(): fills each paragraph (lines separated by blank lines
  * or a change of indentation) to column as Python's textwrap does (two
  * spaces after a sentence, white space runs kept); indented lines are kept

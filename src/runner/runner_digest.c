@@ -61,15 +61,7 @@ static bool is_ascii(const char *s)
 
 static GMimeObject *text_part(const char *text, const char *description)
 {
-    GMimeTextPart *t = g_mime_text_part_new_with_subtype("plain");
-    /* the UTF-8 bytes as they are: g_mime_text_part_set_text() would
-     * convert Latin-1-representable text to ISO-8859-1 */
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(text, strlen(text));
-    GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
-    g_mime_part_set_content(GMIME_PART(t), w);
-    g_object_unref(w);
-    g_object_unref(st);
-    g_mime_text_part_set_charset(t, is_ascii(text) ? "us-ascii" : "utf-8");
+    GMimeTextPart *t = notice_text_part(text);
     g_mime_part_set_content_encoding(GMIME_PART(t), is_ascii(text) ? GMIME_CONTENT_ENCODING_7BIT
                                                                    : GMIME_CONTENT_ENCODING_BASE64);
     if (description)
