@@ -7,6 +7,7 @@
 #include "rest/rest_archivers.h"
 #include "rest/rest_bans.h"
 #include "rest/rest_bulk.h"
+#include "rest/rest_digest.h"
 #include "rest/rest_domains.h"
 #include "rest/rest_header_matches.h"
 #include "rest/rest_held.h"
@@ -65,6 +66,8 @@ const struct rest_route rest_routes[] = {
     {.pattern = "lists/*/archivers",
      .on = {GET(rest_list_archivers_get), PUT(rest_list_archivers_put),
             PATCH(rest_list_archivers_patch)}},
+    {.pattern = "lists/*/digest",
+     .on = {GET(rest_list_digest_get), POST(rest_list_digest_post)}},
     {.pattern = "lists/*/roster/*", .on = {GET(rest_roster_get)}},
     /* crier's extension (rest_bulk.h) */
     {.pattern = "lists/*/roster/member/bulk",

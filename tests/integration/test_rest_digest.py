@@ -1,0 +1,78 @@
+"""The last resources of Mailman's REST API: /lists/<l>/digest
+(mailman/rest/lists.py ListDigest), mass unsubscription (MembersOfList
+on_delete), /plugins, /reserved and API 3.0's /templates (root.py)."""
+import mailmanclient
+
+from test_rest import call
+from test_rest_held import MEMBERS
+from test_rest_held import site  # noqa: F401 (the fixture)
+
+DIGEST = "/lists/ant.example.com/digest"
+
+
+def digest_state(site):
+    st, _, body = call(site, "GET", DIGEST)
+    assert st == 200 and "http_etag" in body
+    return body["volume"], body["next_digest_number"]
+
+
+def queued_digests(site):
+    out = []
+    for p in sorted((site.var / "queue" / "digest").glob("*.pck")):
+        out.append(site.ok("qfile", str(p)).stdout)
+    return out
+
+
+def test_digest_get_and_errors(site):
+    st, _, body = call(site, "GET", DIGEST)
+    assert st == 200
+    assert body == {"next_digest_number": 1, "volume": 1, "http_etag": body["http_etag"]}
+    assert call(site, "GET", "/lists/bee.example.com/digest")[0] == 404
+    # Nothing asked: 200 without a body, as Mailman's okay(response).
+    assert call(site, "POST", DIGEST, {})[:3:2] == (200, None)
+    st, _, body = call(site, "POST", DIGEST, {"send": "true", "periodic": "true"})
+    assert (st, body["description"]) == (400, "send and periodic options are mutually exclusive")
+    st, _, body = call(site, "POST", DIGEST, {"send": "maybe"})
+    assert (st, body["description"]) == \
+        (400, 'Invalid Parameter "send": Invalid boolean value: maybe.')
+    st, _, body = call(site, "POST", DIGEST, {"sned": "true"})
+    assert (st, body["description"]) == (400, "Unexpected parameters: sned")
+    assert digest_state(site) == (1, 1)
+
+
+def test_digest_send_bump_periodic(site):
+    lists = site.var / "lists" / "ant.example.com"
+    lists.mkdir(parents=True, exist_ok=True)
+    mbox = lists / "digest.mmdf"
+    # No digest.mmdf, or an empty one: nothing is sent, nothing bumped.
+    assert call(site, "POST", DIGEST, {"send": "true"})[:3:2] == (202, None)
+    mbox.write_bytes(b"")
+    assert call(site, "POST", DIGEST, json_body={"send": True})[0] == 202
+    assert digest_state(site) == (1, 1) and queued_digests(site) == []
+    mbox.write_bytes(b"\x01\x01\x01\x01\nFrom: a@example.org\n\nhi\n\x01\x01\x01\x01\n")
+    assert call(site, "POST", DIGEST, {"send": "yes"})[0] == 202
+    assert not mbox.exists() and (lists / "digest.1.1.mmdf").exists()
+    assert digest_state(site) == (1, 2)
+    (info,) = queued_digests(site)
+    for text in ("ant.example.com", "digest.1.1.mmdf", "digest_number", "volume"):
+        assert text in info
+    st, _, conf = call(site, "GET", "/lists/ant.example.com/config/digest_last_sent_at")
+    assert st == 200 and conf["digest_last_sent_at"] is not None
+    # bump: the same month, so only the number (bump_digest_number_and_volume).
+    assert call(site, "POST", DIGEST, {"bump": "true"})[0] == 202
+    assert digest_state(site) == (1, 3)
+    # bump and send together: the digest gets the bumped number.
+    mbox.write_bytes(b"\x01\x01\x01\x01\nFrom: b@example.org\n\nho\n\x01\x01\x01\x01\n")
+    assert call(site, "POST", DIGEST, {"bump": "true", "send": "true"})[0] == 202
+    assert (lists / "digest.1.4.mmdf").exists() and digest_state(site) == (1, 5)
+    # periodic sends only when the list's digest_send_periodic is on.
+    mbox.write_bytes(b"\x01\x01\x01\x01\nFrom: c@example.org\n\nhu\n\x01\x01\x01\x01\n")
+    assert call(site, "PATCH", "/lists/ant.example.com/config",
+                {"digest_send_periodic": "false"})[0] == 204
+    assert call(site, "POST", DIGEST, {"periodic": "true"})[0] == 202
+    assert mbox.exists() and digest_state(site) == (1, 5)
+    assert call(site, "PATCH", "/lists/ant.example.com/config",
+                {"digest_send_periodic": "true"})[0] == 204
+    assert call(site, "POST", DIGEST, {"periodic": "true"})[0] == 202
+    assert not mbox.exists() and (lists / "digest.1.5.mmdf").exists()
+    assert digest_state(site) == (1, 6) and len(queued_digests(site)) == 3
