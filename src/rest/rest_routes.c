@@ -18,6 +18,7 @@
 #include "rest/rest_queues.h"
 #include "rest/rest_requests.h"
 #include "rest/rest_system.h"
+#include "rest/rest_unsubscribe.h"
 #include "rest/rest_uris.h"
 #include "rest/rest_users.h"
 
@@ -66,9 +67,8 @@ const struct rest_route rest_routes[] = {
     {.pattern = "lists/*/archivers",
      .on = {GET(rest_list_archivers_get), PUT(rest_list_archivers_put),
             PATCH(rest_list_archivers_patch)}},
-    {.pattern = "lists/*/digest",
-     .on = {GET(rest_list_digest_get), POST(rest_list_digest_post)}},
-    {.pattern = "lists/*/roster/*", .on = {GET(rest_roster_get)}},
+    {.pattern = "lists/*/digest", .on = {GET(rest_list_digest_get), POST(rest_list_digest_post)}},
+    {.pattern = "lists/*/roster/*", .on = {GET(rest_roster_get), DELETE(rest_roster_delete)}},
     /* crier's extension (rest_bulk.h) */
     {.pattern = "lists/*/roster/member/bulk",
      .on = {POST(rest_roster_bulk_post)},

@@ -4,7 +4,7 @@ on_delete), /plugins, /reserved and API 3.0's /templates (root.py)."""
 import mailmanclient
 
 from test_rest import call
-from test_rest_held import MEMBERS
+from test_posting import MEMBERS
 from test_rest_held import site  # noqa: F401 (the fixture)
 
 DIGEST = "/lists/ant.example.com/digest"
@@ -76,3 +76,43 @@ def test_digest_send_bump_periodic(site):
     assert call(site, "POST", DIGEST, {"periodic": "true"})[0] == 202
     assert not mbox.exists() and (lists / "digest.1.5.mmdf").exists()
     assert digest_state(site) == (1, 6) and len(queued_digests(site)) == 3
+
+
+def roster(site):
+    st, _, body = call(site, "GET", "/lists/ant.example.com/roster/member")
+    return sorted(e["email"] for e in body.get("entries", []))
+
+
+def test_mass_unsubscribe(site):
+    ROSTER = "/lists/ant.example.com/roster/member"
+    assert roster(site) == sorted(MEMBERS)
+    st, _, body = call(site, "DELETE", ROSTER, {})
+    assert (st, body["description"]) == (400, "Missing Parameter: emails")
+    # A form's repeated key; a non-member and a differently spelt one fail.
+    st, _, body = call(site, "DELETE", ROSTER,
+                       {"emails": ["m1@example.org", "nobody@example.org", "M2@example.org"]})
+    assert st == 200 and "http_etag" in body
+    body.pop("http_etag")
+    assert body == {"m1@example.org": True, "nobody@example.org": False,
+                    "M2@example.org": False}
+    assert roster(site) == ["m2@example.org", "m3@example.net"]
+    # An owner is not a member: the owner roster URL still removes members only.
+    st, _, body = call(site, "DELETE", "/lists/ant.example.com/roster/owner",
+                       json_body={"emails": ["boss@example.org", "m2@example.org"]})
+    body.pop("http_etag")
+    assert body == {"boss@example.org": False, "m2@example.org": True}
+    assert call(site, "GET", "/lists/ant.example.com/owner/boss@example.org")[0] == 200
+    # "" is no email at all.
+    st, _, body = call(site, "DELETE", ROSTER, {"emails": ""})
+    assert st == 200 and list(body) == ["http_etag"]
+    st, _, body = call(site, "DELETE", ROSTER, json_body={"emails": [1]})
+    assert (st, body["description"]) == (400, 'Invalid Parameter "emails": Expected str, got 1.')
+    assert call(site, "DELETE", "/lists/bee.example.com/roster/member",
+                {"emails": "m3@example.net"})[0] == 404
+    assert call(site, "DELETE", "/lists/ant.example.com/roster/bogus",
+                {"emails": "m3@example.net"})[0] == 404
+    # mailmanclient's call.
+    c = mailmanclient.Client(site.base, "restadmin", "restpass")
+    result = c.get_list("ant@example.com").mass_unsubscribe(["m3@example.net", "x@example.org"])
+    assert result["m3@example.net"] is True and result["x@example.org"] is False
+    assert roster(site) == []
