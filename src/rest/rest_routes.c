@@ -14,6 +14,7 @@
 #include "rest/rest_listconf.h"
 #include "rest/rest_lists.h"
 #include "rest/rest_members.h"
+#include "rest/rest_plugins.h"
 #include "rest/rest_prefs.h"
 #include "rest/rest_queues.h"
 #include "rest/rest_requests.h"
@@ -29,6 +30,14 @@
 #define PUT(f)    [REST_PUT] = (f)
 #define PATCH(f)  [REST_PATCH] = (f)
 #define DELETE(f) [REST_DELETE] = (f)
+#define ALL(f)                                                                                     \
+    {                                                                                              \
+        GET(f), POST(f), PUT(f), PATCH(f), DELETE(f)                                               \
+    }
+#define RESERVED                                                                                   \
+    {                                                                                              \
+        GET(rest_reserved_get), DELETE(rest_reserved_delete)                                       \
+    }
 #define URIS                                                                                       \
     {                                                                                              \
         GET(rest_uris_get), PUT(rest_uris_put), PATCH(rest_uris_patch), DELETE(rest_uris_delete)   \
@@ -122,6 +131,19 @@ const struct rest_route rest_routes[] = {
     {.pattern = "queues", .on = {GET(rest_queues_get)}},
     {.pattern = "queues/*", .on = {GET(rest_queue_get), POST(rest_queue_post)}},
     {.pattern = "queues/*/*", .on = {DELETE(rest_queue_file_delete)}},
+    {.pattern = "plugins", .on = {GET(rest_plugins_get)}},
+    {.pattern = "plugins/*", .on = ALL(rest_plugin_any)},
+    {.pattern = "plugins/*/*", .on = ALL(rest_plugin_any)},
+    {.pattern = "plugins/*/*/*", .on = ALL(rest_plugin_any)},
+    {.pattern = "reserved", .on = RESERVED},
+    {.pattern = "reserved/*", .on = RESERVED},
+    {.pattern = "reserved/*/*", .on = RESERVED},
+    {.pattern = "reserved/*/*/*", .on = RESERVED},
+    {.pattern = "templates", .on = ALL(rest_templates_bad)},
+    {.pattern = "templates/*", .on = ALL(rest_templates_bad)},
+    {.pattern = "templates/*/*", .on = {GET(rest_templates_get)}},
+    {.pattern = "templates/*/*/*", .on = {GET(rest_templates_get)}},
+    {.pattern = "templates/*/*/*/*", .on = ALL(rest_templates_bad)},
     {.pattern = "addresses", .on = {GET(rest_addresses_get)}},
     {.pattern = "addresses/*",
      .on = {GET(rest_address_get), PATCH(rest_address_patch), DELETE(rest_address_delete)}},

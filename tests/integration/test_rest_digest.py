@@ -116,3 +116,45 @@ def test_mass_unsubscribe(site):
     result = c.get_list("ant@example.com").mass_unsubscribe(["m3@example.net", "x@example.org"])
     assert result["m3@example.net"] is True and result["x@example.org"] is False
     assert roster(site) == []
+
+
+def test_plugins(site):
+    st, _, body = call(site, "GET", "/plugins")
+    assert st == 200 and body["total_size"] == 0 and "entries" not in body
+    assert call(site, "GET", "/plugins", base=site.base.replace("3.1", "3.0"))[0] == 404
+    site.run("stop", "-q")
+    site.write_config(extra=site.extra + "[plugin.zeta]\nclass: zeta.Plugin\nenabled: yes\n"
+                                         "configuration: /etc/zeta.cfg\n"
+                                         "[plugin.alpha]\nclass: alpha.Plugin\n")
+    site.ok("start", "-q")
+    st, _, body = call(site, "GET", "/plugins")
+    assert st == 200 and body["total_size"] == 2
+    for e in body["entries"]:
+        assert e.pop("http_etag")
+    assert body["entries"] == [
+        {"name": "alpha", "class": "alpha.Plugin", "enabled": False},
+        {"name": "zeta", "class": "zeta.Plugin", "enabled": True,
+         "configuration": "/etc/zeta.cfg"}]
+    # No plugin serves a resource of its own.
+    assert call(site, "GET", "/plugins/zeta")[0] == 404
+    assert call(site, "POST", "/plugins/zeta/x", {"a": "b"})[0] == 404
+
+
+def test_reserved_and_templates(site):
+    assert call(site, "GET", "/reserved/reset")[:3:2] == (204, None)
+    assert call(site, "DELETE", "/reserved/uids/orphans")[:3:2] == (204, None)
+    st, _, body = call(site, "GET", "/reserved/uids/orphans")
+    assert (st, body) == (404, {"title": "404 Not Found", "description": "404 Not Found"})
+    assert call(site, "DELETE", "/reserved/reset")[0] == 404
+    assert call(site, "GET", "/reserved/reset", auth=None)[0] == 401
+    v30 = site.base.replace("3.1", "3.0")
+    # API 3.0's template finder finds nothing to serve, as Mailman's.
+    st, _, body = call(site, "GET", "/templates/ant@example.com/footer", base=v30)
+    assert (st, body["description"]) == (404, "404 Not Found")
+    assert call(site, "GET", "/templates/ant@example.com/footer/en", base=v30)[0] == 404
+    st, _, body = call(site, "GET", "/templates/bee@example.com/footer", base=v30)
+    assert (st, body) == (404, {"title": "404 Not Found"})
+    st, _, body = call(site, "GET", "/templates/ant@example.com", base=v30)
+    assert (st, body) == (400, {"title": "400 Bad Request"})
+    # Removed in 3.1.
+    assert call(site, "GET", "/templates/ant@example.com/footer")[0] == 404
