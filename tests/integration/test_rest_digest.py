@@ -158,3 +158,24 @@ def test_reserved_and_templates(site):
     assert (st, body) == (400, {"title": "400 Bad Request"})
     # Removed in 3.1.
     assert call(site, "GET", "/templates/ant@example.com/footer")[0] == 404
+
+
+def test_digest_bump_starts_a_new_volume(site):
+    import sqlite3
+    assert call(site, "POST", DIGEST, {"bump": "true"})[0] == 202
+    assert digest_state(site) == (1, 2)
+    db = sqlite3.connect(site.var / "data" / "mailman.db")
+    try:
+        where = ("WHERE name = 'digest_last_sent_at' AND list = "
+                 "(SELECT id FROM mailinglist WHERE list_id = 'ant.example.com')")
+        (sent,) = db.execute("SELECT value FROM list_attr " + where).fetchone()
+        year = int(sent[:4])
+        with db:
+            db.execute("UPDATE list_attr SET value = ? " + where, (f"{year - 1}{sent[4:]}",))
+    finally:
+        db.close()
+    # digest_volume_frequency is monthly: a digest sent last year starts volume 2.
+    assert call(site, "POST", DIGEST, {"bump": "true"})[0] == 202
+    assert digest_state(site) == (2, 1)
+    assert call(site, "POST", DIGEST, {"bump": "true"})[0] == 202
+    assert digest_state(site) == (2, 2)
