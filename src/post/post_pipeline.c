@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "lib/log.h"
 #include "mail/notice.h"
+#include "post/post_digest.h"
 #include "post/post_dmarc.h"
 #include "post/post_template_uri.h"
 #include "queue/queue.h"
@@ -729,8 +730,7 @@ static int to_archive(struct post_ctx *c, char **error_r)
 }
 
 /* to-digest: the post is appended to the list's digest.mmdf; past
- * digest_size_threshold KB the file is renamed digest.<volume>.<number>.mmdf
- * and queued for the digest runner, as Mailman's maybe_send_digest_now. */
+ * digest_size_threshold KB it is sent (post_digest_send). */
 static int to_digest(struct post_ctx *c, char **error_r)
 {
     const struct store_list *l = c->list;
@@ -754,37 +754,11 @@ static int to_digest(struct post_ctx *c, char **error_r)
     bool ok = fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1 && fwrite(raw, 1, len, f) == len &&
               (len == 0 || raw[len - 1] == '\n' || fputc('\n', f) != EOF) &&
               fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1;
-    long size = ftell(f);
     if (fclose(f) != 0 || !ok) {
         *error_r = g_strdup_printf("cannot write %s: %s", mbox, g_strerror(errno));
         return -1;
     }
-    double threshold = g_ascii_strtod(store_list_attr(l, "digest_size_threshold"), NULL);
-    if (threshold <= 0 || (double)size < threshold * 1024)
-        return 0;
-    int64_t volume = store_list_attr_int(l, "volume");
-    int64_t number = store_list_attr_int(l, "next_digest_number");
-    g_autofree char *name = g_strdup_printf("digest.%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".mmdf",
-                                            volume, number);
-    g_autofree char *dest = g_build_filename(dir, name, NULL);
-    if (rename(mbox, dest) < 0) {
-        *error_r = g_strdup_printf("cannot rename %s: %s", mbox, g_strerror(errno));
-        return -1;
-    }
-    if (store_list_attr_add(c->st, l->list_id, "next_digest_number", 1, NULL, error_r) < 0)
-        return -1;
-    struct queue_meta *m = queue_meta_new();
-    queue_meta_set(m, "listid", l->list_id);
-    queue_meta_set(m, "digest_path", dest);
-    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, volume);
-    g_autofree char *n = g_strdup_printf("%" G_GINT64_FORMAT, number);
-    queue_meta_set(m, "volume", v);
-    queue_meta_set(m, "digest_number", n);
-    /* Mailman queues an empty message with this metadata */
-    static const char empty[] = "\n";
-    int rc = c->enqueue(c->notice_ud, "digest", m, empty, sizeof empty - 1, error_r);
-    queue_meta_free(m);
-    return rc;
+    return post_digest_send(c->cfg, c->st, l, false, c->enqueue, c->notice_ud, NULL, error_r);
 }
 
 /* ---- decoration ---- */

@@ -7,16 +7,19 @@
 #include "rest/rest_archivers.h"
 #include "rest/rest_bans.h"
 #include "rest/rest_bulk.h"
+#include "rest/rest_digest.h"
 #include "rest/rest_domains.h"
 #include "rest/rest_header_matches.h"
 #include "rest/rest_held.h"
 #include "rest/rest_listconf.h"
 #include "rest/rest_lists.h"
 #include "rest/rest_members.h"
+#include "rest/rest_plugins.h"
 #include "rest/rest_prefs.h"
 #include "rest/rest_queues.h"
 #include "rest/rest_requests.h"
 #include "rest/rest_system.h"
+#include "rest/rest_unsubscribe.h"
 #include "rest/rest_uris.h"
 #include "rest/rest_users.h"
 
@@ -27,6 +30,14 @@
 #define PUT(f)    [REST_PUT] = (f)
 #define PATCH(f)  [REST_PATCH] = (f)
 #define DELETE(f) [REST_DELETE] = (f)
+#define ALL(f)                                                                                     \
+    {                                                                                              \
+        GET(f), POST(f), PUT(f), PATCH(f), DELETE(f)                                               \
+    }
+#define RESERVED                                                                                   \
+    {                                                                                              \
+        GET(rest_reserved_get), DELETE(rest_reserved_delete)                                       \
+    }
 #define URIS                                                                                       \
     {                                                                                              \
         GET(rest_uris_get), PUT(rest_uris_put), PATCH(rest_uris_patch), DELETE(rest_uris_delete)   \
@@ -65,7 +76,8 @@ const struct rest_route rest_routes[] = {
     {.pattern = "lists/*/archivers",
      .on = {GET(rest_list_archivers_get), PUT(rest_list_archivers_put),
             PATCH(rest_list_archivers_patch)}},
-    {.pattern = "lists/*/roster/*", .on = {GET(rest_roster_get)}},
+    {.pattern = "lists/*/digest", .on = {GET(rest_list_digest_get), POST(rest_list_digest_post)}},
+    {.pattern = "lists/*/roster/*", .on = {GET(rest_roster_get), DELETE(rest_roster_delete)}},
     /* crier's extension (rest_bulk.h) */
     {.pattern = "lists/*/roster/member/bulk",
      .on = {POST(rest_roster_bulk_post)},
@@ -119,6 +131,19 @@ const struct rest_route rest_routes[] = {
     {.pattern = "queues", .on = {GET(rest_queues_get)}},
     {.pattern = "queues/*", .on = {GET(rest_queue_get), POST(rest_queue_post)}},
     {.pattern = "queues/*/*", .on = {DELETE(rest_queue_file_delete)}},
+    {.pattern = "plugins", .on = {GET(rest_plugins_get)}},
+    {.pattern = "plugins/*", .on = ALL(rest_plugin_any)},
+    {.pattern = "plugins/*/*", .on = ALL(rest_plugin_any)},
+    {.pattern = "plugins/*/*/*", .on = ALL(rest_plugin_any)},
+    {.pattern = "reserved", .on = RESERVED},
+    {.pattern = "reserved/*", .on = RESERVED},
+    {.pattern = "reserved/*/*", .on = RESERVED},
+    {.pattern = "reserved/*/*/*", .on = RESERVED},
+    {.pattern = "templates", .on = ALL(rest_templates_bad)},
+    {.pattern = "templates/*", .on = ALL(rest_templates_bad)},
+    {.pattern = "templates/*/*", .on = {GET(rest_templates_get)}},
+    {.pattern = "templates/*/*/*", .on = {GET(rest_templates_get)}},
+    {.pattern = "templates/*/*/*/*", .on = ALL(rest_templates_bad)},
     {.pattern = "addresses", .on = {GET(rest_addresses_get)}},
     {.pattern = "addresses/*",
      .on = {GET(rest_address_get), PATCH(rest_address_patch), DELETE(rest_address_delete)}},

@@ -172,6 +172,11 @@ void rest_created(struct rest_req *req, const char *path)
     req->location = rest_path_to(req, "%s", path);
 }
 
+void rest_accepted_empty(struct rest_req *req)
+{
+    set_body(req, 202, NULL, NULL);
+}
+
 void rest_no_content(struct rest_req *req)
 {
     set_body(req, 204, NULL, NULL);

@@ -96,6 +96,8 @@ json_t *rest_collection(struct rest_req *req, json_t *entries, const struct rest
 /* 202 with the resource (steals it), its http_etag set (Mailman's
  * accepted()). */
 void rest_accepted(struct rest_req *req, json_t *resource);
+/* 202 without a body (Mailman's accepted(response) with nothing). */
+void rest_accepted_empty(struct rest_req *req);
 /* 201 with Location: path_to(path). */
 void rest_created(struct rest_req *req, const char *path);
 void rest_no_content(struct rest_req *req);

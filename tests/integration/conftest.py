@@ -26,6 +26,8 @@ class Crier:
         self.extra = ""
         self.postmap = "/bin/true"
         self.transport_file_type = "hash"
+        self.default_lmtp_port = free_port()
+        self.default_rest_port = free_port()
         self.write_config()
 
     def write_config(self, extra: str = None, postmap: str = None,
@@ -41,6 +43,16 @@ class Crier:
             postmap_command: {self.postmap}
             transport_file_type: {self.transport_file_type}
             """))
+        extra = textwrap.dedent(self.extra)
+        # Never the default ports (8024, 8001): something else may have
+        # them. Tests that name their own keep theirs.
+        ports = ""
+        if getattr(self, "keep_default_ports", False):
+            pass  # tests of the default settings (the maps name 8024)
+        elif "lmtp_port" not in extra:
+            ports += f"lmtp_port: {self.default_lmtp_port}\n"
+        web = "" if "[webservice]" in extra or getattr(self, "keep_default_ports", False) else \
+            f"\n[webservice]\nport: {self.default_rest_port}\n"
         self.cfg.write_text(textwrap.dedent(f"""\
             [mailman]
             layout: testing
@@ -51,7 +63,7 @@ class Crier:
 
             [mta]
             configuration: {self.postfix_cfg}
-            """) + textwrap.dedent(self.extra))
+            """) + ports + web + extra)
 
     @property
     def data_dir(self) -> Path:

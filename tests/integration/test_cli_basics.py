@@ -7,6 +7,13 @@ import pytest
 from conftest import CRIER_BIN, ROOT_FLAG
 
 
+@pytest.fixture(autouse=True)
+def default_ports(crier):
+    """These tests read the default settings back; they start no daemon."""
+    crier.keep_default_ports = True
+    crier.write_config()
+
+
 def test_help_lists_verbs(crier):
     out = crier.ok("-h").stdout
     assert out.startswith("Usage: crier [OPTIONS] COMMAND [ARGS]...")

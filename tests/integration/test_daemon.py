@@ -47,7 +47,7 @@ def wait_for(pred, timeout=10.0):
 
 @pytest.fixture
 def daemon(crier):
-    # No REST runner yet; nothing else needs a port.
+    # (conftest gives every instance free LMTP and REST ports)
     crier.write_config(extra="[runner.rest]\nstart: no\n")
     yield crier
     crier.run("stop", "-q")

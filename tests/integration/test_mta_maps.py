@@ -10,6 +10,15 @@ from conftest import have_postmap
 POSTMAP = shutil.which("postmap") or "/usr/sbin/postmap"
 
 
+@pytest.fixture(autouse=True)
+def default_ports(crier):
+    """These tests check the maps for the default settings (LMTP on 8024);
+    they start no daemon, so no port is used."""
+    crier.keep_default_ports = True
+    crier.write_config()
+
+
+
 def test_create_writes_maps(crier):
     crier.ok("create", "ant@example.com")
     lmtp = (crier.data_dir / "postfix_lmtp").read_text()
