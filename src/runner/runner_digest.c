@@ -377,18 +377,6 @@ static void build(struct runner *r, const struct store_list *l, GPtrArray *posts
     g_ptr_array_unref(msgs);
 }
 
-static void set_last_sent(struct store *st, const char *listid)
-{
-    GDateTime *now = g_date_time_new_now_utc();
-    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%f");
-    g_date_time_unref(now);
-    char *err = NULL;
-    if (store_list_set_attr_internal(st, listid, "digest_last_sent_at", ts, &err) < 0) {
-        log_error("digest: %s: %s", listid, err);
-        g_free(err);
-    }
-}
-
 int runner_digest_handle(struct runner *r, struct queue_entry *e, char **error_r)
 {
     struct store *st = runner_post_store(r);
@@ -463,7 +451,6 @@ int runner_digest_handle(struct runner *r, struct queue_entry *e, char **error_r
     }
     if (unlink(path) < 0 && errno != ENOENT)
         log_error("digest: cannot remove %s: %s", path, g_strerror(errno));
-    set_last_sent(st, listid);
     ret = queue_finish(e, error_r);
 out:
     if (d.mime)

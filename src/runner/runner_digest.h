@@ -17,7 +17,8 @@
  * Subject "<Display> Digest, Vol V, Issue N", and go to the virgin queue:
  * the MIME one for MIME- and summary-digest members, the plain one for
  * plain-digest members (enabled delivery only). Then the MMDF file is
- * deleted, digest_last_sent_at set and the entry finished.
+ * deleted and the entry finished (to-digest, which queued it, already
+ * bumped the number and set digest_last_sent_at, as Mailman).
  *
  * Uses runner_post_start's state (the store). A store that is busy retries
  * the entry (RUNNER_RETRY); a missing or unreadable MMDF file shunts it.

@@ -124,7 +124,7 @@ def test_digests_reach_digest_members(site):
     assert "Subject: Digest Footer\n\n_______" in text
     assert text.endswith("End of Ant Digest, Vol 1, Issue 3\n" + "*" * 33 + "\n")
 
-    # the mailbox is gone and the list knows when it last sent a digest
+    # the mailbox is gone; to-digest set digest_last_sent_at when it queued
     list_dir = site.var / "lists" / "ant.example.com"
     assert wait_until(lambda: not list(list_dir.glob("digest.*.mmdf")))
     rows = sqlite3.connect(site.data_dir / "mailman.db").execute(
