@@ -1,6 +1,8 @@
 /* post_dmarc - see post_dmarc.h. */
 #include "post/post_dmarc.h"
 
+#include "mail/notice.h"
+
 #include "config/config.h"
 #include "lib/log.h"
 #include "lib/regex.h"
@@ -571,13 +573,9 @@ static char *wrapped_body(const char *text, const char *raw, size_t len)
     if (orig == NULL)
         return NULL;
     GMimeMultipart *mp = g_mime_multipart_new_with_subtype("mixed");
-    GMimeTextPart *t = g_mime_text_part_new_with_subtype("plain");
     g_autofree char *wrapped = post_dmarc_wrap(text);
-    bool ascii = true;
-    for (const char *q = wrapped; *q && ascii; q++)
-        ascii = (unsigned char)*q < 0x80;
-    g_mime_text_part_set_text(t, wrapped);
-    g_mime_text_part_set_charset(t, ascii ? "us-ascii" : "utf-8");
+    /* us-ascii or UTF-8, labelled as what it is (notice.h) */
+    GMimeTextPart *t = notice_text_part(wrapped);
     g_mime_object_set_disposition(GMIME_OBJECT(t), "inline");
     g_mime_multipart_add(mp, GMIME_OBJECT(t));
     g_object_unref(t);

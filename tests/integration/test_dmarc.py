@@ -184,7 +184,8 @@ def test_unconditional_munges_without_a_policy(dsite):
 def test_wrap_message(dsite):
     start(dsite, "wrap_message",
           dmarc_wrapped_message_text="This post was wrapped because its sender's domain "
-                                     "publishes a strict DMARC policy. The original is attached.")
+                                     "publishes a strict DMARC policy. The original is attached. "
+                                     "Grüße.")
     post_from(dsite, "w1@reject.test", "anne@reject.test", subject="wrapped",
               extra="Cc: cc@example.net\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
                     "X-Private: secret\n")
@@ -203,9 +204,11 @@ def test_wrap_message(dsite):
     parts = msg.get_payload()
     assert parts[0].get_content_type() == "text/plain"
     assert parts[0]["Content-Disposition"] == "inline"
-    assert parts[0].get_payload(decode=True).decode() == (
+    # UTF-8 bytes labelled utf-8 (GMime alone would pick ISO-8859-1 bytes)
+    assert parts[0].get_content_charset() == "utf-8"
+    assert parts[0].get_payload(decode=True).decode("utf-8") == (
         "This post was wrapped because its sender's domain publishes a strict\n"
-        "DMARC policy.  The original is attached.")
+        "DMARC policy.  The original is attached.  Grüße.")
     assert parts[1].get_content_type() == "message/rfc822"
     assert parts[1]["Content-Disposition"] == "inline"
     inner = parts[1].get_payload()[0]
