@@ -298,11 +298,33 @@ int queue_requeue(struct queue_entry *e, struct queue *dest, const void *msg, si
         msg = e->msg;
         msg_len = e->msg_len;
     }
-    int rc = queue_enqueue(dest, meta, msg, msg_len, base_r, error_r);
-    queue_meta_free(meta);
-    if (rc < 0)
+    /* The new entry appears (data synced, renamed into place) and the old
+     * one goes at once, the directory syncs after both: so a crash of the
+     * process cannot leave both (the step would run twice, e.g. a whole
+     * fan-out sent again), only the microseconds between two system calls.
+     * A crash of the machine before the syncs keeps the old entry, or the
+     * new one, or both — the rename comes first in the file system's
+     * journal — never neither. */
+    g_autoptr(GString) head = g_string_sized_new(256);
+    if (queue_file_format_header(head, meta, msg_len, error_r) < 0) {
+        queue_meta_free(meta);
         return -1;
-    return entry_unlink(e, error_r);
+    }
+    queue_meta_free(meta);
+    g_autofree char *base = queue_file_new_base(head->str, head->len, msg, msg_len);
+    g_autofree char *pck = g_strconcat(base, QUEUE_EXT_WAITING, NULL);
+    if (queue_replace_file(dest, pck, head->str, head->len, msg, msg_len, false, error_r) < 0)
+        return -1;
+    int rc = entry_unlink(e, error_r);
+    if (fsync(dest->dirfd) != 0 || fsync(e->queue->dirfd) != 0) {
+        if (rc == 0)
+            *error_r = g_strdup_printf("queue %s: cannot sync after requeueing %s: %s",
+                                       dest->name, base, g_strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && base_r != NULL)
+        *base_r = g_steal_pointer(&base);
+    return rc;
 }
 
 int queue_shunt(struct queue_entry *e, char **error_r)
