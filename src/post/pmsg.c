@@ -297,36 +297,12 @@ void pmsg_append_text(struct pmsg *m, const char *name, const char *value)
     g_ptr_array_add(m->fields, f);
 }
 
-static void collect(InternetAddressList *list, GPtrArray *out)
-{
-    for (int i = 0; list && i < internet_address_list_length(list); i++) {
-        InternetAddress *a = internet_address_list_get_address(list, i);
-        if (INTERNET_ADDRESS_IS_GROUP(a)) {
-            collect(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out);
-        } else if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
-            const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
-            if (addr && *addr)
-                g_ptr_array_add(out, g_ascii_strdown(addr, -1));
-        }
-    }
-}
-
 GPtrArray *pmsg_addresses(const struct pmsg *m, const char *name)
 {
-    pmsg_gmime_init();
+    g_autoptr(GPtrArray) boxes = pmsg_mailboxes(m, name);
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < m->fields->len; i++) {
-        const struct pmsg_field *f = m->fields->pdata[i];
-        if (!is(f, name))
-            continue;
-        g_autofree char *unfolded = g_mime_utils_header_unfold(f->value);
-        if (!g_utf8_validate(unfolded, -1, NULL))
-            continue;
-        InternetAddressList *l = internet_address_list_parse(NULL, unfolded);
-        collect(l, out);
-        if (l)
-            g_object_unref(l);
-    }
+    for (guint i = 0; i < boxes->len; i++)
+        g_ptr_array_add(out, g_ascii_strdown(((struct pmsg_mailbox *)boxes->pdata[i])->addr, -1));
     return out;
 }
 
@@ -364,7 +340,7 @@ static char *first_text(GMimeObject *o)
     return NULL;
 }
 
-char *pmsg_first_text(const struct pmsg *m)
+GMimeMessage *pmsg_to_gmime(const struct pmsg *m)
 {
     pmsg_gmime_init();
     size_t len;
@@ -372,6 +348,14 @@ char *pmsg_first_text(const struct pmsg *m)
     GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
     GMimeParser *p = g_mime_parser_new_with_stream(st);
     GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
+    g_object_unref(p);
+    g_object_unref(st);
+    return msg;
+}
+
+char *pmsg_first_text(const struct pmsg *m)
+{
+    GMimeMessage *msg = pmsg_to_gmime(m);
     char *t = NULL;
     if (msg) {
         GMimeObject *body = g_mime_message_get_mime_part(msg);
@@ -379,8 +363,6 @@ char *pmsg_first_text(const struct pmsg *m)
             t = first_text(body);
         g_object_unref(msg);
     }
-    g_object_unref(p);
-    g_object_unref(st);
     if (t && !g_utf8_validate(t, -1, NULL)) {
         char *v = g_utf8_make_valid(t, -1);
         g_free(t);
@@ -498,20 +480,11 @@ char **pmsg_get_all_parts(const struct pmsg *m, const char *name)
     for (char **p = top; *p; p++)
         g_ptr_array_add(out, g_strdup(*p));
     const char *ct = pmsg_get_raw(m, "Content-Type");
-    if (ct && strcasestr(ct, "multipart/")) {
-        pmsg_gmime_init();
-        size_t len;
-        g_autofree char *raw = pmsg_serialize(m, &len);
-        GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
-        GMimeParser *p = g_mime_parser_new_with_stream(st);
-        GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
-        if (msg) {
-            struct deep d = {name, out};
-            g_mime_message_foreach(msg, deep_part, &d);
-            g_object_unref(msg);
-        }
-        g_object_unref(p);
-        g_object_unref(st);
+    GMimeMessage *msg = ct && strcasestr(ct, "multipart/") ? pmsg_to_gmime(m) : NULL;
+    if (msg) {
+        struct deep d = {name, out};
+        g_mime_message_foreach(msg, deep_part, &d);
+        g_object_unref(msg);
     }
     g_ptr_array_add(out, NULL);
     return (char **)g_ptr_array_free(out, FALSE);

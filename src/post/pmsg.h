@@ -69,7 +69,6 @@ GPtrArray *pmsg_senders(const struct pmsg *m, const char *sender_headers);
  * message without MIME structure), UTF-8; "" when there is none. g_free. */
 char *pmsg_first_text(const struct pmsg *m);
 
-
 /* ---- addresses with their display names ---- */
 struct pmsg_mailbox {
     char *name; /* decoded display name, "" when none */
@@ -80,6 +79,10 @@ GPtrArray *pmsg_mailboxes(const struct pmsg *m, const char *name);
 /* Python's formataddr(): "addr", "Name <addr>", "\"N, a\" <addr>", or the
  * name RFC 2047-encoded when it is not ASCII. g_free. */
 char *pmsg_formataddr(const char *name, const char *addr);
+
+/* The message as GMime parses it (NULL if it cannot), for MIME work; and
+ * pmsg_replace() to take a rewritten one back. */
+struct _GMimeMessage *pmsg_to_gmime(const struct pmsg *m);
 
 /* Replaces the whole message (after a GMime rewrite). */
 void pmsg_replace(struct pmsg *m, const char *msg, size_t len);

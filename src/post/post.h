@@ -35,12 +35,12 @@ struct post_ctx {
     const struct store_list *list;
     struct pmsg *msg;
     struct queue_meta *meta;
-    GPtrArray *senders;  /* lower-case, valid (pmsg_senders) */
-    GPtrArray *hits;     /* rule names (static or owned by names) */
+    GPtrArray *senders; /* lower-case, valid (pmsg_senders) */
+    GPtrArray *hits;    /* rule names (static or owned by names) */
     GPtrArray *misses;
-    GPtrArray *reasons;  /* moderation reasons, g_free */
-    GPtrArray *names;    /* owned strings the two above point into */
-    bool approved;       /* the approved rule matched */
+    GPtrArray *reasons;   /* moderation reasons, g_free */
+    GPtrArray *names;     /* owned strings the two above point into */
+    bool approved;        /* the approved rule matched */
     const char *rejected; /* a handler rejected the post: why (static) */
     /* Queues an internal notice (virgin) for recipients (newline-joined);
      * set by the runner, NULL in tests that need none. */
@@ -74,8 +74,7 @@ int post_pipeline_run(struct post_ctx *c, const char *pipeline, char **error_r);
  * applies filter_action); NULL otherwise. */
 const char *post_mime_delete(struct post_ctx *c);
 
-/* The message as GMime sees it (NULL if it cannot be parsed), and back. */
-struct _GMimeMessage *post_gmime_message(const struct pmsg *m);
+/* A GMime rewrite of the message (pmsg_to_gmime) taken back into m. */
 void post_gmime_put_back(struct pmsg *m, struct _GMimeMessage *msg);
 
 /* Header and footer (reference §4.4) around the message m of list l;

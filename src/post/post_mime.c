@@ -218,7 +218,7 @@ const char *post_mime_delete(struct post_ctx *c)
         return NULL;
     struct filt f = {set_of(c->list, "filter_types"), set_of(c->list, "pass_types"),
                      set_of(c->list, "filter_extensions"), set_of(c->list, "pass_extensions")};
-    GMimeMessage *msg = post_gmime_message(c->msg);
+    GMimeMessage *msg = pmsg_to_gmime(c->msg);
     const char *why = NULL;
     GMimeObject *body = msg ? g_mime_message_get_mime_part(msg) : NULL;
     if (body == NULL)

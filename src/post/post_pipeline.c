@@ -54,9 +54,8 @@ static const struct {
      "$member's subscription has been disabled on $listname due to their bounce score\n"
      "exceeding the mailing list's bounce_score_threshold.\n\n"
      "The triggering DSN if available is attached.\n"},
-    {"list:admin:notice:increment",
-     "$member's bounce score on $listname has been incremented.\n\n"
-     "The triggering DSN if available is attached.\n"},
+    {"list:admin:notice:increment", "$member's bounce score on $listname has been incremented.\n\n"
+                                    "The triggering DSN if available is attached.\n"},
     {"list:user:notice:probe",
      "This is a probe message.  You can ignore this message.\n\n"
      "The $listname mailing list has received a number of bounces from you,\n"
@@ -159,8 +158,7 @@ static const struct {
      "change your options, but for security purposes, this password is not included\n"
      "here.  If you have forgotten your password you will need to reset it via the\n"
      "web UI.\n"},
-    {"list:user:notice:goodbye",
-     ""},
+    {"list:user:notice:goodbye", ""},
     {"list:admin:action:subscribe",
      "Your authorization is required for a mailing list subscription request\n"
      "approval:\n"
@@ -173,10 +171,8 @@ static const struct {
      "\n"
      "    For:  $member\n"
      "    List: $listname\n"},
-    {"list:admin:notice:subscribe",
-     "$member has been successfully subscribed to $display_name.\n"},
-    {"list:admin:notice:unsubscribe",
-     "$member has been removed from $display_name.\n"},
+    {"list:admin:notice:subscribe", "$member has been successfully subscribed to $display_name.\n"},
+    {"list:admin:notice:unsubscribe", "$member has been removed from $display_name.\n"},
     {"list:user:notice:no-more-today",
      "We have received a message from your address <$sender_email> requesting an\n"
      "automated response from the $listname mailing list.\n"
@@ -291,10 +287,10 @@ char *post_template(struct config *cfg, const struct store_list *l, const char *
 
 struct rcpt_ctx {
     GString *out;
-    const char *exclude;     /* the sender, when they do not want their own posts */
-    GHashTable *explicit_;   /* lower-case addresses named in To/Cc/Resent-* */
-    GHashTable *cc_drop;     /* of those, Cc addresses to drop */
-    GString *dup;            /* of those, the ones flagged for X-Mailman-Copy */
+    const char *exclude;   /* the sender, when they do not want their own posts */
+    GHashTable *explicit_; /* lower-case addresses named in To/Cc/Resent-* */
+    GHashTable *cc_drop;   /* of those, Cc addresses to drop */
+    GString *dup;          /* of those, the ones flagged for X-Mailman-Copy */
     unsigned n;
 };
 
@@ -436,17 +432,23 @@ static int owner_recipients(struct post_ctx *c, char **error_r)
 
 static void cleanse(struct post_ctx *c)
 {
-    static const char *const drop[] = {"Approved", "Approve", "X-Approved", "X-Approve",
-                                       "Urgent", "Return-Receipt-To",
-                                       "Disposition-Notification-To", "X-Confirm-Reading-To",
-                                       "X-PMRQC", "Archived-At"};
+    static const char *const drop[] = {"Approved",
+                                       "Approve",
+                                       "X-Approved",
+                                       "X-Approve",
+                                       "Urgent",
+                                       "Return-Receipt-To",
+                                       "Disposition-Notification-To",
+                                       "X-Confirm-Reading-To",
+                                       "X-PMRQC",
+                                       "Archived-At"};
     for (size_t i = 0; i < G_N_ELEMENTS(drop); i++)
         pmsg_remove(c->msg, drop[i]);
     if (!store_list_attr_bool(c->list, "anonymous_list"))
         return;
-    static const char *const anon[] = {"From", "Reply-To", "Sender", "Organization",
-                                       "Return-Path", "X-Originating-Email", "Received",
-                                       "X-MailFrom", "X-Envelope-From"};
+    static const char *const anon[] = {"From",         "Reply-To",    "Sender",
+                                       "Organization", "Return-Path", "X-Originating-Email",
+                                       "Received",     "X-MailFrom",  "X-Envelope-From"};
     for (size_t i = 0; i < G_N_ELEMENTS(anon); i++)
         pmsg_remove(c->msg, anon[i]);
     /* X- headers not kept by [mailman] anonymous_list_keep_headers */
@@ -455,8 +457,7 @@ static void cleanse(struct post_ctx *c)
     for (guint i = c->msg->fields->len; i-- > 0;) {
         struct pmsg_field *f = c->msg->fields->pdata[i];
         if (g_ascii_strncasecmp(f->name, "X-", 2) == 0 &&
-            !(keep && g_utf8_validate(f->name, -1, NULL) &&
-              g_regex_match(keep, f->name, 0, NULL)))
+            !(keep && g_utf8_validate(f->name, -1, NULL) && g_regex_match(keep, f->name, 0, NULL)))
             g_ptr_array_remove_index(c->msg->fields, i);
     }
     if (keep)
@@ -595,8 +596,8 @@ char *post_subject_prefix(const char *prefix_tmpl, int64_t post_id, const char *
     g_string_free(pat, TRUE);
     const char *rest = stripped;
     bool re_colon = false;
-    GRegex *rere = g_regex_new("^\\s*((RE|AW|SV|VS)(\\[\\d+\\])?\\s*:\\s*)+", G_REGEX_CASELESS, 0,
-                               NULL);
+    GRegex *rere =
+        g_regex_new("^\\s*((RE|AW|SV|VS)(\\[\\d+\\])?\\s*:\\s*)+", G_REGEX_CASELESS, 0, NULL);
     GMatchInfo *mi = NULL;
     if (g_utf8_validate(stripped, -1, NULL) && g_regex_match(rere, stripped, 0, &mi)) {
         int end;
@@ -639,16 +640,15 @@ static void rfc_2369(struct post_ctx *c, bool reduced)
         const char *name;
         char *value;
     } h[] = {
-        {"List-Help", g_strdup_printf("<mailto:%s-request@%s?subject=help>", l->list_name,
-                                      l->mail_host)},
+        {"List-Help",
+         g_strdup_printf("<mailto:%s-request@%s?subject=help>", l->list_name, l->mail_host)},
         {"List-Owner", g_strdup_printf("<mailto:%s-owner@%s>", l->list_name, l->mail_host)},
         {"List-Post", reduced ? NULL
                       : store_list_attr_bool(l, "allow_list_posts")
                           ? g_strdup_printf("<mailto:%s>", l->fqdn_listname)
                           : g_strdup("NO")},
         {"List-Subscribe", g_strdup_printf("<mailto:%s-join@%s>", l->list_name, l->mail_host)},
-        {"List-Unsubscribe",
-         g_strdup_printf("<mailto:%s-leave@%s>", l->list_name, l->mail_host)},
+        {"List-Unsubscribe", g_strdup_printf("<mailto:%s-leave@%s>", l->list_name, l->mail_host)},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(h); i++)
         if (h[i].value)
@@ -686,8 +686,8 @@ static int acknowledge(struct post_ctx *c, char **error_r)
         return 0;
     const char *sender = c->senders->pdata[0];
     struct store_member *m = NULL;
-    if (store_member_get_by_email(c->st, c->list->list_id, sender, STORE_ROLE_MEMBER, &m,
-                                  error_r) < 0)
+    if (store_member_get_by_email(c->st, c->list->list_id, sender, STORE_ROLE_MEMBER, &m, error_r) <
+        0)
         return -1;
     bool wants = m && m->acknowledge_posts;
     store_member_free(m);
@@ -751,7 +751,8 @@ static int to_digest(struct post_ctx *c, char **error_r)
         return -1;
     }
     static const char sep[] = "\001\001\001\001\n";
-    bool ok = fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1 && fwrite(raw, 1, len, f) == len &&
+    bool ok = fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1 &&
+              fwrite(raw, 1, len, f) == len &&
               (len == 0 || raw[len - 1] == '\n' || fputc('\n', f) != EOF) &&
               fwrite(sep, 1, sizeof sep - 1, f) == sizeof sep - 1;
     if (fclose(f) != 0 || !ok) {
@@ -762,19 +763,6 @@ static int to_digest(struct post_ctx *c, char **error_r)
 }
 
 /* ---- decoration ---- */
-
-GMimeMessage *post_gmime_message(const struct pmsg *m)
-{
-    pmsg_gmime_init();
-    size_t len;
-    g_autofree char *raw = pmsg_serialize(m, &len);
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(st);
-    GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
-    g_object_unref(p);
-    g_object_unref(st);
-    return msg;
-}
 
 void post_gmime_put_back(struct pmsg *m, GMimeMessage *msg)
 {
@@ -812,8 +800,8 @@ void post_decorate(struct config *cfg, const struct store_list *l, struct pmsg *
     g_autofree char *ct = pmsg_get(m, "Content-Type");
     g_autofree char *cte = pmsg_get(m, "Content-Transfer-Encoding");
     bool plain = ct == NULL || g_ascii_strncasecmp(ct, "text/plain", 10) == 0;
-    bool identity = cte == NULL || g_ascii_strcasecmp(cte, "7bit") == 0 ||
-                    g_ascii_strcasecmp(cte, "8bit") == 0;
+    bool identity =
+        cte == NULL || g_ascii_strcasecmp(cte, "7bit") == 0 || g_ascii_strcasecmp(cte, "8bit") == 0;
     bool ascii_text = is_ascii(header) && is_ascii(footer);
     if (plain && identity && (ascii_text || (ct && strcasestr(ct, "utf-8")))) {
         /* The common case: the text goes around the raw body. */
@@ -829,7 +817,7 @@ void post_decorate(struct config *cfg, const struct store_list *l, struct pmsg *
         m->body = g_string_free(b, FALSE);
         return;
     }
-    GMimeMessage *msg = post_gmime_message(m);
+    GMimeMessage *msg = pmsg_to_gmime(m);
     if (msg == NULL)
         return;
     GMimeObject *body = g_mime_message_get_mime_part(msg);

@@ -86,8 +86,8 @@ static void pipeline_notice(void *ud, const char *recipients, const char *msg, s
     send_notice(n->r, n->l, recipients, msg, len);
 }
 
-static int pipeline_enqueue(void *ud, const char *queue, struct queue_meta *meta,
-                            const char *msg, size_t len, char **error_r)
+static int pipeline_enqueue(void *ud, const char *queue, struct queue_meta *meta, const char *msg,
+                            size_t len, char **error_r)
 {
     struct notice_ud *n = ud;
     return enqueue(n->r, queue, meta, msg, len, error_r);
@@ -258,9 +258,9 @@ static void reject(struct runner *r, struct post_ctx *c)
      * $listname is the display name here. */
     GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
     g_ptr_array_add(c->reasons, NULL);
-    g_hash_table_insert(vars, "reasons", c->reasons->len > 1
-                                             ? g_strjoinv("\n", (char **)c->reasons->pdata)
-                                             : g_strdup("[No reasons given]"));
+    g_hash_table_insert(vars, "reasons",
+                        c->reasons->len > 1 ? g_strjoinv("\n", (char **)c->reasons->pdata)
+                                            : g_strdup("[No reasons given]"));
     g_ptr_array_remove_index(c->reasons, c->reasons->len - 1);
     g_hash_table_insert(vars, "listname", g_strdup(store_list_attr(c->list, "display_name")));
     g_autofree char *text = post_template(r->cfg, c->list, "list:user:notice:rejected", vars);
@@ -289,9 +289,9 @@ static void filtered(struct runner *r, struct post_ctx *c, const char *pipeline)
         bounce_to_sender(r, c, text);
     } else if (action && strcmp(action, "forward") == 0) {
         GString *admins = g_string_new(NULL);
-        struct store_roster_filter f = {
-            .list_id = l->list_id,
-            .role_mask = STORE_MASK(STORE_ROLE_OWNER) | STORE_MASK(STORE_ROLE_MODERATOR)};
+        struct store_roster_filter f = {.list_id = l->list_id,
+                                        .role_mask = STORE_MASK(STORE_ROLE_OWNER) |
+                                                     STORE_MASK(STORE_ROLE_MODERATOR)};
         char *err = NULL;
         if (store_roster(c->st, &f, add_admin, admins, &err) < 0) {
             log_error("pipeline: %s", err);
@@ -319,22 +319,35 @@ static void filtered(struct runner *r, struct post_ctx *c, const char *pipeline)
      * default in Mailman, and then preserve discards too. */
 }
 
-int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
+/* The entry's list, or NULL with the handler's result: a missing listid
+ * fails, a store error fails or retries (handled), a list that is gone
+ * drops the entry. */
+static int entry_list(struct runner *r, struct queue_entry *e, const char *who,
+                      struct store_list **l_r, char **error_r)
 {
     struct post_state *s = r->state;
     const char *listid = queue_meta_get(e->meta, "listid");
-    struct store_list *l = NULL;
-    if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
-        if (listid == NULL) {
-            *error_r = g_strdup("no listid in the entry");
-            return -1;
-        }
-        return handled(s, -1);
+    *l_r = NULL;
+    if (listid == NULL) {
+        *error_r = g_strdup("no listid in the entry");
+        return -1;
     }
-    if (l == NULL) {
-        log_error("in: dropping a message for the missing list %s", listid);
+    if (store_list_get(s->store, listid, l_r, error_r) < 0)
+        return handled(s, -1);
+    if (*l_r == NULL) {
+        log_error("%s: dropping a message for the missing list %s", who, listid);
         return queue_finish(e, error_r);
     }
+    return 0;
+}
+
+int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
+{
+    struct post_state *s = r->state;
+    struct store_list *l = NULL;
+    int rc0 = entry_list(r, e, "in", &l, error_r);
+    if (l == NULL)
+        return rc0;
     struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
     /* Mailman's IncomingRunner: the replybot first, for posts and -owner */
     struct workflow_ctx w = {r->cfg, s->store, r->qroot, 0};
@@ -343,9 +356,9 @@ int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
         store_list_free(l);
         return -1;
     }
-    const char *discard_attr = queue_meta_get(e->meta, "to_owner") ? "autorespond_owner"
+    const char *discard_attr = queue_meta_get(e->meta, "to_owner")  ? "autorespond_owner"
                                : queue_meta_get(e->meta, "to_list") ? "autorespond_postings"
-                                                                     : NULL;
+                                                                    : NULL;
     const char *action = discard_attr ? store_list_attr(l, discard_attr) : NULL;
     if (action && strcmp(action, "respond_and_discard") == 0) {
         g_autofree char *msgid = msg_header(m, "Message-ID", "n/a");
@@ -399,23 +412,14 @@ int runner_in_handle(struct runner *r, struct queue_entry *e, char **error_r)
 int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error_r)
 {
     struct post_state *s = r->state;
-    const char *listid = queue_meta_get(e->meta, "listid");
     struct store_list *l = NULL;
-    if (listid == NULL || store_list_get(s->store, listid, &l, error_r) < 0) {
-        if (listid == NULL) {
-            *error_r = g_strdup("no listid in the entry");
-            return -1;
-        }
-        return handled(s, -1);
-    }
-    if (l == NULL) {
-        log_error("pipeline: dropping a message for the missing list %s", listid);
-        return queue_finish(e, error_r);
-    }
+    int rc0 = entry_list(r, e, "pipeline", &l, error_r);
+    if (l == NULL)
+        return rc0;
     const char *pipeline = queue_meta_get(e->meta, "pipeline");
     if (pipeline == NULL)
         pipeline = store_list_attr(l, queue_meta_get(e->meta, "to_owner") ? "owner_pipeline"
-                                                                           : "posting_pipeline");
+                                                                          : "posting_pipeline");
     struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
     struct post_ctx c;
     post_ctx_init(&c, r->cfg, s->store, l, m, e->meta);
