@@ -132,9 +132,11 @@ static bool any_address(const char *l)
 
 static const char *const copy_markers[] = {"--- Below this line is a copy of the message",
                                            "------ This is a copy of the message",
-                                           "Original message", "Reporting-MTA",
+                                           "Original message",
+                                           "Reporting-MTA",
                                            "----- Original message -----",
-                                           "Diagnostic information for administrators", NULL};
+                                           "Diagnostic information for administrators",
+                                           NULL};
 
 void bounce_heuristics(const char *msg, size_t len, GHashTable *permanent)
 {
@@ -149,8 +151,8 @@ void bounce_heuristics(const char *msg, size_t len, GHashTable *permanent)
             if (**l == '<' && (strstr(*l, ">:") || strstr(*l, "(expanded from")))
                 add(permanent, *l);
     } else if (strstr(text, "This is the qmail-send program")) {
-        scan_after(lines, "deliver your message to the following addresses",
-                   copy_markers, 500, angle_colon, permanent);
+        scan_after(lines, "deliver your message to the following addresses", copy_markers, 500,
+                   angle_colon, permanent);
     } else if (strstr(text, "This message was created automatically by mail delivery software") &&
                strstr(text, "could not be delivered to one or more of its")) {
         /* Exim: the recipients indented under the explanation (a delay
@@ -166,8 +168,8 @@ void bounce_heuristics(const char *msg, size_t len, GHashTable *permanent)
         scan_after(lines, "recipient(s) c", copy_markers, 30, any_address, permanent);
     } else if (strstr(text, "Delivery to the following recipient failed permanently")) {
         /* Gmail, older form */
-        scan_after(lines, "Delivery to the following recipient failed permanently", copy_markers,
-                   5, any_address, permanent);
+        scan_after(lines, "Delivery to the following recipient failed permanently", copy_markers, 5,
+                   any_address, permanent);
     } else if (strstr(text, "wasn't delivered to ") &&
                (strstr(text, "Address not found") || strstr(text, "mailer-daemon@googlemail") ||
                 strstr(text, "couldn't be found"))) {

@@ -35,8 +35,8 @@ int cli_held_run(struct cli *cli, int argc, char **argv)
     bool verbose = false;
     int c;
     while ((c = cli_getopt(cli, argc, argv, "a:r:d:v", opts)) != -1) {
-        const char *names[] = {['a'] = "--accept", ['r'] = "--reject", ['d'] = "--discard",
-                               ['D'] = "--defer"};
+        const char *names[] = {
+            ['a'] = "--accept", ['r'] = "--reject", ['d'] = "--discard", ['D'] = "--defer"};
         switch (c) {
         case 'a':
         case 'r':

@@ -18,8 +18,8 @@ struct out_state {
     struct store *store;
     struct deliver_smtp_options smtp; /* strings borrowed from the config */
     struct deliver_tls_ctx *tls;      /* NULL for plain SMTP */
-    struct slot *slots; /* one SMTP connection each, used in parallel */
-    guint nslots;       /* [mta] max_delivery_threads, 0 → 1 */
+    struct slot *slots;               /* one SMTP connection each, used in parallel */
+    guint nslots;                     /* [mta] max_delivery_threads, 0 → 1 */
 };
 
 struct slot {
@@ -347,8 +347,8 @@ static GHashTable *member_vars(struct out_state *s, const struct store_list *l, 
     g_hash_table_insert(v, "user_name", g_strdup(name ? name : ""));
     g_hash_table_insert(v, "user_name_or_address", g_strdup(name && *name ? name : rcpt));
     g_hash_table_insert(v, "user_address", g_strdup(rcpt));
-    *user_name_r = m && m->user_id ? g_strdup(m->user_display_name ? m->user_display_name : "")
-                                   : NULL;
+    *user_name_r =
+        m && m->user_id ? g_strdup(m->user_display_name ? m->user_display_name : "") : NULL;
     store_member_free(m);
     return v;
 }

@@ -125,7 +125,8 @@ static int rule_approved(struct post_ctx *c)
 
 static int rule_emergency(struct post_ctx *c)
 {
-    if (!store_list_attr_bool(c->list, "emergency") || queue_meta_get(c->meta, "moderator_approved"))
+    if (!store_list_attr_bool(c->list, "emergency") ||
+        queue_meta_get(c->meta, "moderator_approved"))
         return 0;
     reason(c, "Emergency hold");
     return 1;
@@ -161,8 +162,8 @@ static int sender_member(struct post_ctx *c, int role, struct store_member **m_r
 {
     *m_r = NULL;
     for (guint i = 0; i < c->senders->len; i++) {
-        int rc = store_member_get_by_email(c->st, c->list->list_id, c->senders->pdata[i], role,
-                                           m_r, error_r);
+        int rc = store_member_get_by_email(c->st, c->list->list_id, c->senders->pdata[i], role, m_r,
+                                           error_r);
         if (rc < 0)
             return -1;
         if (*m_r)
@@ -171,8 +172,7 @@ static int sender_member(struct post_ctx *c, int role, struct store_member **m_r
     return 0;
 }
 
-static int rule_member_moderation(struct post_ctx *c, enum store_action *action_r,
-                                  char **error_r)
+static int rule_member_moderation(struct post_ctx *c, enum store_action *action_r, char **error_r)
 {
     int b = banned(c, error_r);
     if (b != 0)
@@ -225,8 +225,8 @@ static int rule_nonmember_moderation(struct post_ctx *c, enum store_action *acti
     /* Unknown senders become nonmembers, as Mailman records them. */
     for (guint i = 0; i < c->senders->len; i++) {
         struct store_member *m = NULL;
-        if (store_member_get_by_email(c->st, c->list->list_id, c->senders->pdata[i],
-                                      STORE_ROLE_ANY, &m, error_r) < 0)
+        if (store_member_get_by_email(c->st, c->list->list_id, c->senders->pdata[i], STORE_ROLE_ANY,
+                                      &m, error_r) < 0)
             return -1;
         if (m) {
             store_member_free(m);
@@ -294,10 +294,9 @@ static int rule_nonmember_moderation(struct post_ctx *c, enum store_action *acti
 static const struct {
     const char *name;
     int min, max;
-} email_commands[] = {{"confirm", 1, 1},   {"help", 0, 0},     {"info", 0, 0},
-                      {"lists", 0, 0},     {"options", 0, 0},  {"password", 2, 2},
-                      {"remove", 0, 0},    {"set", 3, 3},      {"subscribe", 0, 3},
-                      {"unsubscribe", 0, 1}, {"who", 0, 2}};
+} email_commands[] = {{"confirm", 1, 1},   {"help", 0, 0},        {"info", 0, 0},   {"lists", 0, 0},
+                      {"options", 0, 0},   {"password", 2, 2},    {"remove", 0, 0}, {"set", 3, 3},
+                      {"subscribe", 0, 3}, {"unsubscribe", 0, 1}, {"who", 0, 2}};
 
 static bool is_command(const char *line)
 {

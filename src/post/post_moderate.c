@@ -65,8 +65,8 @@ int post_hold_record(struct store *st, struct config *cfg, const struct store_li
     if (store_message(st, cfg, message_id, h, msg, len, error_r) < 0)
         return -1;
     g_autofree char *date = now_iso();
-    const char *dkeys[] = {"_mod_message_id", "_mod_listid", "_mod_sender", "_mod_subject",
-                           "_mod_reason", "_mod_hold_date"};
+    const char *dkeys[] = {"_mod_message_id", "_mod_listid", "_mod_sender",
+                           "_mod_subject",    "_mod_reason", "_mod_hold_date"};
     const char *dvals[] = {message_id, l->list_id, sender, subject, reason, date};
     g_autofree char *data = NULL;
     if (store_pending_add(st, "data", DATA_LIFETIME_US, dkeys, dvals, G_N_ELEMENTS(dkeys), &data,
@@ -235,8 +235,7 @@ static int refuse(struct config *cfg, struct queue_root *qroot, const struct sto
     g_hash_table_insert(vars, "request",
                         g_strdup_printf("Posting of your message titled \"%s\"",
                                         h->subject ? h->subject : "(no subject)"));
-    g_hash_table_insert(vars, "reason",
-                        g_strdup(reason && *reason ? reason : "[No reason given]"));
+    g_hash_table_insert(vars, "reason", g_strdup(reason && *reason ? reason : "[No reason given]"));
     g_autofree char *text = post_template(cfg, l, "list:user:notice:refuse", vars);
     g_hash_table_unref(vars);
     g_autofree char *from = g_strdup_printf("%s-bounces@%s", l->list_name, l->mail_host);

@@ -48,8 +48,12 @@ int post_held_list(struct store *st, const char *list_id, GPtrArray **v_r, char 
 int post_held_get(struct store *st, struct config *cfg, const char *list_id, int id,
                   struct post_held **h_r, char **error_r);
 
-enum post_decision { POST_DECIDE_ACCEPT, POST_DECIDE_REJECT, POST_DECIDE_DISCARD,
-                     POST_DECIDE_DEFER };
+enum post_decision {
+    POST_DECIDE_ACCEPT,
+    POST_DECIDE_REJECT,
+    POST_DECIDE_DISCARD,
+    POST_DECIDE_DEFER
+};
 /* "accept", "reject", "discard", "defer" (and "hold" = defer); -1 else. */
 int post_decision_parse(const char *name);
 

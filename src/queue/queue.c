@@ -153,13 +153,12 @@ int queue_progress_append(struct queue_entry *e, const char *text, bool sync, ch
     bool created = false;
     int fd = openat(e->queue->dirfd, prg, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
-        fd = openat(e->queue->dirfd, prg, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
-                    0660);
+        fd = openat(e->queue->dirfd, prg, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
         created = fd >= 0;
     }
     if (fd < 0) {
-        *error_r = g_strdup_printf("queue %s: cannot open %s: %s", e->queue->name, prg,
-                                   g_strerror(errno));
+        *error_r =
+            g_strdup_printf("queue %s: cannot open %s: %s", e->queue->name, prg, g_strerror(errno));
         return -1;
     }
     g_autofree char *line = g_strconcat(text, "\n", NULL);
@@ -179,8 +178,8 @@ int queue_progress_append(struct queue_entry *e, const char *text, bool sync, ch
                                    g_strerror(errno));
     close(fd);
     if (rc == 0 && created && fsync(e->queue->dirfd) != 0) {
-        *error_r = g_strdup_printf("queue %s: cannot sync after creating %s: %s",
-                                   e->queue->name, prg, g_strerror(errno));
+        *error_r = g_strdup_printf("queue %s: cannot sync after creating %s: %s", e->queue->name,
+                                   prg, g_strerror(errno));
         rc = -1;
     }
     return rc;
@@ -318,8 +317,8 @@ int queue_requeue(struct queue_entry *e, struct queue *dest, const void *msg, si
     int rc = entry_unlink(e, error_r);
     if (fsync(dest->dirfd) != 0 || fsync(e->queue->dirfd) != 0) {
         if (rc == 0)
-            *error_r = g_strdup_printf("queue %s: cannot sync after requeueing %s: %s",
-                                       dest->name, base, g_strerror(errno));
+            *error_r = g_strdup_printf("queue %s: cannot sync after requeueing %s: %s", dest->name,
+                                       base, g_strerror(errno));
         rc = -1;
     }
     if (rc == 0 && base_r != NULL)

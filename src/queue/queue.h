@@ -90,8 +90,7 @@ int queue_checkpoint(struct queue_entry *entry, char **error_r);
  * removes one whose entry is gone. A line cut short by a crash is dropped
  * by queue_progress_read. Without sync the line is written but not
  * flushed: it survives the process (kill -9) but maybe not the machine. */
-int queue_progress_append(struct queue_entry *entry, const char *text, bool sync,
-                          char **error_r);
+int queue_progress_append(struct queue_entry *entry, const char *text, bool sync, char **error_r);
 /* The complete lines written so far ("" when none); g_free. */
 char *queue_progress_read(const struct queue_entry *entry);
 

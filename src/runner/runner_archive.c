@@ -22,16 +22,17 @@ static GHashTable *warned; /* archiver sections already reported */
 static int prototype(struct runner *r, const struct store_list *l, const struct queue_entry *e,
                      char **error_r)
 {
-    g_autofree char *box = g_build_filename(config_path(r->cfg, "archive_dir"), "prototype",
-                                            l->fqdn_listname, NULL);
+    g_autofree char *box =
+        g_build_filename(config_path(r->cfg, "archive_dir"), "prototype", l->fqdn_listname, NULL);
     g_autofree char *tmp = g_build_filename(box, "tmp", NULL);
     g_autofree char *cur = g_build_filename(box, "cur", NULL);
     g_autofree char *new_ = g_build_filename(box, "new", NULL);
     if (fs_mkdirs(tmp, 0750, error_r) < 0 || fs_mkdirs(cur, 0750, error_r) < 0 ||
         fs_mkdirs(new_, 0750, error_r) < 0)
         return -1;
-    g_autofree char *name = g_strdup_printf("%" G_GINT64_FORMAT ".M%uP%d.%s", g_get_real_time() / 1000000,
-                                            g_random_int(), (int)getpid(), g_get_host_name());
+    g_autofree char *name =
+        g_strdup_printf("%" G_GINT64_FORMAT ".M%uP%d.%s", g_get_real_time() / 1000000,
+                        g_random_int(), (int)getpid(), g_get_host_name());
     g_autofree char *path = g_build_filename(new_, name, NULL);
     return fs_write_atomic(path, e->msg, e->msg_len, error_r);
 }

@@ -175,10 +175,10 @@ static void send_probe(struct runner *r, struct bounce_state *s, const struct st
     const char *vals[] = {m->member_id, message_id ? message_id : "", l->list_id};
     g_autofree char *token = NULL;
     char *err = NULL;
-    if (store_pending_add(s->store, "probe",
-                          (int64_t)(config_get_duration(r->cfg, "mailman", "pending_request_life") *
-                                    1e6),
-                          keys, vals, G_N_ELEMENTS(keys), &token, &err) < 0) {
+    if (store_pending_add(
+            s->store, "probe",
+            (int64_t)(config_get_duration(r->cfg, "mailman", "pending_request_life") * 1e6), keys,
+            vals, G_N_ELEMENTS(keys), &token, &err) < 0) {
         log_error("bounces: cannot send a probe to %s: %s", m->email, err);
         g_free(err);
         return;
@@ -358,8 +358,9 @@ static void send_removal_notice(struct runner *r, struct bounce_state *s,
                                 const struct store_list *l, const struct store_member *m)
 {
     g_autofree char *member = member_addr(m);
-    g_autofree char *subject = g_strdup_printf("%s unsubscribed from %s mailing list due to bounces",
-                                               member, store_list_attr(l, "display_name"));
+    g_autofree char *subject =
+        g_strdup_printf("%s unsubscribed from %s mailing list due to bounces", member,
+                        store_list_attr(l, "display_name"));
     g_autofree char *text = g_strdup_printf(
         "%s has been unsubscribed from %s due to excessive bounces.\n", member, l->fqdn_listname);
     owner_notice(r, s, l, subject, text);

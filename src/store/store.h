@@ -293,8 +293,7 @@ int store_user_set_server_owner(struct store *st, const char *user_id, bool valu
  * memberships), domain ownerships, and the preferences, display name,
  * password and server-owner flag it lacks; other_id is deleted.
  * STORE_NOT_FOUND for an unknown user; absorbing oneself does nothing. */
-int store_user_absorb(struct store *st, const char *user_id, const char *other_id,
-                      char **error_r);
+int store_user_absorb(struct store *st, const char *user_id, const char *other_id, char **error_r);
 /* email must be a verified address of the user (STORE_INVALID otherwise); NULL clears. */
 int store_user_set_preferred(struct store *st, const char *user_id, const char *email,
                              char **error_r);
@@ -586,8 +585,7 @@ int store_template_set(struct store *st, const char *name, const char *context, 
 int store_template_get(struct store *st, const char *name, const char *context,
                        struct store_template **t_r, char **error_r);
 /* 1 deleted, 0 none. */
-int store_template_delete(struct store *st, const char *name, const char *context,
-                          char **error_r);
+int store_template_delete(struct store *st, const char *name, const char *context, char **error_r);
 /* The context's templates by name (*v_r NULL-terminated). */
 int store_template_list(struct store *st, const char *context, struct store_template ***v_r,
                         char **error_r);
