@@ -33,6 +33,20 @@ struct lmtp_pending {
     GByteArray *msg; /* the edited message, borrowed by the batch */
 };
 
+/* A sync thread and the batch it commits. The loop hands a batch to an
+ * idle slot at once, so consecutive batches are flushed side by side
+ * (the file system joins their journal commits) rather than one after
+ * another; what completes while every slot is busy forms the next batch. */
+struct sync_slot {
+    struct lmtp_runner_state *s;
+    pthread_t thread;
+    bool started;
+    pthread_cond_t wake;
+    struct queue_batch *batch; /* given to the thread; NULL when idle */
+    GPtrArray *pending;        /* struct lmtp_pending of batch */
+    bool done;                 /* batch committed, not yet answered */
+};
+
 struct lmtp_runner_state {
     struct runner *r;
     struct lmtp_server *server;
@@ -40,16 +54,13 @@ struct lmtp_runner_state {
     struct queue_batch *batch; /* collecting */
     GPtrArray *pending;        /* struct lmtp_pending of the collecting batch */
     struct event *commit_ev;
-    /* The group commit runs in a sync thread so the loop keeps serving the
-     * other sessions meanwhile; what completes during a commit forms the
-     * next batch. One batch is in flight at a time. */
-    pthread_t syncer;
+    /* The group commit runs in sync threads so the loop keeps serving the
+     * other sessions meanwhile. lock guards every slot's batch and done. */
+    struct sync_slot *slots;
+    unsigned nslots;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct queue_batch *inflight; /* given to the thread; NULL when idle */
-    GPtrArray *inflight_pending;
-    bool done, quit, thread_started;
-    int done_fd; /* eventfd: the thread's "batch synced" */
+    bool quit, lock_ready;
+    int done_fd; /* eventfd: some slot's "batch synced" */
     struct event *done_ev;
     char *hostname;
     char *db_url;
@@ -241,22 +252,23 @@ static void on_deliver(void *ctx, struct lmtp_delivery *delivery, const struct l
 
 static void *syncer_main(void *arg)
 {
-    struct lmtp_runner_state *s = arg;
+    struct sync_slot *sl = arg;
+    struct lmtp_runner_state *s = sl->s;
     pthread_mutex_lock(&s->lock);
     for (;;) {
         /* Wait for a batch that is not synced yet (or for the end). */
-        while (s->inflight == NULL || s->done) {
+        while (sl->batch == NULL || sl->done) {
             if (s->quit) {
                 pthread_mutex_unlock(&s->lock);
                 return NULL;
             }
-            pthread_cond_wait(&s->wake, &s->lock);
+            pthread_cond_wait(&sl->wake, &s->lock);
         }
-        struct queue_batch *batch = s->inflight;
+        struct queue_batch *batch = sl->batch;
         pthread_mutex_unlock(&s->lock);
         queue_batch_commit(batch);
         pthread_mutex_lock(&s->lock);
-        s->done = true;
+        sl->done = true;
         uint64_t one = 1;
         if (write(s->done_fd, &one, sizeof one) < 0)
             log_error("lmtp: eventfd: %s", g_strerror(errno));
@@ -291,19 +303,27 @@ static void answer(struct queue_batch *batch, GPtrArray *pending)
         log_error("lmtp: %zu queue entries could not be written", failed);
 }
 
-/* Hands the collecting batch to the sync thread if it is idle. */
+/* Hands the collecting batch to an idle sync thread, if there is one.
+ * Only the loop thread sets a slot's batch, so reading it unlocked here
+ * is safe; the thread only reads it. */
 static void start_commit(struct lmtp_runner_state *s)
 {
-    if (s->pending->len == 0 || s->inflight_pending != NULL)
+    if (s->pending->len == 0)
         return;
-    s->inflight_pending = s->pending;
-    s->pending = g_ptr_array_new_with_free_func(pending_free);
+    struct sync_slot *sl = NULL;
+    for (unsigned k = 0; k < s->nslots && sl == NULL; k++)
+        if (s->slots[k].batch == NULL)
+            sl = &s->slots[k];
+    if (sl == NULL)
+        return; /* on_synced starts it when a slot is free */
     struct queue_batch *batch = s->batch;
+    sl->pending = s->pending;
+    s->pending = g_ptr_array_new_with_free_func(pending_free);
     s->batch = queue_batch_new(s->r->qroot);
     pthread_mutex_lock(&s->lock);
-    s->inflight = batch;
-    s->done = false;
-    pthread_cond_signal(&s->wake);
+    sl->batch = batch;
+    sl->done = false;
+    pthread_cond_signal(&sl->wake);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -312,28 +332,35 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
     start_commit(arg);
 }
 
+/* Answers the batch of a slot whose thread is done, and frees the slot. */
+static void slot_finish(struct sync_slot *sl)
+{
+    struct queue_batch *batch = sl->batch;
+    GPtrArray *pending = sl->pending;
+    sl->batch = NULL;
+    sl->pending = NULL;
+    sl->done = false;
+    answer(batch, pending);
+    g_ptr_array_unref(pending);
+    queue_batch_free(batch);
+}
+
 static void on_synced(evutil_socket_t fd, short what, void *arg)
 {
     struct lmtp_runner_state *s = arg;
     uint64_t n;
     if (read(s->done_fd, &n, sizeof n) < 0 && errno != EAGAIN)
         log_error("lmtp: eventfd: %s", g_strerror(errno));
+    bool done[s->nslots];
     pthread_mutex_lock(&s->lock);
-    bool done = s->done;
-    struct queue_batch *batch = s->inflight;
-    if (done) {
-        s->inflight = NULL;
-        s->done = false;
-        pthread_cond_signal(&s->wake);
-    }
+    for (unsigned k = 0; k < s->nslots; k++)
+        done[k] = s->slots[k].batch != NULL && s->slots[k].done;
     pthread_mutex_unlock(&s->lock);
-    if (!done)
-        return;
-    GPtrArray *pending = s->inflight_pending;
-    s->inflight_pending = NULL;
-    answer(batch, pending);
-    g_ptr_array_unref(pending);
-    queue_batch_free(batch);
+    /* A slot marked done is left alone by its thread until it gets a new
+     * batch, which only this thread gives. */
+    for (unsigned k = 0; k < s->nslots; k++)
+        if (done[k])
+            slot_finish(&s->slots[k]);
     start_commit(s); /* what arrived meanwhile */
 }
 
@@ -370,12 +397,21 @@ int lmtp_runner_start(struct runner *r, char **error_r)
     s->done_ev = event_new(r->base, s->done_fd, EV_READ | EV_PERSIST, on_synced, s);
     event_add(s->done_ev, NULL);
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
-    if (pthread_create(&s->syncer, NULL, syncer_main, s) != 0) {
-        *error_r = g_strdup("cannot start the sync thread");
-        return -1;
+    s->lock_ready = true;
+    s->nslots = (unsigned)config_get_int(cfg, "runner.lmtp", "sync_threads");
+    s->slots = g_new0(struct sync_slot, s->nslots);
+    for (unsigned k = 0; k < s->nslots; k++) {
+        s->slots[k].s = s;
+        pthread_cond_init(&s->slots[k].wake, NULL);
     }
-    s->thread_started = true;
+    for (unsigned k = 0; k < s->nslots; k++) {
+        struct sync_slot *sl = &s->slots[k];
+        if (pthread_create(&sl->thread, NULL, syncer_main, sl) != 0) {
+            *error_r = g_strdup("cannot start a sync thread");
+            return -1;
+        }
+        sl->started = true;
+    }
 
     struct lmtp_server_settings set;
     lmtp_server_settings_init(&set);
@@ -415,22 +451,26 @@ void lmtp_runner_stop(struct runner *r)
         return;
     if (s->server)
         lmtp_server_free(s->server);
-    if (s->thread_started) {
-        /* The thread finishes the batch it is syncing, then ends. */
+    if (s->lock_ready) {
+        /* Each thread finishes the batch it is syncing, then ends. */
         pthread_mutex_lock(&s->lock);
         s->quit = true;
-        pthread_cond_signal(&s->wake);
+        for (unsigned k = 0; k < s->nslots; k++)
+            pthread_cond_signal(&s->slots[k].wake);
         pthread_mutex_unlock(&s->lock);
-        pthread_join(s->syncer, NULL);
-        if (s->inflight_pending) {
-            if (!s->done)
-                queue_batch_commit(s->inflight);
-            answer(s->inflight, s->inflight_pending);
-            g_ptr_array_unref(s->inflight_pending);
-            queue_batch_free(s->inflight);
+        for (unsigned k = 0; k < s->nslots; k++) {
+            struct sync_slot *sl = &s->slots[k];
+            if (sl->started)
+                pthread_join(sl->thread, NULL);
+            if (sl->batch != NULL) {
+                if (!sl->done)
+                    queue_batch_commit(sl->batch);
+                slot_finish(sl);
+            }
+            pthread_cond_destroy(&sl->wake);
         }
+        g_free(s->slots);
         pthread_mutex_destroy(&s->lock);
-        pthread_cond_destroy(&s->wake);
     }
     /* Deliveries accepted but not yet synced are synced now: the MTA may
      * have gone, and then retries them: a duplicate at worst, never a loss. */

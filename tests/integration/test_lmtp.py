@@ -259,3 +259,63 @@ def test_bad_limit_refused(crier):
     crier.write_config(extra="[runner.lmtp]\nmax_line_length: 100\n")
     proc = crier.run("start", check=1)
     assert "[runner.lmtp] max_line_length: invalid value '100'" in proc.stderr
+
+
+@pytest.mark.parametrize("sync_threads", [1, 4])
+def test_concurrent_sessions_share_sync_threads(crier, sync_threads):
+    """16 sessions at once, each sending as fast as its replies come: with
+    one sync thread the batches are flushed one after another, with four
+    side by side; either way every message answered 250 is in the queue,
+    once."""
+    import threading
+    port = free_port()
+    crier.lmtp_port = port
+    crier.write_config(extra=f"""\
+        [runner.rest]
+        start: no
+        [runner.in]
+        start: no
+        [mta]
+        lmtp_port: {port}
+        [runner.lmtp]
+        sync_threads: {sync_threads}
+        """)
+    crier.ok("create", "ant@example.com")
+    crier.ok("start", "-q")
+    try:
+        accepted, errors = [], []
+
+        def sender(i):
+            try:
+                c = client(crier)
+                for j in range(25):
+                    mid = f"<conc-{i}-{j}@example.org>"
+                    msg = MSG.replace(b"<ant>", mid.encode())
+                    assert c.sendmail("anne@example.org", ["ant@example.com"], msg) == {}
+                    accepted.append(mid)
+                c.quit()
+            except Exception as e:  # reported below, with the thread's number
+                errors.append(f"session {i}: {e!r}")
+
+        threads = [threading.Thread(target=sender, args=(i,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors
+        assert len(accepted) == 16 * 25
+        found = []
+        for p in entries(crier, "in"):
+            for line in p.read_bytes().split(b"\n"):
+                if line.lower().startswith(b"message-id:"):
+                    found.append(line.split(b":", 1)[1].strip().decode())
+                    break
+        assert sorted(found) == sorted(accepted)
+    finally:
+        crier.run("stop", "-q")
+
+
+def test_sync_threads_out_of_range_refused(crier):
+    crier.write_config(extra="[runner.lmtp]\nsync_threads: 0\n")
+    proc = crier.run("start", check=1)
+    assert "sync_threads" in proc.stderr
