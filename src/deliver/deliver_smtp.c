@@ -14,11 +14,15 @@
 #include <openssl/err.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 /* How much of a reply is read before giving up on the server (RFC 5321
  * §4.5.3.1.5: 512 octets a line; this is many times over). */
 #define REPLY_BOUND 65536
+/* The most one write system call sends. */
+#define WRITE_MAX (1024 * 1024)
 
 /* RFC 5321 §4.5.3.2, in seconds. */
 enum {
@@ -744,6 +748,11 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     int sock_err = EVUTIL_SOCKET_ERROR();
     if (what & BEV_EVENT_CONNECTED) {
         if (c->st == ST_CONNECTING) {
+            /* A pipelined group is sent as soon as it is complete: Nagle's
+             * algorithm would hold its last segment until the MTA's
+             * delayed ACK, 40 ms a transaction. */
+            int one = 1;
+            setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             if (c->p->o->security == DELIVER_SMTP_SMTPS)
                 conn_start_tls(c);
             else
@@ -798,6 +807,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static void conn_try_connect(struct conn *c)
 {
     c->bev = bufferevent_socket_new(c->p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    /* libevent writes 16 KiB a turn by default: a 500-recipient group and
+     * a message take several turns. */
+    bufferevent_set_max_single_write(c->bev, WRITE_MAX);
     conn_use_bev(c, c->bev);
     struct timeval tv = {(time_t)cap(c, WAIT_DEFAULT), 0};
     bufferevent_set_timeouts(c->bev, &tv, &tv);
