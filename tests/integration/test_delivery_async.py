@@ -20,9 +20,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import free_port
-from test_daemon import gone, runner_pids
+from test_daemon import gone
 from test_delivery import inject_out, queue, wait_until
-from test_faults import out_pid
+from test_faults import daemon, out_pid  # noqa: F401 (daemon: a fixture)
 from test_faults import wait_until as wait_value  # returns the value
 
 
@@ -334,7 +334,7 @@ class SlowSink(PipeSink):
         return reply
 
 
-def test_kill_out_runner_with_four_connections(crier):
+def test_kill_out_runner_with_four_connections(daemon):
     """kill -9 of the out runner in a fan-out over four pipelined
     connections: the progress log, written as answers come in out of order,
     lets the new runner skip what was answered; everyone gets the message,
@@ -345,31 +345,25 @@ def test_kill_out_runner_with_four_connections(crier):
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     chunk, n = 5, 400
-    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {free_port()}\n"
+    daemon.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {free_port()}\n"
                              f"smtp_host: 127.0.0.1\nsmtp_port: {port}\n"
                              f"max_recipients: {chunk}\nmax_delivery_threads: 4\n")
-    crier.ok("create", "ant@example.com")
-    crier.ok("start", "-q")
+    daemon.ok("create", "ant@example.com")
+    daemon.ok("start", "-q")
     try:
         rcpts = [f"k{i:03d}@example.com" for i in range(n)]
-        inject_out(crier, rcpts, "nodecorate=true")
+        inject_out(daemon, rcpts, "nodecorate=true")
         assert wait_until(lambda: sum(sink.delivered().values()) >= 60)
-        pid = wait_value(lambda: out_pid(crier), timeout=10)
+        pid = wait_value(lambda: out_pid(daemon), timeout=10)
         assert isinstance(pid, int) and pid > 1 and sum(sink.delivered().values()) < n, "finished before the kill"
         os.kill(pid, signal.SIGKILL)
         assert wait_until(lambda: gone(pid), timeout=5)
         assert wait_until(lambda: sorted(sink.delivered()) == rcpts, timeout=30)
-        assert wait_until(lambda: queue(crier, "out") == [] and queue(crier, "retry") == [])
+        assert wait_until(lambda: queue(daemon, "out") == [] and queue(daemon, "retry") == [])
         dups = sum(c - 1 for c in sink.delivered().values())
         print(f"\nkill -9 with 4 connections: {dups} duplicates of {n}")
         # in flight: one message per connection, plus the answered ones
         # since the last record (under max_recipients)
         assert dups <= 4 * chunk + chunk, dups
     finally:
-        crier.run("stop", "-q")
-        for p in runner_pids(crier):
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         controller.stop()
