@@ -18,13 +18,7 @@ struct out_state {
     struct store *store;
     struct deliver_smtp_options smtp; /* strings borrowed from the config */
     struct deliver_tls_ctx *tls;      /* NULL for plain SMTP */
-    struct slot *slots;               /* one SMTP connection each, used in parallel */
-    guint nslots;                     /* [mta] max_delivery_threads, 0 → 1 */
-};
-
-struct slot {
-    struct deliver_smtp *conn;
-    unsigned uses;
+    struct deliver_smtp_pool *pool;   /* kept open from one entry to the next */
 };
 
 static const struct {
@@ -48,7 +42,9 @@ int deliver_out_start(struct runner *r, char **error_r)
     s->smtp.host = config_get(cfg, "mta", "smtp_host");
     s->smtp.port = (unsigned)config_get_int(cfg, "mta", "smtp_port");
     s->smtp.helo = g_get_host_name();
-    s->smtp.timeout_s = DELIVER_SMTP_TIMEOUT_S;
+    /* Tests shorten RFC 5321's timeouts (minutes) to seconds. */
+    const char *cap = g_getenv("CRIER_SMTP_TIMEOUT");
+    s->smtp.timeout_s = cap ? (unsigned)g_ascii_strtoull(cap, NULL, 10) : 0;
     s->smtp.user = config_get(cfg, "mta", "smtp_user");
     s->smtp.pass = config_get(cfg, "mta", "smtp_pass");
     if (s->smtp.security != DELIVER_SMTP_PLAIN) {
@@ -62,9 +58,10 @@ int deliver_out_start(struct runner *r, char **error_r)
                  "goes to %s in clear",
                  s->smtp.host);
     }
-    long long threads = config_get_int(cfg, "mta", "max_delivery_threads");
-    s->nslots = threads > 0 ? (guint)threads : 1;
-    s->slots = g_new0(struct slot, s->nslots);
+    long long conns = config_get_int(cfg, "mta", "max_delivery_threads");
+    long long per_conn = config_get_int(cfg, "mta", "max_sessions_per_connection");
+    s->pool = deliver_smtp_pool_new(&s->smtp, conns > 0 ? (unsigned)conns : 1,
+                                    per_conn > 0 ? (unsigned)MIN(per_conn, G_MAXUINT) : 0);
     g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
     return store_open(url, &s->store, error_r);
 }
@@ -74,9 +71,7 @@ void deliver_out_stop(struct runner *r)
     struct out_state *s = r->state;
     if (s == NULL)
         return;
-    for (guint i = 0; i < s->nslots; i++)
-        deliver_smtp_close(s->slots[i].conn);
-    g_free(s->slots);
+    deliver_smtp_pool_free(s->pool);
     deliver_tls_ctx_free(s->tls);
     if (s->store)
         store_close(s->store);
@@ -107,21 +102,6 @@ static char *header_value(const char *msg, size_t len, const char *name)
         p = nl + 1;
     }
     return g_strdup("n/a");
-}
-
-/* The connection of a slot, (re)opened as needed; thread-safe per slot. */
-static struct deliver_smtp *connection(struct out_state *s, struct slot *sl, long long per_conn,
-                                       char **error_r)
-{
-    if (sl->conn && per_conn > 0 && sl->uses >= (unsigned long long)per_conn) {
-        deliver_smtp_close(sl->conn);
-        sl->conn = NULL;
-    }
-    if (sl->conn == NULL) {
-        sl->conn = deliver_smtp_connect(&s->smtp, error_r);
-        sl->uses = 0;
-    }
-    return sl->conn;
 }
 
 /* Mailman's VERP decision (reference §4.1). */
@@ -190,44 +170,59 @@ static void record(struct runner *r, struct out_state *s, const struct store_lis
     }
 }
 
-/* Progress (queue_progress_append): after the transactions with index
- * below `done` were answered, a line "done <n>", preceded by one line
- * "temp <address>" per recipient that failed temporarily since the last
- * write. The recipient list itself is never rewritten, so the chunks are
- * the same after a restart and those already answered are skipped.
+/* Progress (queue_progress_append): transactions are numbered (bulk: the
+ * chunks, individual: the recipients) and the recipient list is never
+ * rewritten, so the numbers are the same after a restart. A record is
+ * zero or more lines "temp <address>" (recipients that failed temporarily
+ * since the last record), zero or more lines "tx <i>" (transaction i was
+ * answered, out of order), and a line "done <n>" (every transaction below
+ * n was answered), which makes the record count: a record cut short by a
+ * crash is ignored. Connections answer in any order, so "tx" lines carry
+ * the answered transactions that "done" does not cover yet.
  *
- * When: before a transaction, if the recipients answered since the last
- * write and those of this transaction would together exceed max_recipients
- * (0: before every transaction), or when DELIVER_CHECKPOINT_US has passed.
- * So a crash of crier re-sends at most one bulk transaction's worth of
- * recipients. The line is written at once (it survives the process) but
- * flushed to disk at most every DELIVER_CHECKPOINT_US: a crash of the
- * machine may re-send up to that much more. Flushing each line cost a disk
- * wait per transaction, which bounded a fan-out at a few hundred
- * transactions a second. */
+ * When: after an answer, once the recipients answered since the last
+ * record reach max_recipients (0: after every transaction), or when
+ * DELIVER_CHECKPOINT_US has passed. So a crash of crier re-sends at most
+ * about one bulk transaction's worth of answered recipients, plus the
+ * transactions in flight (up to two per connection with PIPELINING: the
+ * one whose message is out and the next one's commands). The record is
+ * written at once (it survives the process) but flushed to disk at most
+ * every DELIVER_CHECKPOINT_US: a crash of the machine may re-send up to
+ * that much more. Flushing each record cost a disk wait per transaction,
+ * which bounded a fan-out at a few hundred transactions a second. */
 #define DELIVER_CHECKPOINT_US (250 * 1000)
 
 struct progress {
-    gint64 last;     /* monotonic time of the last write */
-    gint64 synced;   /* monotonic time of the last flushed write */
-    guint unsaved;   /* recipients answered since */
-    guint max;       /* [mta] max_recipients */
-    guint done;      /* transactions answered */
-    guint temp_seen; /* o->temp entries already written */
+    gint64 last;      /* monotonic time of the last write */
+    gint64 synced;    /* monotonic time of the last flushed write */
+    guint unsaved;    /* recipients answered since */
+    guint max;        /* [mta] max_recipients */
+    guint ntx;        /* transactions */
+    guint low;        /* every transaction below it is answered */
+    guint8 *answered; /* ntx flags: answered, in this run or an earlier one */
+    GArray *fresh;    /* guint: transactions answered since the last write */
+    guint temp_seen;  /* o->temp entries already written */
 };
 
-static void checkpoint(struct queue_entry *e, struct outcome *o, struct progress *pg, guint next)
+static void checkpoint(struct queue_entry *e, struct outcome *o, struct progress *pg)
 {
     gint64 now = g_get_monotonic_time();
     if (pg->unsaved == 0 ||
-        (pg->max > 0 && pg->unsaved + next <= pg->max && now - pg->last < DELIVER_CHECKPOINT_US))
+        (pg->max > 0 && pg->unsaved < pg->max && now - pg->last < DELIVER_CHECKPOINT_US))
         return;
     pg->last = now;
     pg->unsaved = 0;
     GString *lines = g_string_new(NULL);
     for (guint i = pg->temp_seen; i < o->temp->len; i++)
         g_string_append_printf(lines, "temp %s\n", (const char *)o->temp->pdata[i]);
-    g_string_append_printf(lines, "done %u", pg->done);
+    while (pg->low < pg->ntx && pg->answered[pg->low])
+        pg->low++;
+    for (guint k = 0; k < pg->fresh->len; k++) {
+        guint i = g_array_index(pg->fresh, guint, k);
+        if (i >= pg->low)
+            g_string_append_printf(lines, "tx %u\n", i);
+    }
+    g_string_append_printf(lines, "done %u", pg->low);
     char *err = NULL;
     bool sync = now - pg->synced >= DELIVER_CHECKPOINT_US;
     if (sync)
@@ -237,94 +232,131 @@ static void checkpoint(struct queue_entry *e, struct outcome *o, struct progress
         g_free(err);
     } else {
         pg->temp_seen = o->temp->len;
+        g_array_set_size(pg->fresh, 0);
     }
     g_string_free(lines, TRUE);
 }
 
 /* What an earlier run of this entry recorded: the transactions to skip and
- * the temporary failures they had. */
-static void resume(const struct queue_entry *e, struct outcome *o, struct progress *pg)
+ * the temporary failures they had; the number of transactions answered. */
+static guint resume(const struct queue_entry *e, struct outcome *o, struct progress *pg)
 {
     g_autofree char *text = queue_progress_read(e);
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    guint done = 0;
     GPtrArray *temp = g_ptr_array_new();
+    GArray *txs = g_array_new(FALSE, FALSE, sizeof(guint));
     for (char **p = lines; *p; p++) {
         if (g_str_has_prefix(*p, "temp ")) {
             g_ptr_array_add(temp, *p + 5);
+        } else if (g_str_has_prefix(*p, "tx ")) {
+            guint i = (guint)g_ascii_strtoull(*p + 3, NULL, 10);
+            g_array_append_val(txs, i);
         } else if (g_str_has_prefix(*p, "done ")) {
-            done = (guint)g_ascii_strtoull(*p + 5, NULL, 10);
-            /* the temporary failures count once "done" covers them */
+            guint64 done = g_ascii_strtoull(*p + 5, NULL, 10);
+            /* the lines before count once "done" covers them */
             for (guint i = 0; i < temp->len; i++) {
                 char *a = g_strdup(temp->pdata[i]);
                 g_ptr_array_add(o->owned, a);
                 g_ptr_array_add(o->temp, a);
             }
+            for (guint k = 0; k < txs->len; k++)
+                if (g_array_index(txs, guint, k) < pg->ntx)
+                    pg->answered[g_array_index(txs, guint, k)] = 1;
+            for (guint i = pg->low; i < MIN(done, pg->ntx); i++)
+                pg->answered[i] = 1;
+            pg->low = MAX(pg->low, (guint)MIN(done, pg->ntx));
             g_ptr_array_set_size(temp, 0);
+            g_array_set_size(txs, 0);
         }
     }
     g_ptr_array_unref(temp);
-    pg->done = done;
+    g_array_unref(txs);
     pg->temp_seen = o->temp->len;
+    guint n = 0;
+    for (guint i = 0; i < pg->ntx; i++)
+        n += pg->answered[i];
+    return n;
 }
 
-/* One SMTP transaction, run on its own slot (in a thread of its own when
- * several run at once). */
-struct job {
+/* The transactions of one entry, made as the pool asks for them (an
+ * individual copy is built only when a connection is about to take it)
+ * and recorded as the MTA answers them. */
+struct feed {
+    struct runner *r;
     struct out_state *s;
-    struct slot *slot;
-    long long per_conn;
-    const char *sender;
-    char *const *rcpts;
-    size_t n;
-    const char *msg;
-    size_t msg_len;
-    struct deliver_result *res;
-    char *err; /* a connection failure, logged by the main thread */
+    const struct store_list *l;
+    struct queue_entry *e;
+    const char *msgid, *sender;
+    GPtrArray *rcpts;    /* char * */
+    GPtrArray *chunks;   /* bulk: GPtrArray of char *; NULL: one per recipient */
+    const GString *bulk; /* bulk: the data block */
+    bool verp, full, decorate;
+    GHashTable *dups; /* X-Mailman-Copy recipients, or NULL */
+    guint next;       /* the next transaction to consider */
+    struct outcome *o;
+    struct progress *pg;
 };
 
-static gpointer job_run(gpointer p)
+struct feed_txn {
+    struct deliver_smtp_txn t; /* first: the pool's view of it */
+    guint index;
+    char *sender;   /* VERP: owned */
+    GString *block; /* an individual copy: owned */
+};
+
+static char *individual(struct runner *r, struct out_state *s, const struct store_list *l,
+                        const struct queue_entry *e, const char *rcpt, bool decorate, bool full,
+                        GHashTable *dups, size_t *len_r);
+
+static struct deliver_smtp_txn *feed_next(void *ud)
 {
-    struct job *j = p;
-    j->res = g_new0(struct deliver_result, j->n);
-    struct deliver_smtp *c = connection(j->s, j->slot, j->per_conn, &j->err);
-    if (c == NULL) {
-        for (size_t i = 0; i < j->n; i++)
-            j->res[i] = (struct deliver_result){444, "connection failure"};
-    } else if (deliver_smtp_send(c, j->sender, j->rcpts, j->n, j->msg, j->msg_len, j->res) < 0) {
-        deliver_smtp_close(j->slot->conn);
-        j->slot->conn = NULL;
+    struct feed *f = ud;
+    while (f->next < f->pg->ntx && f->pg->answered[f->next])
+        f->next++;
+    if (f->next >= f->pg->ntx)
+        return NULL;
+    struct feed_txn *ft = g_new0(struct feed_txn, 1);
+    ft->index = f->next++;
+    if (f->chunks) {
+        GPtrArray *chunk = f->chunks->pdata[ft->index];
+        ft->t.sender = f->sender;
+        ft->t.rcpts = (char *const *)chunk->pdata;
+        ft->t.n = chunk->len;
+        ft->t.data = f->bulk->str;
+        ft->t.data_len = f->bulk->len;
     } else {
-        j->slot->uses++;
+        char **rcpt = (char **)&f->rcpts->pdata[ft->index];
+        ft->sender = f->verp ? verp_sender(f->r, f->l, *rcpt) : NULL;
+        size_t len;
+        g_autofree char *copy =
+            individual(f->r, f->s, f->l, f->e, *rcpt, f->decorate, f->full, f->dups, &len);
+        ft->block = deliver_smtp_data_block(copy, len);
+        ft->t.sender = ft->sender ? ft->sender : f->sender;
+        ft->t.rcpts = rcpt;
+        ft->t.n = 1;
+        ft->t.data = ft->block->str;
+        ft->t.data_len = ft->block->len;
     }
-    return NULL;
+    ft->t.results = g_new0(struct deliver_result, ft->t.n);
+    return &ft->t;
 }
 
-/* Runs jobs[0..n) at once, one slot each (n <= nslots), then records the
- * results in order in this thread (the store is not shared). */
-static void run_round(struct runner *r, struct out_state *s, const struct store_list *l,
-                      const char *msgid, struct job *jobs, guint n, struct outcome *o)
+static void feed_done(void *ud, struct deliver_smtp_txn *t, const char *error)
 {
-    long long per_conn = config_get_int(r->cfg, "mta", "max_sessions_per_connection");
-    GThread *threads[n > 0 ? n : 1];
-    for (guint k = 0; k < n; k++) {
-        jobs[k].s = s;
-        jobs[k].slot = &s->slots[k];
-        jobs[k].per_conn = per_conn;
-        threads[k] = k == 0 ? NULL : g_thread_new("smtp", job_run, &jobs[k]);
-    }
-    if (n > 0)
-        job_run(&jobs[0]);
-    for (guint k = 1; k < n; k++)
-        g_thread_join(threads[k]);
-    for (guint k = 0; k < n; k++) {
-        if (jobs[k].err) {
-            log_to("smtp", LOG_LEVEL_ERROR, "%s: %s", msgid, jobs[k].err);
-            g_free(jobs[k].err);
-        }
-        record(r, s, l, msgid, jobs[k].rcpts, jobs[k].n, jobs[k].res, o);
-        g_free(jobs[k].res);
-    }
+    struct feed *f = ud;
+    struct feed_txn *ft = (struct feed_txn *)t;
+    if (error)
+        log_to("smtp", LOG_LEVEL_ERROR, "%s: %s", f->msgid, error);
+    record(f->r, f->s, f->l, f->msgid, t->rcpts, t->n, t->results, f->o);
+    f->pg->answered[ft->index] = 1;
+    g_array_append_val(f->pg->fresh, ft->index);
+    f->pg->unsaved += (guint)t->n;
+    checkpoint(f->e, f->o, f->pg);
+    g_free(t->results);
+    g_free(ft->sender);
+    if (ft->block)
+        g_string_free(ft->block, TRUE);
+    g_free(ft);
 }
 
 /* Mailman's per-recipient substitutions for headers and footers. */
@@ -411,86 +443,67 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     struct outcome o = {g_ptr_array_new(), g_ptr_array_new_with_free_func(g_free), 0};
     gint64 t0 = g_get_monotonic_time();
     guint max = (guint)config_get_int(r->cfg, "mta", "max_recipients");
-    struct progress pg = {t0, t0, 0, max, 0, 0};
-    resume(e, &o, &pg);
-    guint skip = pg.done;
-    if (skip > 0)
-        log_info("out: %s resumes after %u answered transactions", e->base, skip);
     /* Decoration happens here, as in Mailman: once for a bulk delivery,
      * per recipient when each gets its own copy (VERP, personalize). */
     const char *pers = l ? store_list_attr(l, "personalize") : NULL;
     bool personalized = pers && strcmp(pers, "none") != 0;
     const char *nodecorate = queue_meta_get(e->meta, "nodecorate");
-    bool decorate = l && !(nodecorate && strcmp(nodecorate, "true") == 0);
+    const char *dup_meta = queue_meta_get(e->meta, "add_dup_header");
+    g_auto(GStrv) dupv = dup_meta ? g_strsplit(dup_meta, "\n", -1) : NULL;
+    struct feed f = {.r = r,
+                     .s = s,
+                     .l = l,
+                     .e = e,
+                     .msgid = msgid,
+                     .sender = sender,
+                     .rcpts = rcpts,
+                     .decorate = l && !(nodecorate && strcmp(nodecorate, "true") == 0),
+                     .o = &o};
     const char *msg = e->msg;
     size_t msg_len = e->msg_len;
     g_autofree char *bulk_msg = NULL;
+    GString *bulk = NULL;
     if (l && (personalized || want_verp(r, e, l))) {
-        bool full = personalized && strcmp(pers, "full") == 0;
-        const char *dup_meta = queue_meta_get(e->meta, "add_dup_header");
-        GHashTable *dups = NULL;
-        g_auto(GStrv) dupv = dup_meta ? g_strsplit(dup_meta, "\n", -1) : NULL;
+        f.full = personalized && strcmp(pers, "full") == 0;
+        f.verp = want_verp(r, e, l);
         if (dupv) {
-            dups = g_hash_table_new(g_str_hash, g_str_equal);
+            f.dups = g_hash_table_new(g_str_hash, g_str_equal);
             for (char **p = dupv; *p; p++)
-                g_hash_table_add(dups, *p);
+                g_hash_table_add(f.dups, *p);
         }
-        bool verp = want_verp(r, e, l);
-        struct job jobs[s->nslots];
-        char *copies[s->nslots], *senders[s->nslots];
-        for (guint i = skip; i < rcpts->len;) {
-            guint n = MIN(s->nslots, rcpts->len - i);
-            checkpoint(e, &o, &pg, n);
-            for (guint k = 0; k < n; k++) {
-                char *rcpt = rcpts->pdata[i + k];
-                senders[k] = verp ? verp_sender(r, l, rcpt) : NULL;
-                jobs[k] = (struct job){.sender = senders[k] ? senders[k] : sender,
-                                       .rcpts = (char *const *)&rcpts->pdata[i + k],
-                                       .n = 1};
-                copies[k] = individual(r, s, l, e, rcpt, decorate, full, dups, &jobs[k].msg_len);
-                jobs[k].msg = copies[k];
-            }
-            run_round(r, s, l, msgid, jobs, n, &o);
-            for (guint k = 0; k < n; k++) {
-                g_free(copies[k]);
-                g_free(senders[k]);
-            }
-            pg.unsaved += n;
-            pg.done += n;
-            i += n;
-        }
-        if (dups)
-            g_hash_table_unref(dups);
     } else {
-        if (decorate) {
+        if (f.decorate) {
             struct pmsg *m = pmsg_parse(e->msg, e->msg_len);
             post_decorate(r->cfg, l, m, NULL);
             bulk_msg = pmsg_serialize(m, &msg_len);
             msg = bulk_msg;
             pmsg_free(m);
         }
-        GPtrArray *chunks = deliver_chunkify((char **)rcpts->pdata, rcpts->len, max);
-        struct job jobs[s->nslots];
-        for (guint i = skip; i < chunks->len;) {
-            guint n = MIN(s->nslots, chunks->len - i);
-            guint round_rcpts = 0;
-            for (guint k = 0; k < n; k++) {
-                GPtrArray *chunk = chunks->pdata[i + k];
-                jobs[k] = (struct job){.sender = sender,
-                                       .rcpts = (char *const *)chunk->pdata,
-                                       .n = chunk->len,
-                                       .msg = msg,
-                                       .msg_len = msg_len};
-                round_rcpts += chunk->len;
-            }
-            checkpoint(e, &o, &pg, round_rcpts);
-            run_round(r, s, l, msgid, jobs, n, &o);
-            pg.unsaved += round_rcpts;
-            pg.done += n;
-            i += n;
-        }
-        g_ptr_array_unref(chunks);
+        f.chunks = deliver_chunkify((char **)rcpts->pdata, rcpts->len, max);
+        bulk = deliver_smtp_data_block(msg, msg_len);
+        f.bulk = bulk;
     }
+    guint ntx = f.chunks ? f.chunks->len : rcpts->len;
+    struct progress pg = {.last = t0,
+                          .synced = t0,
+                          .max = max,
+                          .ntx = ntx,
+                          .answered = g_new0(guint8, ntx),
+                          .fresh = g_array_new(FALSE, FALSE, sizeof(guint))};
+    f.pg = &pg;
+    guint skip = resume(e, &o, &pg);
+    if (skip > 0)
+        log_info("out: %s resumes after %u answered transactions", e->base, skip);
+    struct deliver_smtp_source src = {feed_next, feed_done, &f};
+    deliver_smtp_pool_run(s->pool, &src);
+    if (f.dups)
+        g_hash_table_unref(f.dups);
+    if (f.chunks)
+        g_ptr_array_unref(f.chunks);
+    if (bulk)
+        g_string_free(bulk, TRUE);
+    g_free(pg.answered);
+    g_array_unref(pg.fresh);
     double secs = (double)(g_get_monotonic_time() - t0) / 1e6;
 
     GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);

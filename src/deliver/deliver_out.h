@@ -6,10 +6,13 @@
  * with the VERP envelope <list>-bounces+<local>=<domain>@<list domain> when
  * the entry says `verp` or verp_delivery_interval asks for it.
  *
- * Progress: at most every 250 ms the entry's `recipients` is rewritten in
- * place without the ones answered (queue_checkpoint), so a crash re-sends
- * at most what went out since (the rewrite holds the whole list, so doing
- * it after every transaction would be quadratic for large lists).
+ * The transactions go to deliver_smtp's pool of [mta] max_delivery_threads
+ * connections (0: 1), kept open from one entry to the next; individual
+ * copies are made as a connection is about to take them.
+ * Progress: the answered transactions are recorded in the entry's progress
+ * log in the order the MTA answered them (see checkpoint() in
+ * deliver_out.c), so a crash re-sends about one bulk transaction's worth
+ * plus what was in flight.
  * Failures (§4.3): a 5xx other than 552 is a bounce event for that
  * recipient; 4xx, 552 and connection failures (444) go to the retry queue
  * with only those recipients, until delivery_retry_period has passed since

@@ -3,24 +3,34 @@
 
 #include "deliver/deliver_tls.h"
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/util.h>
 #include <errno.h>
-#include <glib-unix.h>
 #include <glib.h>
-#include <limits.h>
 #include <netdb.h>
 #include <openssl/err.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-/* Extensions from the last EHLO reply that this client uses. */
+/* How much of a reply is read before giving up on the server (RFC 5321
+ * §4.5.3.1.5: 512 octets a line; this is many times over). */
+#define REPLY_BOUND 65536
+/* The most one write system call sends. */
+#define WRITE_MAX (1024 * 1024)
+
+/* RFC 5321 §4.5.3.2, in seconds. */
 enum {
-    EXT_PIPELINING = 1 << 0,
-    EXT_STARTTLS = 1 << 1,
-    EXT_AUTH_PLAIN = 1 << 2,
-    EXT_AUTH_LOGIN = 1 << 3,
+    WAIT_DEFAULT = 300, /* greeting, MAIL, RCPT, and everything else */
+    WAIT_DATA = 120,    /* the reply to DATA */
+    WAIT_BLOCK = 180,   /* sending a data block */
+    WAIT_DOT = 600,     /* the reply to the final "." */
+    WAIT_QUIT = 10,     /* a QUIT reply is not worth waiting for long */
 };
 
 /* RFC 5321 §4.1.1.1: each EHLO line after the first is a keyword and its
@@ -29,147 +39,78 @@ static const struct {
     const char *keyword, *param;
     unsigned flag;
 } ehlo_keywords[] = {
-    {"PIPELINING", NULL, EXT_PIPELINING},
-    {"STARTTLS", NULL, EXT_STARTTLS},
-    {"AUTH", "PLAIN", EXT_AUTH_PLAIN},
-    {"AUTH", "LOGIN", EXT_AUTH_LOGIN},
+    {"PIPELINING", NULL, DELIVER_SMTP_EXT_PIPELINING},
+    {"STARTTLS", NULL, DELIVER_SMTP_EXT_STARTTLS},
+    {"AUTH", "PLAIN", DELIVER_SMTP_EXT_AUTH_PLAIN},
+    {"AUTH", "LOGIN", DELIVER_SMTP_EXT_AUTH_LOGIN},
 };
 
-/* How much of a reply is read before giving up on the server. */
-#define DELIVER_SMTP_REPLY_BOUND 65536
+enum conn_state {
+    ST_CONNECTING, /* TCP */
+    ST_TLS,        /* the TLS handshake (SMTPS, or after STARTTLS) */
+    ST_GREETING,
+    ST_EHLO,
+    ST_HELO,
+    ST_STARTTLS,
+    ST_AUTH,
+    ST_READY, /* transactions; idle when nothing is expected */
+    ST_QUIT,  /* QUIT sent; freed at its reply or the end of the stream */
+};
 
-struct deliver_smtp {
-    int fd;
-    unsigned timeout_ms;
-    SSL *ssl;    /* NULL while in clear */
-    bool broken; /* an I/O failed: no QUIT */
+/* What each set-up state waits for, named in error messages. */
+static const char *const state_names[] = {
+    [ST_CONNECTING] = "connect", [ST_TLS] = "TLS handshake", [ST_GREETING] = "greeting",
+    [ST_EHLO] = "EHLO",          [ST_HELO] = "HELO",         [ST_STARTTLS] = "STARTTLS",
+    [ST_AUTH] = "AUTH",          [ST_READY] = "transaction", [ST_QUIT] = "QUIT",
+};
+
+/* A reply awaited in the transaction phase, in the order of the commands. */
+enum expect_kind { EXP_MAIL, EXP_RCPTS, EXP_DATA, EXP_DOT, EXP_RSET };
+
+struct expect {
+    enum expect_kind kind;
+    struct deliver_smtp_txn *txn; /* NULL for RSET */
+};
+
+struct conn {
+    struct deliver_smtp_pool *p;
+    struct bufferevent *bev;
+    enum conn_state st;
+    bool tls_on;
+    bool awaiting_354; /* DATA sent, its reply not read: nothing may follow */
     unsigned ext;
-    char *peer;  /* "host:port", for messages */
-    GString *in; /* bytes read, not yet consumed */
+    unsigned uses;               /* transactions started on this connection */
+    unsigned auth_step;          /* AUTH LOGIN: 0 user, 1 password, 2 done */
+    unsigned timeout;            /* the read timeout set now, seconds; 0: none */
+    GQueue expect;               /* struct expect *, in the ST_READY phase */
+    GString *text;               /* the reply so far, lines joined with spaces */
+    GPtrArray *lines;            /* the EHLO reply's lines */
+    struct addrinfo *addrs, *ai; /* the addresses, the one being tried */
+    int connect_err;             /* errno of a connect that failed at once */
+    struct event *later;         /* runs conn_later from the loop */
+    bool in_read;                /* in on_read: conn_free only marks dead */
+    bool dead;
 };
 
-static int wait_fd(struct deliver_smtp *c, short events)
-{
-    struct pollfd p = {c->fd, events, 0};
-    int rc;
-    do
-        rc = poll(&p, 1, (int)c->timeout_ms);
-    while (rc < 0 && errno == EINTR);
-    return rc == 1 ? 0 : -1;
-}
+struct deliver_smtp_pool {
+    const struct deliver_smtp_options *o;
+    char *peer; /* "host:port", for messages */
+    struct event_base *base;
+    unsigned max_conns, per_conn;
+    GPtrArray *conns; /* struct conn *: setting up, ready, quitting */
+    unsigned open;    /* conns not quitting */
+    unsigned setting_up;
+    GQueue pending; /* taken transactions waiting for a connection */
+    const struct deliver_smtp_source *src;
+    bool exhausted;       /* src->next said there are no more */
+    unsigned outstanding; /* taken from src, not yet done */
+};
 
-/* One send (out) or recv on the non-blocking socket, through TLS when it
- * is on, waiting up to the timeout each time the socket is not ready.
- * Bytes moved, or -1 on failure, end of stream or timeout. */
-static ssize_t transfer(struct deliver_smtp *c, bool out, void *buf, size_t len)
+unsigned deliver_smtp_ehlo_ext(char *const *lines, size_t n)
 {
-    for (;;) {
-        short want;
-        if (c->ssl) {
-            ERR_clear_error();
-            int cap = len > INT_MAX ? INT_MAX : (int)len;
-            int n = out ? SSL_write(c->ssl, buf, cap) : SSL_read(c->ssl, buf, cap);
-            if (n > 0)
-                return n;
-            want = deliver_tls_want(c->ssl, n);
-        } else {
-            ssize_t n = out ? send(c->fd, buf, len, MSG_NOSIGNAL) : recv(c->fd, buf, len, 0);
-            if (n > 0)
-                return n;
-            bool again = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
-            want = again ? (out ? POLLOUT : POLLIN) : 0;
-        }
-        if (want == 0 || wait_fd(c, want) < 0) {
-            c->broken = true;
-            return -1;
-        }
-    }
-}
-
-static int send_all(struct deliver_smtp *c, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = transfer(c, true, (void *)p, len);
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* One reply (multi-line joined with spaces; each line's text also added to
- * lines unless NULL); -1 on EOF, timeout, or a reply line or a whole reply
- * longer than the RFC allows many times over (RFC 5321 §4.5.3.1.5: 512
- * octets a line). */
-static int read_reply(struct deliver_smtp *c, struct deliver_result *r, GPtrArray *lines)
-{
-    GString *text = g_string_new(NULL);
-    for (;;) {
-        char *nl = memchr(c->in->str, '\n', c->in->len);
-        if (nl == NULL) {
-            char buf[8192];
-            if (c->in->len > DELIVER_SMTP_REPLY_BOUND)
-                goto fail;
-            ssize_t n = transfer(c, false, buf, sizeof buf);
-            if (n < 0)
-                goto fail;
-            g_string_append_len(c->in, buf, n);
-            continue;
-        }
-        size_t len = (size_t)(nl - c->in->str);
-        g_autofree char *line = g_strndup(c->in->str, len);
-        g_string_erase(c->in, 0, (gssize)len + 1);
-        g_strchomp(line);
-        if (strlen(line) < 3 || !g_ascii_isdigit(line[0]))
-            goto fail;
-        const char *rest = line[3] ? line + 4 : "";
-        if (text->len > DELIVER_SMTP_REPLY_BOUND)
-            goto fail;
-        if (text->len)
-            g_string_append_c(text, ' ');
-        g_string_append(text, rest);
-        if (lines)
-            g_ptr_array_add(lines, g_strdup(rest));
-        if (line[3] != '-') {
-            r->code = (int)g_ascii_strtoll(line, NULL, 10);
-            g_strlcpy(r->text, text->str, sizeof r->text);
-            g_string_free(text, TRUE);
-            return 0;
-        }
-    }
-fail:
-    c->broken = true;
-    g_string_free(text, TRUE);
-    r->code = 444;
-    g_strlcpy(r->text, "connection failure", sizeof r->text);
-    return -1;
-}
-
-/* Sends line (a whole command with CRLF, or NULL to only read) and reads
- * the reply; unless its code is want, *error_r says "<peer>: <what>:
- * <code> <text>". what names the step and never carries a secret. */
-static int step(struct deliver_smtp *c, const char *line, int want, const char *what,
-                GPtrArray *lines, char **error_r)
-{
-    struct deliver_result r = {444, "connection failure"};
-    if ((line == NULL || send_all(c, line, strlen(line)) == 0) && read_reply(c, &r, lines) == 0 &&
-        r.code == want)
-        return 0;
-    *error_r = g_strdup_printf("%s: %s: %d %s", c->peer, what, r.code, r.text);
-    return -1;
-}
-
-/* EHLO, and the extensions it lists (RFC 3207 §4.2: after STARTTLS,
- * nothing learnt before the handshake counts). */
-static int ehlo(struct deliver_smtp *c, const char *helo, char **error_r)
-{
-    g_autofree char *cmd = g_strdup_printf("EHLO %s\r\n", helo);
-    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
-    int rc = step(c, cmd, 250, "EHLO", lines, error_r);
-    c->ext = 0;
-    for (guint i = 1; rc == 0 && i < lines->len; i++) {
-        g_auto(GStrv) words = g_strsplit_set(lines->pdata[i], " ", -1);
+    unsigned ext = 0;
+    for (size_t i = 0; i < n; i++) {
+        g_auto(GStrv) words = g_strsplit_set(lines[i], " ", -1);
         for (size_t k = 0; words[0] && k < G_N_ELEMENTS(ehlo_keywords); k++) {
             if (g_ascii_strcasecmp(words[0], ehlo_keywords[k].keyword) != 0)
                 continue;
@@ -177,54 +118,261 @@ static int ehlo(struct deliver_smtp *c, const char *helo, char **error_r)
             for (char **w = words + 1; *w && !has; w++)
                 has = g_ascii_strcasecmp(*w, ehlo_keywords[k].param) == 0;
             if (has)
-                c->ext |= ehlo_keywords[k].flag;
+                ext |= ehlo_keywords[k].flag;
         }
     }
-    g_ptr_array_unref(lines);
-    return rc;
+    return ext;
 }
 
-static int tls_handshake(struct deliver_smtp *c, const struct deliver_smtp_options *o,
-                         char **error_r)
+GString *deliver_smtp_data_block(const char *msg, size_t len)
 {
-    c->ssl = deliver_tls_new(o->tls, c->fd, o->host, error_r);
-    if (c->ssl == NULL)
-        return -1;
-    for (;;) {
-        ERR_clear_error();
-        errno = 0;
-        int rc = SSL_connect(c->ssl);
-        if (rc == 1)
-            return 0;
-        short want = deliver_tls_want(c->ssl, rc);
-        if (want == 0 || wait_fd(c, want) < 0) {
-            g_autofree char *why = want ? g_strdup("timed out") : deliver_tls_reason(c->ssl);
-            *error_r = g_strdup_printf("%s: TLS handshake failed: %s", c->peer, why);
-            deliver_tls_free(c->ssl);
-            c->ssl = NULL;
-            c->broken = true;
-            return -1;
+    GString *out = g_string_sized_new(len + len / 40 + 8);
+    bool bol = true;
+    for (size_t i = 0; i < len; i++) {
+        char ch = msg[i];
+        if (bol && ch == '.')
+            g_string_append_c(out, '.');
+        if (ch == '\n' && (i == 0 || msg[i - 1] != '\r'))
+            g_string_append_c(out, '\r');
+        g_string_append_c(out, ch);
+        bol = ch == '\n';
+    }
+    if (!bol)
+        g_string_append(out, "\r\n");
+    g_string_append(out, ".\r\n");
+    return out;
+}
+
+static void fail_rest(struct deliver_smtp_txn *t, int code, const char *text)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->results[i].code == 0) {
+            t->results[i].code = code;
+            g_strlcpy(t->results[i].text, text, sizeof t->results[i].text);
+        }
+}
+
+/* ---- the pool's side ---------------------------------------------------- */
+
+static void txn_reset(struct deliver_smtp_txn *t)
+{
+    memset(t->results, 0, t->n * sizeof *t->results);
+    t->data_sent = t->mail_ok = false;
+    t->answered = t->accepted = 0;
+}
+
+/* A waiting transaction: one given back by a broken connection first. */
+static struct deliver_smtp_txn *pool_take(struct deliver_smtp_pool *p)
+{
+    struct deliver_smtp_txn *t = g_queue_pop_head(&p->pending);
+    if (t || p->exhausted || p->src == NULL)
+        return t;
+    t = p->src->next(p->src->ud);
+    if (t == NULL) {
+        p->exhausted = true;
+        return NULL;
+    }
+    p->outstanding++;
+    t->tries = 0;
+    txn_reset(t);
+    return t;
+}
+
+static void pool_done(struct deliver_smtp_pool *p, struct deliver_smtp_txn *t, const char *error)
+{
+    p->outstanding--;
+    p->src->done(p->src->ud, t, error);
+}
+
+static void conn_open(struct deliver_smtp_pool *p);
+static void conn_next(struct conn *c);
+
+/* Opens connections while there is work for them: one per waiting
+ * transaction beyond those already being set up, up to max_conns. */
+static void pool_refill(struct deliver_smtp_pool *p)
+{
+    while (p->open < p->max_conns) {
+        if (p->pending.length <= p->setting_up) {
+            struct deliver_smtp_txn *t = pool_take(p);
+            if (t == NULL)
+                return;
+            g_queue_push_tail(&p->pending, t);
+        }
+        conn_open(p);
+    }
+}
+
+/* Idle connections take waiting work; more are opened if there is more. */
+static void pool_kick(struct deliver_smtp_pool *p)
+{
+    for (guint i = 0; i < p->conns->len; i++) {
+        struct conn *c = p->conns->pdata[i];
+        if (c->st == ST_READY && c->expect.length == 0)
+            conn_next(c);
+    }
+    pool_refill(p);
+}
+
+/* ---- one connection ----------------------------------------------------- */
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+static unsigned cap(const struct conn *c, unsigned secs)
+{
+    unsigned max = c->p->o->timeout_s;
+    return max > 0 && max < secs ? max : secs;
+}
+
+/* The read timeout for the reply awaited now (libevent restarts it at
+ * every read); none while idle. */
+static void conn_timeouts(struct conn *c)
+{
+    unsigned secs = WAIT_DEFAULT;
+    if (c->st == ST_QUIT) {
+        secs = WAIT_QUIT;
+    } else if (c->st == ST_READY) {
+        const struct expect *x = g_queue_peek_head(&c->expect);
+        secs = x == NULL             ? 0
+               : x->kind == EXP_DATA ? WAIT_DATA
+               : x->kind == EXP_DOT  ? WAIT_DOT
+                                     : WAIT_DEFAULT;
+    }
+    secs = secs ? cap(c, secs) : 0;
+    if (secs == c->timeout)
+        return;
+    c->timeout = secs;
+    struct timeval rd = {(time_t)secs, 0}, wr = {(time_t)cap(c, WAIT_BLOCK), 0};
+    bufferevent_set_timeouts(c->bev, secs ? &rd : NULL, secs ? &wr : NULL);
+}
+
+static void conn_free(struct conn *c)
+{
+    struct deliver_smtp_pool *p = c->p;
+    if (c->st < ST_READY)
+        p->setting_up--;
+    if (c->st != ST_QUIT)
+        p->open--;
+    g_ptr_array_remove_fast(p->conns, c);
+    if (c->bev)
+        bufferevent_free(c->bev);
+    c->bev = NULL;
+    struct expect *x;
+    while ((x = g_queue_pop_head(&c->expect)))
+        g_free(x);
+    g_string_free(c->text, TRUE);
+    g_ptr_array_unref(c->lines);
+    if (c->addrs)
+        freeaddrinfo(c->addrs);
+    event_free(c->later);
+    c->dead = true;
+    if (!c->in_read)
+        g_free(c);
+}
+
+/* The connection is gone. While setting up, it fails one waiting
+ * transaction with why (the connection attempt it was for). Later, its
+ * transactions whose message was not sent yet wait for another connection
+ * (once); the others get 444 for every recipient not yet answered. */
+static void conn_fail(struct conn *c, const char *why)
+{
+    struct deliver_smtp_pool *p = c->p;
+    if (c->st < ST_READY) {
+        conn_free(c);
+        struct deliver_smtp_txn *t = pool_take(p);
+        if (t) {
+            fail_rest(t, 444, "connection failure");
+            pool_done(p, t, why);
+        }
+        return;
+    }
+    GPtrArray *txns = g_ptr_array_new();
+    for (GList *l = c->expect.head; l; l = l->next) {
+        struct deliver_smtp_txn *t = ((struct expect *)l->data)->txn;
+        if (t && (txns->len == 0 || txns->pdata[txns->len - 1] != t))
+            g_ptr_array_add(txns, t);
+    }
+    conn_free(c);
+    for (guint i = txns->len; i-- > 0;) {
+        struct deliver_smtp_txn *t = txns->pdata[i];
+        if (!t->data_sent && t->tries < 2) {
+            txn_reset(t);
+            g_queue_push_head(&p->pending, t);
         }
     }
+    for (guint i = 0; i < txns->len; i++) {
+        struct deliver_smtp_txn *t = txns->pdata[i];
+        if (t->data_sent || t->tries >= 2) {
+            fail_rest(t, 444, "connection failure");
+            pool_done(p, t, NULL);
+        }
+    }
+    g_ptr_array_unref(txns);
 }
 
-static int starttls(struct deliver_smtp *c, const struct deliver_smtp_options *o, char **error_r)
+/* A set-up step failed: "<peer>: <what>" or "<peer>: <step>: <code> <text>". */
+static void conn_setup_failed(struct conn *c, int code, const char *text)
 {
-    if (!(c->ext & EXT_STARTTLS)) {
-        /* Going on in clear would defeat smtp_secure_mode. */
-        *error_r = g_strdup_printf("%s: the server does not offer STARTTLS", c->peer);
-        return -1;
+    g_autofree char *why =
+        code ? g_strdup_printf("%s: %s: %d %s", c->p->peer, state_names[c->st], code, text)
+             : g_strdup_printf("%s: %s", c->p->peer, text);
+    conn_fail(c, why);
+}
+
+static void conn_send(struct conn *c, const char *line)
+{
+    evbuffer_add(bufferevent_get_output(c->bev), line, strlen(line));
+}
+
+static void conn_use_bev(struct conn *c, struct bufferevent *bev)
+{
+    c->bev = bev;
+    c->timeout = 0;
+    bufferevent_setcb(bev, on_read, NULL, on_event, c);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void enter_state(struct conn *c, enum conn_state st)
+{
+    if (c->st < ST_READY && st >= ST_READY)
+        c->p->setting_up--;
+    if (st == ST_QUIT && c->st != ST_QUIT)
+        c->p->open--;
+    c->st = st;
+    conn_timeouts(c);
+}
+
+static void conn_start_tls(struct conn *c)
+{
+    char *err = NULL;
+    SSL *ssl = deliver_tls_new(c->p->o->tls, c->p->o->host, &err);
+    if (ssl == NULL) {
+        conn_fail(c, err);
+        g_free(err);
+        return;
     }
-    if (step(c, "STARTTLS\r\n", 220, "STARTTLS", NULL, error_r) < 0)
-        return -1;
-    if (c->in->len) {
-        /* Bytes that came in clear after the 220 would otherwise be read
-         * as if they had come through TLS: a man in the middle could
-         * inject replies that way. */
-        *error_r = g_strdup_printf("%s: the server sent data after its STARTTLS reply", c->peer);
-        return -1;
+    /* The filter keeps the timeouts; the socket under it has none. */
+    bufferevent_set_timeouts(c->bev, NULL, NULL);
+    struct bufferevent *tls = bufferevent_openssl_filter_new(
+        c->p->base, c->bev, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+    if (tls == NULL) {
+        deliver_tls_free(ssl);
+        conn_setup_failed(c, 0, "cannot set up TLS");
+        return;
     }
-    return tls_handshake(c, o, error_r) < 0 ? -1 : ehlo(c, o->helo, error_r);
+    /* RFC 8446 §6.1 asks for close_notify, but many MTAs just close. */
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    c->tls_on = true;
+    conn_use_bev(c, tls);
+    enter_state(c, ST_TLS);
+}
+
+static void conn_ehlo(struct conn *c)
+{
+    g_autofree char *cmd = g_strdup_printf("EHLO %s\r\n", c->p->o->helo);
+    conn_send(c, cmd);
+    g_ptr_array_set_size(c->lines, 0);
+    enter_state(c, ST_EHLO);
 }
 
 /* Frees a string that held a secret, clearing it first. */
@@ -245,12 +393,18 @@ static char *b64_line(const char *prefix, const void *s, size_t len)
     return line;
 }
 
-/* RFC 4954: AUTH PLAIN with the initial response, else AUTH LOGIN. */
-static int authenticate(struct deliver_smtp *c, const char *user, const char *pass, char **error_r)
+static bool want_auth(const struct conn *c)
 {
+    const struct deliver_smtp_options *o = c->p->o;
+    return o->user && *o->user && o->pass && *o->pass;
+}
+
+/* RFC 4954: AUTH PLAIN with the initial response, else AUTH LOGIN. */
+static void conn_auth(struct conn *c)
+{
+    const char *user = c->p->o->user, *pass = c->p->o->pass;
     size_t ulen = strlen(user), plen = strlen(pass);
-    int rc;
-    if (c->ext & EXT_AUTH_PLAIN) {
+    if (c->ext & DELIVER_SMTP_EXT_AUTH_PLAIN) {
         /* RFC 4616 §2: authzid NUL authcid NUL passwd, with no authzid. */
         char *raw = g_malloc(ulen + plen + 2);
         raw[0] = '\0';
@@ -259,208 +413,529 @@ static int authenticate(struct deliver_smtp *c, const char *user, const char *pa
         char *line = b64_line("AUTH PLAIN ", raw, ulen + plen + 2);
         explicit_bzero(raw, ulen + plen + 2);
         g_free(raw);
-        g_autofree char *what = g_strdup_printf("AUTH PLAIN as %s", user);
-        rc = step(c, line, 235, what, NULL, error_r);
+        conn_send(c, line);
         free_secret(line);
-    } else if (c->ext & EXT_AUTH_LOGIN) {
-        g_autofree char *what = g_strdup_printf("AUTH LOGIN as %s", user);
-        g_autofree char *uline = b64_line("", user, ulen);
-        char *pline = b64_line("", pass, plen);
-        rc = step(c, "AUTH LOGIN\r\n", 334, what, NULL, error_r) < 0 ||
-                     step(c, uline, 334, what, NULL, error_r) < 0 ||
-                     step(c, pline, 235, what, NULL, error_r) < 0
-                 ? -1
-                 : 0;
-        free_secret(pline);
+        c->auth_step = 2;
+    } else if (c->ext & DELIVER_SMTP_EXT_AUTH_LOGIN) {
+        conn_send(c, "AUTH LOGIN\r\n");
+        c->auth_step = 0;
     } else {
-        *error_r = g_strdup_printf("%s: smtp_user is set but the server offers neither AUTH "
-                                   "PLAIN nor AUTH LOGIN",
-                                   c->peer);
-        rc = -1;
+        conn_setup_failed(c, 0,
+                          "smtp_user is set but the server offers neither AUTH PLAIN nor AUTH "
+                          "LOGIN");
+        return;
     }
-    return rc;
+    enter_state(c, ST_AUTH);
 }
 
-static int dial(const char *host, unsigned port, char **error_r)
+/* The session is set up: transactions. */
+static void conn_ready(struct conn *c)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-    char portstr[16];
-    snprintf(portstr, sizeof portstr, "%u", port);
-    int gai = getaddrinfo(host, portstr, &hints, &res);
-    if (gai != 0) {
-        *error_r = g_strdup_printf("cannot resolve %s: %s", host, gai_strerror(gai));
-        return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-            close(fd);
-            fd = -1;
+    enter_state(c, ST_READY);
+    conn_next(c);
+}
+
+/* EHLO or HELO succeeded. */
+static void conn_greeted(struct conn *c)
+{
+    if (c->p->o->security == DELIVER_SMTP_STARTTLS && !c->tls_on) {
+        if (!(c->ext & DELIVER_SMTP_EXT_STARTTLS)) {
+            /* Going on in clear would defeat smtp_secure_mode. */
+            conn_setup_failed(c, 0, "the server does not offer STARTTLS");
+            return;
         }
+        conn_send(c, "STARTTLS\r\n");
+        enter_state(c, ST_STARTTLS);
+    } else if (want_auth(c)) {
+        conn_auth(c);
+    } else {
+        conn_ready(c);
     }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        *error_r = g_strdup_printf("cannot connect to %s:%u: %s", host, port, g_strerror(errno));
-        return -1;
-    }
-    /* Every read and write waits in poll(), with the timeout. */
-    if (!g_unix_set_fd_nonblocking(fd, TRUE, NULL)) {
-        *error_r = g_strdup_printf("%s:%u: %s", host, port, g_strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
-struct deliver_smtp *deliver_smtp_connect(const struct deliver_smtp_options *o, char **error_r)
+static void conn_auth_reply(struct conn *c, int code, const char *text)
 {
-    int fd = dial(o->host, o->port, error_r);
-    if (fd < 0)
-        return NULL;
-    struct deliver_smtp *c = g_new0(struct deliver_smtp, 1);
-    c->fd = fd;
-    c->timeout_ms = o->timeout_s * 1000;
-    c->peer = g_strdup_printf("%s:%u", o->host, o->port);
-    c->in = g_string_new(NULL);
-    if ((o->security == DELIVER_SMTP_SMTPS && tls_handshake(c, o, error_r) < 0) ||
-        step(c, NULL, 220, "greeting", NULL, error_r) < 0 || ehlo(c, o->helo, error_r) < 0 ||
-        (o->security == DELIVER_SMTP_STARTTLS && starttls(c, o, error_r) < 0) ||
-        (o->user && *o->user && o->pass && *o->pass &&
-         authenticate(c, o->user, o->pass, error_r) < 0)) {
-        deliver_smtp_close(c);
-        return NULL;
+    bool plain = c->ext & DELIVER_SMTP_EXT_AUTH_PLAIN;
+    if (code != (c->auth_step == 2 ? 235 : 334)) {
+        g_autofree char *what =
+            g_strdup_printf("AUTH %s as %s", plain ? "PLAIN" : "LOGIN", c->p->o->user);
+        g_autofree char *why = g_strdup_printf("%s: %s: %d %s", c->p->peer, what, code, text);
+        conn_fail(c, why);
+        return;
     }
-    return c;
-}
-
-/* The message with CRLF line ends, dot-stuffed, ended by ".\r\n". */
-static GString *data_block(const char *msg, size_t len)
-{
-    GString *out = g_string_sized_new(len + len / 40 + 8);
-    bool bol = true;
-    for (size_t i = 0; i < len; i++) {
-        char ch = msg[i];
-        if (bol && ch == '.')
-            g_string_append_c(out, '.');
-        if (ch == '\n' && (i == 0 || msg[i - 1] != '\r'))
-            g_string_append_c(out, '\r');
-        g_string_append_c(out, ch);
-        bol = ch == '\n';
+    if (c->auth_step == 2) {
+        conn_ready(c);
+        return;
     }
-    if (!bol)
-        g_string_append(out, "\r\n");
-    g_string_append(out, ".\r\n");
-    return out;
+    const char *s = c->auth_step == 0 ? c->p->o->user : c->p->o->pass;
+    char *line = b64_line("", s, strlen(s));
+    conn_send(c, line);
+    free_secret(line);
+    c->auth_step++;
 }
 
-static void fail_rest(struct deliver_result *results, size_t n, const struct deliver_result *why)
+/* Replies during set-up; after STARTTLS's 220 the handshake starts. */
+static void conn_setup_reply(struct conn *c, int code, const char *text)
 {
-    for (size_t i = 0; i < n; i++)
-        if (results[i].code == 0)
-            results[i] = *why;
-}
-
-int deliver_smtp_send(struct deliver_smtp *c, const char *sender, char *const *rcpts, size_t n,
-                      const char *msg, size_t len, struct deliver_result *results)
-{
-    memset(results, 0, n * sizeof *results);
-    struct deliver_result r = {444, "connection failure"};
-    GString *cmds = g_string_new(NULL);
-    g_string_append_printf(cmds, "MAIL FROM:<%s>\r\n", sender);
-    size_t accepted = 0;
-    int rc = -1;
-    if (c->ext & EXT_PIPELINING) {
-        for (size_t i = 0; i < n; i++)
-            g_string_append_printf(cmds, "RCPT TO:<%s>\r\n", rcpts[i]);
-        g_string_append(cmds, "DATA\r\n");
-        if (send_all(c, cmds->str, cmds->len) < 0 || read_reply(c, &r, NULL) < 0)
-            goto out;
-        struct deliver_result mail = r;
-        for (size_t i = 0; i < n; i++) {
-            if (read_reply(c, &r, NULL) < 0)
-                goto out;
-            if (mail.code / 100 != 2)
-                results[i] = mail;
-            else if (r.code / 100 != 2)
-                results[i] = r;
-            else
-                accepted++;
+    switch (c->st) {
+    case ST_GREETING:
+        if (code != 220)
+            conn_setup_failed(c, code, text);
+        else
+            conn_ehlo(c);
+        return;
+    case ST_EHLO:
+        if (code == 250) {
+            c->ext = deliver_smtp_ehlo_ext((char *const *)c->lines->pdata + 1,
+                                           c->lines->len > 0 ? c->lines->len - 1 : 0);
+            conn_greeted(c);
+        } else {
+            /* As smtplib: a server that refuses EHLO gets HELO. */
+            g_autofree char *cmd = g_strdup_printf("HELO %s\r\n", c->p->o->helo);
+            conn_send(c, cmd);
+            enter_state(c, ST_HELO);
         }
-        if (read_reply(c, &r, NULL) < 0)
-            goto out; /* DATA's reply */
-        if (mail.code / 100 != 2 || accepted == 0) {
+        return;
+    case ST_HELO:
+        c->ext = 0;
+        if (code != 250)
+            conn_setup_failed(c, code, text);
+        else
+            conn_greeted(c);
+        return;
+    case ST_STARTTLS:
+        if (code != 220) {
+            conn_setup_failed(c, code, text);
+        } else if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+            /* Bytes that came in clear after the 220 would otherwise be
+             * read as if they had come through TLS: a man in the middle
+             * could inject replies that way. */
+            conn_setup_failed(c, 0, "the server sent data after its STARTTLS reply");
+        } else {
+            /* RFC 3207 §4.2: nothing learnt before the handshake counts. */
+            c->ext = 0;
+            conn_start_tls(c);
+        }
+        return;
+    case ST_AUTH:
+        conn_auth_reply(c, code, text);
+        return;
+    default:
+        conn_setup_failed(c, code, text);
+        return;
+    }
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+static void expect(struct conn *c, enum expect_kind kind, struct deliver_smtp_txn *t)
+{
+    struct expect *x = g_new(struct expect, 1);
+    x->kind = kind;
+    x->txn = t;
+    g_queue_push_tail(&c->expect, x);
+}
+
+static void send_rcpt(struct conn *c, const struct deliver_smtp_txn *t, size_t i)
+{
+    evbuffer_add_printf(bufferevent_get_output(c->bev), "RCPT TO:<%s>\r\n", t->rcpts[i]);
+}
+
+static void send_data_cmd(struct conn *c, struct deliver_smtp_txn *t)
+{
+    conn_send(c, "DATA\r\n");
+    expect(c, EXP_DATA, t);
+    c->awaiting_354 = true;
+}
+
+/* The next transaction, when this connection may start one: with
+ * PIPELINING its whole command group goes out at once, behind whatever
+ * was sent before as long as that was not a DATA awaiting its 354. After
+ * max_sessions_per_connection transactions: QUIT once all are answered. */
+static void conn_next(struct conn *c)
+{
+    struct deliver_smtp_pool *p = c->p;
+    bool pipelining = c->ext & DELIVER_SMTP_EXT_PIPELINING;
+    if (c->st != ST_READY || c->awaiting_354 || (!pipelining && c->expect.length > 0))
+        return;
+    if (p->per_conn > 0 && c->uses >= p->per_conn) {
+        if (c->expect.length == 0) {
+            conn_send(c, "QUIT\r\n");
+            enter_state(c, ST_QUIT);
+        }
+        return;
+    }
+    struct deliver_smtp_txn *t = pool_take(p);
+    if (t == NULL) {
+        conn_timeouts(c);
+        return;
+    }
+    t->tries++;
+    c->uses++;
+    evbuffer_add_printf(bufferevent_get_output(c->bev), "MAIL FROM:<%s>\r\n", t->sender);
+    expect(c, EXP_MAIL, t);
+    if (pipelining) {
+        for (size_t i = 0; i < t->n; i++)
+            send_rcpt(c, t, i);
+        if (t->n > 0)
+            expect(c, EXP_RCPTS, t);
+        send_data_cmd(c, t);
+    }
+    conn_timeouts(c);
+    pool_refill(p);
+}
+
+static void conn_rset(struct conn *c)
+{
+    conn_send(c, "RSET\r\n");
+    expect(c, EXP_RSET, NULL);
+    conn_next(c);
+}
+
+static void txn_done(struct conn *c, struct deliver_smtp_txn *t)
+{
+    pool_done(c->p, t, NULL);
+}
+
+/* One reply in the transaction phase, for the command at the head. */
+static void conn_txn_reply(struct conn *c, int code, const char *text)
+{
+    struct expect *x = g_queue_peek_head(&c->expect);
+    if (x == NULL) {
+        /* Nothing asked: an idle connection the server closes ("421
+         * timeout"), or a confused server. Either way it is not used. */
+        conn_fail(c, NULL);
+        return;
+    }
+    struct deliver_smtp_txn *t = x->txn;
+    bool pipelining = c->ext & DELIVER_SMTP_EXT_PIPELINING;
+    bool ok = code / 100 == 2;
+    enum expect_kind kind = x->kind;
+    if (kind != EXP_RCPTS || t->answered + 1 >= t->n)
+        g_free(g_queue_pop_head(&c->expect));
+    switch (kind) {
+    case EXP_MAIL:
+        t->mail_ok = ok;
+        if (!ok)
+            fail_rest(t, code, text);
+        if (pipelining)
+            break;
+        if (!ok || t->n == 0) {
+            txn_done(c, t);
+            conn_rset(c);
+        } else {
+            send_rcpt(c, t, 0);
+            expect(c, EXP_RCPTS, t);
+        }
+        break;
+    case EXP_RCPTS: {
+        size_t i = t->answered++;
+        if (t->mail_ok && ok) {
+            t->accepted++;
+        } else if (t->mail_ok) {
+            t->results[i].code = code;
+            g_strlcpy(t->results[i].text, text, sizeof t->results[i].text);
+        }
+        if (pipelining)
+            break;
+        if (t->answered < t->n) {
+            send_rcpt(c, t, t->answered);
+        } else if (t->accepted == 0) {
+            txn_done(c, t);
+            conn_rset(c);
+        } else {
+            send_data_cmd(c, t);
+        }
+        break;
+    }
+    case EXP_DATA:
+        c->awaiting_354 = false;
+        if (!t->mail_ok || t->accepted == 0) {
             /* RFC 2920 §3.1: with no recipient the server must refuse DATA.
              * One that says 354 anyway would take an empty message: drop
              * the connection instead of sending one. */
-            if (r.code == 354) {
-                rc = -1;
-                goto done;
-            }
-            rc = 0;
-            goto reset;
-        }
-    } else {
-        if (send_all(c, cmds->str, cmds->len) < 0 || read_reply(c, &r, NULL) < 0)
-            goto out;
-        if (r.code / 100 != 2) {
-            fail_rest(results, n, &r);
-            rc = 0;
-            goto reset;
-        }
-        for (size_t i = 0; i < n; i++) {
-            g_autofree char *rcpt = g_strdup_printf("RCPT TO:<%s>\r\n", rcpts[i]);
-            if (send_all(c, rcpt, strlen(rcpt)) < 0 || read_reply(c, &r, NULL) < 0)
-                goto out;
-            if (r.code / 100 != 2)
-                results[i] = r;
+            txn_done(c, t);
+            if (code == 354)
+                conn_fail(c, NULL);
             else
-                accepted++;
+                conn_rset(c);
+        } else if (code != 354) {
+            fail_rest(t, code, text);
+            txn_done(c, t);
+            conn_rset(c);
+        } else {
+            evbuffer_add_reference(bufferevent_get_output(c->bev), t->data, t->data_len, NULL,
+                                   NULL);
+            t->data_sent = true;
+            expect(c, EXP_DOT, t);
+            conn_next(c); /* RFC 2920: the next group rides with the message */
         }
-        if (accepted == 0) {
-            rc = 0;
-            goto reset;
-        }
-        if (send_all(c, "DATA\r\n", 6) < 0 || read_reply(c, &r, NULL) < 0)
-            goto out;
+        break;
+    case EXP_DOT:
+        /* The final reply applies to every accepted recipient. */
+        fail_rest(t, code, text);
+        txn_done(c, t);
+        conn_next(c);
+        break;
+    case EXP_RSET:
+        conn_next(c);
+        break;
     }
-    if (r.code != 354) {
-        fail_rest(results, n, &r);
-        rc = 0;
-        goto reset;
-    }
-    GString *data = data_block(msg, len);
-    int sent = send_all(c, data->str, data->len);
-    g_string_free(data, TRUE);
-    if (sent < 0 || read_reply(c, &r, NULL) < 0)
-        goto out;
-    /* The final reply applies to every accepted recipient. */
-    fail_rest(results, n, &r);
-    rc = 0;
-    goto done;
-reset:
-    if (send_all(c, "RSET\r\n", 6) < 0 || read_reply(c, &r, NULL) < 0)
-        rc = -1;
-    goto done;
-out:
-    r.code = 444;
-    g_strlcpy(r.text, "connection failure", sizeof r.text);
-    fail_rest(results, n, &r);
-done:
-    g_string_free(cmds, TRUE);
-    return rc;
 }
 
-void deliver_smtp_close(struct deliver_smtp *c)
+/* ---- libevent callbacks ------------------------------------------------- */
+
+/* A complete reply: its code and its lines' text joined with spaces. */
+static void conn_reply(struct conn *c, int code, const char *text)
 {
-    if (c == NULL)
+    if (c->st == ST_QUIT)
+        conn_free(c);
+    else if (c->st == ST_READY)
+        conn_txn_reply(c, code, text);
+    else
+        conn_setup_reply(c, code, text);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    /* A handler may free c (then only marked dead until we return), or
+     * (STARTTLS) replace its bufferevent: stop reading this one then. */
+    c->in_read = true;
+    while (c->bev == bev) {
+        size_t len;
+        char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+        if (line == NULL) {
+            if (evbuffer_get_length(in) > REPLY_BOUND)
+                conn_setup_failed(c, 0, "reply line too long");
+            break;
+        }
+        if (len < 3 || !g_ascii_isdigit(line[0]) || !g_ascii_isdigit(line[1]) ||
+            !g_ascii_isdigit(line[2]) || c->text->len > REPLY_BOUND) {
+            g_free(line);
+            if (c->st == ST_READY || c->st == ST_QUIT)
+                conn_fail(c, NULL);
+            else
+                conn_setup_failed(c, 444, "connection failure");
+            break;
+        }
+        const char *rest = len > 3 ? line + 4 : "";
+        if (c->text->len)
+            g_string_append_c(c->text, ' ');
+        g_string_append(c->text, rest);
+        if (c->st == ST_EHLO)
+            g_ptr_array_add(c->lines, g_strdup(rest));
+        bool last = len == 3 || line[3] != '-';
+        int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+        g_free(line);
+        if (last) {
+            g_autofree char *text = g_strdup(c->text->str);
+            g_string_truncate(c->text, 0);
+            conn_reply(c, code, text);
+        }
+    }
+    c->in_read = false;
+    if (c->dead)
+        g_free(c);
+}
+
+static void conn_try_connect(struct conn *c);
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    int sock_err = EVUTIL_SOCKET_ERROR();
+    if (what & BEV_EVENT_CONNECTED) {
+        if (c->st == ST_CONNECTING) {
+            /* A pipelined group is sent as soon as it is complete: Nagle's
+             * algorithm would hold its last segment until the MTA's
+             * delayed ACK, 40 ms a transaction. */
+            int one = 1;
+            setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (c->p->o->security == DELIVER_SMTP_SMTPS)
+                conn_start_tls(c);
+            else
+                enter_state(c, ST_GREETING);
+        } else if (c->st == ST_TLS) {
+            if (c->p->o->security == DELIVER_SMTP_SMTPS)
+                enter_state(c, ST_GREETING);
+            else
+                conn_ehlo(c);
+        }
         return;
-    struct deliver_result r;
-    if (!c->broken && send_all(c, "QUIT\r\n", 6) == 0)
-        read_reply(c, &r, NULL);
-    deliver_tls_free(c->ssl);
-    close(c->fd);
-    g_free(c->peer);
-    g_string_free(c->in, TRUE);
-    g_free(c);
+    }
+    switch (c->st) {
+    case ST_CONNECTING:
+        if (c->ai && c->ai->ai_next) {
+            c->ai = c->ai->ai_next;
+            bufferevent_free(c->bev);
+            c->bev = NULL;
+            conn_try_connect(c);
+        } else {
+            g_autofree char *why = g_strdup_printf("cannot connect to %s: %s", c->p->peer,
+                                                   (what & BEV_EVENT_TIMEOUT) ? "timed out"
+                                                   : sock_err                 ? g_strerror(sock_err)
+                                                              : "connection closed");
+            conn_fail(c, why);
+        }
+        return;
+    case ST_TLS: {
+        unsigned long err = 0, e;
+        while ((e = bufferevent_get_openssl_error(bev)) != 0)
+            err = err ? err : e;
+        g_autofree char *reason = (what & BEV_EVENT_TIMEOUT)
+                                      ? g_strdup("timed out")
+                                      : deliver_tls_reason(bufferevent_openssl_get_ssl(bev), err,
+                                                           (what & BEV_EVENT_ERROR) ? sock_err : 0);
+        g_autofree char *why = g_strdup_printf("TLS handshake failed: %s", reason);
+        conn_setup_failed(c, 0, why);
+        return;
+    }
+    case ST_QUIT:
+        conn_free(c);
+        return;
+    case ST_READY:
+        conn_fail(c, NULL);
+        return;
+    default:
+        conn_setup_failed(c, 444, "connection failure");
+        return;
+    }
+}
+
+static void conn_try_connect(struct conn *c)
+{
+    c->bev = bufferevent_socket_new(c->p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    /* libevent writes 16 KiB a turn by default: a 500-recipient group and
+     * a message take several turns. */
+    bufferevent_set_max_single_write(c->bev, WRITE_MAX);
+    conn_use_bev(c, c->bev);
+    struct timeval tv = {(time_t)cap(c, WAIT_DEFAULT), 0};
+    bufferevent_set_timeouts(c->bev, &tv, &tv);
+    c->timeout = (unsigned)tv.tv_sec;
+    if (bufferevent_socket_connect(c->bev, c->ai->ai_addr, (int)c->ai->ai_addrlen) < 0) {
+        /* No socket at all: reported from the loop, like a refusal. */
+        c->connect_err = errno ? errno : ECONNREFUSED;
+        struct timeval now = {0, 0};
+        evtimer_add(c->later, &now);
+    }
+}
+
+/* Resolves and connects. */
+static void conn_start(struct conn *c)
+{
+    struct deliver_smtp_pool *p = c->p;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+    char port[16];
+    snprintf(port, sizeof port, "%u", p->o->port);
+    int gai = getaddrinfo(p->o->host, port, &hints, &c->addrs);
+    if (gai != 0) {
+        c->addrs = NULL;
+        g_autofree char *why =
+            g_strdup_printf("cannot resolve %s: %s", p->o->host, gai_strerror(gai));
+        conn_fail(c, why);
+        return;
+    }
+    c->ai = c->addrs;
+    conn_try_connect(c);
+}
+
+/* From the loop, so that a failure never re-enters the caller: the start,
+ * or a connect that failed at once. */
+static void conn_later(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (c->ai == NULL) {
+        conn_start(c);
+    } else {
+        EVUTIL_SET_SOCKET_ERROR(c->connect_err);
+        on_event(c->bev, BEV_EVENT_ERROR, c);
+    }
+}
+
+static void conn_open(struct deliver_smtp_pool *p)
+{
+    struct conn *c = g_new0(struct conn, 1);
+    c->p = p;
+    c->st = ST_CONNECTING;
+    c->text = g_string_new(NULL);
+    c->lines = g_ptr_array_new_with_free_func(g_free);
+    g_queue_init(&c->expect);
+    g_ptr_array_add(p->conns, c);
+    p->open++;
+    p->setting_up++;
+    c->later = evtimer_new(p->base, conn_later, c);
+    struct timeval now = {0, 0};
+    evtimer_add(c->later, &now);
+}
+
+/* ---- the pool ----------------------------------------------------------- */
+
+struct deliver_smtp_pool *deliver_smtp_pool_new(const struct deliver_smtp_options *o,
+                                                unsigned conns, unsigned per_conn)
+{
+    struct deliver_smtp_pool *p = g_new0(struct deliver_smtp_pool, 1);
+    p->o = o;
+    p->peer = g_strdup_printf("%s:%u", o->host, o->port);
+    p->base = event_base_new();
+    p->max_conns = conns > 0 ? conns : 1;
+    p->per_conn = per_conn;
+    p->conns = g_ptr_array_new();
+    g_queue_init(&p->pending);
+    return p;
+}
+
+void deliver_smtp_pool_run(struct deliver_smtp_pool *p, const struct deliver_smtp_source *src)
+{
+    p->src = src;
+    p->exhausted = false;
+    pool_kick(p);
+    while (!p->exhausted || p->outstanding > 0) {
+        if (event_base_loop(p->base, EVLOOP_ONCE) != 0) {
+            /* Nothing to wait for: cannot happen while work is out; do
+             * not hang if it does. */
+            g_warning("deliver_smtp: no connection for %u transactions", p->outstanding);
+            struct deliver_smtp_txn *t;
+            while ((t = g_queue_pop_head(&p->pending))) {
+                fail_rest(t, 444, "connection failure");
+                pool_done(p, t, NULL);
+            }
+            break;
+        }
+        pool_kick(p);
+    }
+    p->src = NULL;
+}
+
+static void pool_quit_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    *(bool *)arg = true;
+}
+
+void deliver_smtp_pool_free(struct deliver_smtp_pool *p)
+{
+    if (p == NULL)
+        return;
+    for (guint i = p->conns->len; i-- > 0;) {
+        struct conn *c = p->conns->pdata[i];
+        if (c->st == ST_READY && c->expect.length == 0) {
+            conn_send(c, "QUIT\r\n");
+            enter_state(c, ST_QUIT);
+        } else if (c->st != ST_QUIT) {
+            conn_free(c);
+        }
+    }
+    bool late = false;
+    struct timeval sec = {1, 0};
+    event_base_once(p->base, -1, EV_TIMEOUT, pool_quit_timeout, &late, &sec);
+    while (p->conns->len > 0 && !late)
+        if (event_base_loop(p->base, EVLOOP_ONCE) != 0)
+            break;
+    while (p->conns->len > 0)
+        conn_free(p->conns->pdata[0]);
+    g_ptr_array_unref(p->conns);
+    event_base_free(p->base);
+    g_free(p->peer);
+    g_free(p);
 }

@@ -5,7 +5,6 @@
 #include <glib.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
 
 struct deliver_tls_ctx {
     SSL_CTX *ssl_ctx;
@@ -13,19 +12,23 @@ struct deliver_tls_ctx {
     bool verify_hostname;
 };
 
-/* OpenSSL's latest error as text, or fallback when there is none. */
-static char *openssl_reason(const char *fallback)
+/* An OpenSSL error code as text. */
+static char *error_text(unsigned long e)
 {
-    unsigned long e = ERR_peek_last_error();
-    ERR_clear_error();
-    if (e == 0)
-        return g_strdup(fallback);
     const char *reason = ERR_reason_error_string(e);
     if (reason)
         return g_strdup(reason);
     char buf[256];
     ERR_error_string_n(e, buf, sizeof buf);
     return g_strdup(buf);
+}
+
+/* OpenSSL's latest error as text, or fallback when there is none. */
+static char *openssl_reason(const char *fallback)
+{
+    unsigned long e = ERR_peek_last_error();
+    ERR_clear_error();
+    return e == 0 ? g_strdup(fallback) : error_text(e);
 }
 
 struct deliver_tls_ctx *deliver_tls_ctx_new(bool verify_cert, bool verify_hostname, char **error_r)
@@ -37,8 +40,8 @@ struct deliver_tls_ctx *deliver_tls_ctx_new(bool verify_cert, bool verify_hostna
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    /* deliver_smtp retries an unfinished SSL_write with the same bytes,
-     * but from wherever its buffer is by then. */
+    /* libevent retries an unfinished SSL_write with the same bytes, but
+     * from wherever its buffer is by then. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (verify_cert) {
         if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
@@ -66,10 +69,10 @@ void deliver_tls_ctx_free(struct deliver_tls_ctx *t)
     g_free(t);
 }
 
-SSL *deliver_tls_new(const struct deliver_tls_ctx *t, int fd, const char *host, char **error_r)
+SSL *deliver_tls_new(const struct deliver_tls_ctx *t, const char *host, char **error_r)
 {
     SSL *ssl = SSL_new(t->ssl_ctx);
-    if (ssl == NULL || SSL_set_fd(ssl, fd) != 1)
+    if (ssl == NULL)
         goto fail;
     bool literal = g_hostname_is_ip_address(host);
     /* RFC 6066 §3: server_name carries a DNS name, never a literal address. */
@@ -94,29 +97,18 @@ fail:;
     return NULL;
 }
 
-short deliver_tls_want(SSL *ssl, int ret)
-{
-    switch (SSL_get_error(ssl, ret)) {
-    case SSL_ERROR_WANT_READ:
-        return POLLIN;
-    case SSL_ERROR_WANT_WRITE:
-        return POLLOUT;
-    default:
-        return 0;
-    }
-}
-
-char *deliver_tls_reason(SSL *ssl)
+char *deliver_tls_reason(SSL *ssl, unsigned long err, int sock_err)
 {
     long verdict = SSL_get_verify_result(ssl);
-    if ((SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) && verdict != X509_V_OK) {
-        ERR_clear_error();
+    ERR_clear_error();
+    if ((SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) && verdict != X509_V_OK)
         return g_strdup_printf("certificate verification failed: %s",
                                X509_verify_cert_error_string(verdict));
-    }
-    if (ERR_peek_last_error() == 0 && errno != 0)
-        return g_strdup(g_strerror(errno));
-    return openssl_reason("connection closed by the server");
+    if (err != 0)
+        return error_text(err);
+    if (sock_err != 0)
+        return g_strdup(g_strerror(sock_err));
+    return g_strdup("connection closed by the server");
 }
 
 void deliver_tls_free(SSL *ssl)

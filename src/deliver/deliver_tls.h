@@ -7,10 +7,11 @@
  * SNI and the RFC 6125 name or address check against smtp_host, and a
  * readable reason when a handshake fails.
  *
- * deliver_smtp owns the socket and its timeouts: it drives SSL_connect,
- * SSL_read and SSL_write itself, and asks deliver_tls_want() what to wait
- * for. The caller frees what the *_new functions return with the matching
- * *_free; returned strings are g_free'd by the caller.
+ * deliver_smtp hands the TLS object to a libevent OpenSSL filter over the
+ * connection's bufferevent, which drives the handshake, reads and writes
+ * (and frees the object with itself). The caller frees a context with
+ * deliver_tls_ctx_free, and a TLS object it did not hand over with
+ * deliver_tls_free; returned strings are g_free'd by the caller.
  */
 #ifndef CRIER_DELIVER_TLS_H
 #define CRIER_DELIVER_TLS_H
@@ -24,16 +25,15 @@ struct deliver_tls_ctx;
 struct deliver_tls_ctx *deliver_tls_ctx_new(bool verify_cert, bool verify_hostname, char **error_r);
 void deliver_tls_ctx_free(struct deliver_tls_ctx *t);
 
-/* A TLS client on the connected (non-blocking) socket fd towards host;
- * NULL with *error_r on failure. */
-SSL *deliver_tls_new(const struct deliver_tls_ctx *t, int fd, const char *host, char **error_r);
-/* After an SSL_* call returned ret <= 0: POLLIN or POLLOUT to wait for
- * before calling again, or 0 when the connection failed. */
-short deliver_tls_want(SSL *ssl, int ret);
-/* Why the last SSL_* call on ssl failed: the certificate check's verdict
- * ("self-signed certificate", "hostname mismatch", ...) or OpenSSL's
- * error, e.g. "wrong version number". Clears OpenSSL's error queue. */
-char *deliver_tls_reason(SSL *ssl);
+/* A TLS client object towards host, without a socket (libevent gives it
+ * its I/O); NULL with *error_r on failure. */
+SSL *deliver_tls_new(const struct deliver_tls_ctx *t, const char *host, char **error_r);
+/* Why a handshake on ssl failed: the certificate check's verdict
+ * ("self-signed certificate", "hostname mismatch", ...), else OpenSSL's
+ * error err (from bufferevent_get_openssl_error; 0: none), e.g. "wrong
+ * version number", else the socket's errno sock_err (0: none), else
+ * "connection closed by the server". */
+char *deliver_tls_reason(SSL *ssl, unsigned long err, int sock_err);
 /* Sends close_notify when it can without waiting, and frees. */
 void deliver_tls_free(SSL *ssl);
 
