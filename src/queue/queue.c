@@ -289,10 +289,6 @@ int queue_requeue(struct queue_entry *e, struct queue *dest, const void *msg, si
 {
     if (check_open(e, error_r) < 0)
         return -1;
-    struct queue_meta *meta = queue_meta_copy(e->meta);
-    /* The count is of crashes while this file was claimed; Mailman's
-     * _bak_count is likewise dropped when the entry is enqueued again. */
-    queue_meta_remove(meta, QUEUE_KEY_RECOVERIES);
     if (msg == NULL) {
         msg = e->msg;
         msg_len = e->msg_len;
@@ -305,12 +301,14 @@ int queue_requeue(struct queue_entry *e, struct queue *dest, const void *msg, si
      * new one, or both — the rename comes first in the file system's
      * journal — never neither. */
     g_autoptr(GString) head = g_string_sized_new(256);
-    if (queue_file_format_header(head, meta, msg_len, error_r) < 0) {
-        queue_meta_free(meta);
+    /* The count is of crashes while this file was claimed; Mailman's
+     * _bak_count is likewise dropped when the entry is enqueued again. */
+    if (queue_file_format_header_skip(head, e->meta, QUEUE_KEY_RECOVERIES, msg_len, error_r) < 0)
         return -1;
-    }
-    queue_meta_free(meta);
-    g_autofree char *base = queue_file_new_base(head->str, head->len, msg, msg_len);
+    /* As Mailman's switchboard, the name hashes the message, not the
+     * metadata: the time, pid and counter make it unique, and a recipient
+     * list of megabytes is not hashed on every hop. */
+    g_autofree char *base = queue_file_new_base(msg, msg_len, "", 0);
     g_autofree char *pck = g_strconcat(base, QUEUE_EXT_WAITING, NULL);
     if (queue_replace_file(dest, pck, head->str, head->len, msg, msg_len, false, error_r) < 0)
         return -1;

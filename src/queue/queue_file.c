@@ -24,6 +24,12 @@ static int format_fail(GString *out, size_t start, char **error_r, char *why)
 int queue_file_format_header(GString *out, const struct queue_meta *meta, size_t msg_len,
                              char **error_r)
 {
+    return queue_file_format_header_skip(out, meta, NULL, msg_len, error_r);
+}
+
+int queue_file_format_header_skip(GString *out, const struct queue_meta *meta, const char *skip,
+                                  size_t msg_len, char **error_r)
+{
     size_t start = out->len, keys = 0;
     g_string_append_printf(out, "%s %d\n%s: %zu\n", QUEUE_FILE_MAGIC, QUEUE_FILE_VERSION,
                            QUEUE_FILE_SIZE_KEY, msg_len);
@@ -32,7 +38,7 @@ int queue_file_format_header(GString *out, const struct queue_meta *meta, size_t
         const char *value;
         size_t len;
         const char *key = queue_meta_nth(meta, i, &value, &len);
-        if (key[0] == '_')
+        if (key[0] == '_' || (skip != NULL && strcmp(key, skip) == 0))
             continue; /* runtime-only, as in Mailman */
         if (!queue_meta_key_valid(key))
             return format_fail(out, start, error_r,
@@ -137,12 +143,19 @@ static int parse_line(const char *line, size_t len, struct queue_meta *meta, boo
         *error_r = g_strdup_printf("repeated metadata key %s", key);
         return -1;
     }
-    g_autoptr(GString) decoded = g_string_sized_new(value_len);
-    if (queue_meta_unescape(decoded, value, value_len) < 0) {
+    /* Decoded straight into the value's own buffer: one copy of a large
+     * value, not two. */
+    char *decoded = g_malloc(value_len + 1);
+    size_t n = queue_meta_unescape_to(decoded, value, value_len);
+    if (n == (size_t)-1) {
+        g_free(decoded);
         *error_r = g_strdup_printf("bad escape in metadata value of %s", key);
         return -1;
     }
-    queue_meta_set_len(meta, key, decoded->str, decoded->len);
+    if (value_len - n > 4096)
+        decoded = g_realloc(decoded, n + 1);
+    decoded[n] = '\0';
+    queue_meta_set_owned(meta, key, decoded, n);
     return 0;
 }
 

@@ -45,6 +45,10 @@
  * invalid key is an error. */
 int queue_file_format_header(GString *out, const struct queue_meta *meta, size_t msg_len,
                              char **error_r);
+/* The same without the key skip (NULL: none), so that a writer need not copy
+ * the whole map, recipients and all, to leave one key out. */
+int queue_file_format_header_skip(GString *out, const struct queue_meta *meta, const char *skip,
+                                  size_t msg_len, char **error_r);
 
 /* Parses a whole file image. On success *meta_r is the metadata and the
  * message is data[*msg_off_r .. len). */
