@@ -13,12 +13,92 @@
 #include <unistd.h>
 
 /* The writer keeps the reader's bounds, so that nothing we write is
- * refused when read back. */
-static int format_fail(GString *out, size_t start, char **error_r, char *why)
+ * refused when read back. The checks run before anything is written, over
+ * the lengths the escaping will give, in the order the reader meets them. */
+static int check_header(const struct queue_meta *meta, const char *skip, size_t msg_len,
+                        char **error_r)
 {
-    g_string_truncate(out, start);
-    *error_r = why;
-    return -1;
+    char first[96];
+    size_t total = (size_t)g_snprintf(first, sizeof first, "%s %d\n%s: %zu\n", QUEUE_FILE_MAGIC,
+                                      QUEUE_FILE_VERSION, QUEUE_FILE_SIZE_KEY, msg_len);
+    size_t keys = 0, n = queue_meta_count(meta);
+    for (size_t i = 0; i < n; i++) {
+        const char *value;
+        size_t len;
+        const char *key = queue_meta_nth(meta, i, &value, &len);
+        if (key[0] == '_' || (skip != NULL && strcmp(key, skip) == 0))
+            continue; /* runtime-only, as in Mailman */
+        if (!queue_meta_key_valid(key)) {
+            *error_r = g_strdup_printf("invalid metadata key \"%s\" (use letters, "
+                                       "digits, _ and .)",
+                                       key);
+            return -1;
+        }
+        if (++keys > QUEUE_FILE_MAX_KEYS) {
+            *error_r = g_strdup_printf("more than %u metadata keys", QUEUE_FILE_MAX_KEYS);
+            return -1;
+        }
+        size_t line = strlen(key) + 1 + (len > 0 ? 1 + queue_meta_escaped_len(value, len) : 0);
+        if (line > QUEUE_FILE_MAX_LINE) {
+            *error_r = g_strdup_printf("metadata %s longer than %u bytes once escaped", key,
+                                       QUEUE_FILE_MAX_LINE);
+            return -1;
+        }
+        total += line + 1;
+        if (total >= QUEUE_FILE_MAX_META) {
+            *error_r = g_strdup_printf("metadata larger than %u bytes", QUEUE_FILE_MAX_META);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Where a checked header goes: appended to buf, which is written to fd
+ * (unless fd < 0) whenever it passes QUEUE_FILE_WRITE_BUF, so that a value
+ * of many megabytes is escaped slice by slice and never held twice. */
+#define QUEUE_FILE_WRITE_BUF (1u << 20)
+struct emit {
+    GString *buf;
+    int fd;
+};
+
+static int emit_flush(struct emit *e, bool force)
+{
+    if (e->fd < 0 || (!force && e->buf->len < QUEUE_FILE_WRITE_BUF))
+        return 0;
+    if (queue_file_write_all(e->fd, e->buf->str, e->buf->len, "", 0) < 0)
+        return -1;
+    g_string_truncate(e->buf, 0);
+    return 0;
+}
+
+static int emit_header(struct emit *e, const struct queue_meta *meta, const char *skip,
+                       size_t msg_len)
+{
+    g_string_append_printf(e->buf, "%s %d\n%s: %zu\n", QUEUE_FILE_MAGIC, QUEUE_FILE_VERSION,
+                           QUEUE_FILE_SIZE_KEY, msg_len);
+    size_t n = queue_meta_count(meta);
+    for (size_t i = 0; i < n; i++) {
+        const char *value;
+        size_t len;
+        const char *key = queue_meta_nth(meta, i, &value, &len);
+        if (key[0] == '_' || (skip != NULL && strcmp(key, skip) == 0))
+            continue;
+        g_string_append(e->buf, key);
+        g_string_append_c(e->buf, ':');
+        if (len > 0)
+            g_string_append_c(e->buf, ' ');
+        for (size_t off = 0; off < len;) {
+            size_t slice = MIN(len - off, (size_t)QUEUE_FILE_WRITE_BUF / 4);
+            queue_meta_escape(e->buf, value + off, slice);
+            off += slice;
+            if (emit_flush(e, false) < 0)
+                return -1;
+        }
+        g_string_append_c(e->buf, '\n');
+    }
+    g_string_append_c(e->buf, '\n');
+    return 0;
 }
 
 int queue_file_format_header(GString *out, const struct queue_meta *meta, size_t msg_len,
@@ -30,43 +110,26 @@ int queue_file_format_header(GString *out, const struct queue_meta *meta, size_t
 int queue_file_format_header_skip(GString *out, const struct queue_meta *meta, const char *skip,
                                   size_t msg_len, char **error_r)
 {
-    size_t start = out->len, keys = 0;
-    g_string_append_printf(out, "%s %d\n%s: %zu\n", QUEUE_FILE_MAGIC, QUEUE_FILE_VERSION,
-                           QUEUE_FILE_SIZE_KEY, msg_len);
-    size_t n = queue_meta_count(meta);
-    for (size_t i = 0; i < n; i++) {
-        const char *value;
-        size_t len;
-        const char *key = queue_meta_nth(meta, i, &value, &len);
-        if (key[0] == '_' || (skip != NULL && strcmp(key, skip) == 0))
-            continue; /* runtime-only, as in Mailman */
-        if (!queue_meta_key_valid(key))
-            return format_fail(out, start, error_r,
-                               g_strdup_printf("invalid metadata key \"%s\" (use letters, "
-                                               "digits, _ and .)",
-                                               key));
-        if (++keys > QUEUE_FILE_MAX_KEYS)
-            return format_fail(out, start, error_r,
-                               g_strdup_printf("more than %u metadata keys", QUEUE_FILE_MAX_KEYS));
-        size_t line = out->len;
-        g_string_append(out, key);
-        g_string_append_c(out, ':');
-        if (len > 0) {
-            g_string_append_c(out, ' ');
-            queue_meta_escape(out, value, len);
-        }
-        if (out->len - line > QUEUE_FILE_MAX_LINE)
-            return format_fail(out, start, error_r,
-                               g_strdup_printf("metadata %s longer than %u bytes once escaped", key,
-                                               QUEUE_FILE_MAX_LINE));
-        g_string_append_c(out, '\n');
-        if (out->len - start >= QUEUE_FILE_MAX_META)
-            return format_fail(
-                out, start, error_r,
-                g_strdup_printf("metadata larger than %u bytes", QUEUE_FILE_MAX_META));
-    }
-    g_string_append_c(out, '\n');
-    return 0;
+    if (check_header(meta, skip, msg_len, error_r) < 0)
+        return -1;
+    struct emit e = {out, -1};
+    return emit_header(&e, meta, skip, msg_len);
+}
+
+int queue_file_check_header(const struct queue_meta *meta, const char *skip, size_t msg_len,
+                            char **error_r)
+{
+    return check_header(meta, skip, msg_len, error_r);
+}
+
+int queue_file_write_entry(int fd, const struct queue_meta *meta, const char *skip,
+                           const void *msg, size_t msg_len)
+{
+    g_autoptr(GString) buf = g_string_sized_new(4096);
+    struct emit e = {buf, fd};
+    if (emit_header(&e, meta, skip, msg_len) < 0)
+        return -1;
+    return queue_file_write_all(fd, buf->str, buf->len, msg, msg_len);
 }
 
 /* Strict unsigned decimal: digits only, no leading zero, below 2^64. */

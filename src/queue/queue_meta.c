@@ -195,18 +195,24 @@ static bool plain_byte(unsigned char c)
 /* The escaped form is sized first and written in place: a recipient list of
  * 25 MB is one allocation and one pass of plain stores, not 25 million
  * appends. */
+size_t queue_meta_escaped_len(const void *value, size_t len)
+{
+    const unsigned char *p = value;
+    size_t n = len;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if (!plain_byte(c))
+            n += c == '\\' || c == '\n' || c == '\r' ? 1 : 3;
+    }
+    return n;
+}
+
 void queue_meta_escape(GString *out, const void *value, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = value;
-    size_t extra = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = p[i];
-        if (!plain_byte(c))
-            extra += c == '\\' || c == '\n' || c == '\r' ? 1 : 3;
-    }
     size_t start = out->len;
-    g_string_set_size(out, start + len + extra);
+    g_string_set_size(out, start + queue_meta_escaped_len(value, len));
     char *o = out->str + start;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = p[i];

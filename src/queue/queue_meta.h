@@ -70,6 +70,8 @@ size_t queue_meta_count(const struct queue_meta *meta);
 const char *queue_meta_nth(const struct queue_meta *meta, size_t i, const char **value_r,
                            size_t *len_r);
 
+/* The length of value once escaped. */
+size_t queue_meta_escaped_len(const void *value, size_t len);
 /* Appends the escaped form of value to out. */
 void queue_meta_escape(GString *out, const void *value, size_t len);
 /* Appends the bytes that the escaped text in[0..len) stands for to out.

@@ -432,10 +432,11 @@ struct store_roster_filter {
 int store_roster(struct store *st, const struct store_roster_filter *f,
                  int (*fn)(const struct store_member *m, void *ctx), void *ctx, char **error_r);
 /* The delivery roster of a post (Mailman's member-recipients): the members
- * (role member) of list_id with regular delivery, delivery enabled, in the
- * order of store_roster (by email), each with only what the posting
- * pipeline needs. One narrow statement: no member ids, names or users are
- * read, and fn gets the email from the row (valid during the call). */
+ * (role member) of list_id with regular delivery, delivery enabled, each
+ * with only what the posting pipeline needs, in NO particular order (the
+ * caller sorts: post_recipients.h). One narrow statement: no member ids or
+ * names are read, and fn gets the email from the row (valid during the
+ * call). */
 struct store_recipient {
     const char *email; /* lower-case */
     size_t len;

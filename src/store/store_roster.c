@@ -77,14 +77,15 @@ int store_roster(struct store *st, const struct store_roster_filter *f,
 
 /* The columns and defaults are STORE_MEMBER_SELECT's (store_member.h): a
  * preference is the member's, else the address's, else the user's, else
- * the system default. Only the email and two flags are read, so SQLite's
- * sorter carries about 40 bytes a member instead of the whole row. */
+ * the system default. Only the email and two flags are read, in the
+ * index's order: no sorter (which held the whole result, about 60 bytes a
+ * member, for 1,000,000 members), and a small page cache for the scan. */
 #define RECIPIENTS_SELECT                                                                          \
     "SELECT a.email, COALESCE(m.p_rop, a.p_rop, u.p_rop, 1), "                                     \
     "COALESCE(m.p_rlc, a.p_rlc, u.p_rlc, 1) "                                                      \
     "FROM member m JOIN address a ON a.id = m.address LEFT JOIN users u ON u.id = a.user_row "     \
     "WHERE m.list = $1 AND m.role = $2 AND COALESCE(m.p_mode, a.p_mode, u.p_mode, 1) = $3 "        \
-    "AND COALESCE(m.p_status, a.p_status, u.p_status, 1) = $4 ORDER BY a.email"
+    "AND COALESCE(m.p_status, a.p_status, u.p_status, 1) = $4"
 
 int store_roster_recipients(struct store *st, const char *list_id,
                             int (*fn)(const struct store_recipient *r, void *ctx), void *ctx,
@@ -103,6 +104,7 @@ int store_roster_recipients(struct store *st, const char *list_id,
     store_db_bind_int(s, 2, STORE_ROLE_MEMBER);
     store_db_bind_int(s, 3, STORE_DELIVERY_REGULAR);
     store_db_bind_int(s, 4, STORE_DELIVERY_ENABLED);
+    store_db_scan_mode(st, true);
     while ((rc = store_db_step(s, error_r)) == 1) {
         const char *email = store_db_col_text(s, 0);
         struct store_recipient r = {.email = email ? email : "",
@@ -116,6 +118,7 @@ int store_roster_recipients(struct store *st, const char *list_id,
         }
     }
     store_db_done(s);
+    store_db_scan_mode(st, false);
     return rc;
 }
 
