@@ -72,7 +72,11 @@ int store_roster(struct store *st, const struct store_roster_filter *f,
     store_db_bind_int(s, 2, f->role_mask);
     store_db_bind_int(s, 3, f->delivery_mode_mask);
     store_db_bind_int(s, 4, f->delivery_status_mask);
-    return stream(s, NULL, fn, ctx, error_r);
+    /* A whole list is read once: a small page cache (store_db.h). */
+    store_db_scan_mode(st, true);
+    int rc = stream(s, NULL, fn, ctx, error_r);
+    store_db_scan_mode(st, false);
+    return rc;
 }
 
 /* The columns and defaults are STORE_MEMBER_SELECT's (store_member.h): a
