@@ -7,8 +7,8 @@
 #include <string.h>
 
 struct post_recipients {
-    GString *buf;  /* the addresses, each followed by a NUL */
-    GArray *offs;  /* guint32: where each starts in buf */
+    GString *buf; /* the addresses, each followed by a NUL */
+    GArray *offs; /* guint32: where each starts in buf */
 };
 
 struct post_recipients *post_recipients_new(void)

@@ -261,8 +261,8 @@ static int body_write(int fd, const struct file_body *b)
     return queue_file_write_all(fd, b->head, b->head_len, b->body, b->body_len);
 }
 
-static int replace_file(struct queue *q, const char *name, const struct file_body *b,
-                        bool sync_dir, char **error_r)
+static int replace_file(struct queue *q, const char *name, const struct file_body *b, bool sync_dir,
+                        char **error_r)
 {
     g_autofree char *tmp = g_strconcat(name, QUEUE_EXT_TEMP, NULL);
     /* A leftover of ours from a crash may hold the name; the entry is ours

@@ -122,8 +122,8 @@ int queue_file_check_header(const struct queue_meta *meta, const char *skip, siz
     return check_header(meta, skip, msg_len, error_r);
 }
 
-int queue_file_write_entry(int fd, const struct queue_meta *meta, const char *skip,
-                           const void *msg, size_t msg_len)
+int queue_file_write_entry(int fd, const struct queue_meta *meta, const char *skip, const void *msg,
+                           size_t msg_len)
 {
     g_autoptr(GString) buf = g_string_sized_new(4096);
     struct emit e = {buf, fd};

@@ -57,8 +57,8 @@ int queue_file_check_header(const struct queue_meta *meta, const char *skip, siz
  * the message to fd, through a buffer of about 1 MiB: a value of many
  * megabytes (a fan-out's recipients) is escaped slice by slice, never
  * whole in memory a second time. -1 with errno. */
-int queue_file_write_entry(int fd, const struct queue_meta *meta, const char *skip,
-                           const void *msg, size_t msg_len);
+int queue_file_write_entry(int fd, const struct queue_meta *meta, const char *skip, const void *msg,
+                           size_t msg_len);
 
 /* Parses a whole file image. On success *meta_r is the metadata and the
  * message is data[*msg_off_r .. len). */

@@ -23,6 +23,15 @@
     " AND " MASK_TEST("$3", "COALESCE(m.p_mode, a.p_mode, u.p_mode, 1)") " AND " MASK_TEST(        \
         "$4", "COALESCE(m.p_status, a.p_status, u.p_status, 1)")
 
+/* The row of list_id: 1, or STORE_NOT_FOUND "No such list: X", or < 0. */
+static int list_row(struct store *st, const char *list_id, int64_t *row_r, char **error_r)
+{
+    int rc = store_db_list_row(st, list_id, row_r, error_r);
+    if (rc == 0)
+        return store_db_fail(error_r, STORE_NOT_FOUND, "No such list: %s", list_id);
+    return rc;
+}
+
 static int stream(struct store_stmt *s, const GRegex *re,
                   int (*fn)(const struct store_member *m, void *ctx), void *ctx, char **error_r)
 {
@@ -48,11 +57,9 @@ int store_roster(struct store *st, const struct store_roster_filter *f,
     struct store_stmt *s;
     if (f->list_id != NULL) {
         int64_t row = 0;
-        int rc = store_db_list_row(st, f->list_id, &row, error_r);
+        int rc = list_row(st, f->list_id, &row, error_r);
         if (rc < 0)
             return rc;
-        if (rc == 0)
-            return store_db_fail(error_r, STORE_NOT_FOUND, "No such list: %s", f->list_id);
         s = store_db_prepare(st,
                              STORE_MEMBER_SELECT " WHERE m.list = $1 AND " ROSTER_FILTER
                                                  " ORDER BY a.email, m.role",
@@ -96,11 +103,9 @@ int store_roster_recipients(struct store *st, const char *list_id,
                             char **error_r)
 {
     int64_t row = 0;
-    int rc = store_db_list_row(st, list_id, &row, error_r);
+    int rc = list_row(st, list_id, &row, error_r);
     if (rc < 0)
         return rc;
-    if (rc == 0)
-        return store_db_fail(error_r, STORE_NOT_FOUND, "No such list: %s", list_id);
     struct store_stmt *s = store_db_prepare(st, RECIPIENTS_SELECT, error_r);
     if (s == NULL)
         return STORE_ERR;
@@ -131,11 +136,9 @@ int store_member_count(struct store *st, const char *list_id, int role, int64_t 
 {
     *count_r = 0;
     int64_t row = 0;
-    int rc = store_db_list_row(st, list_id ? list_id : "", &row, error_r);
+    int rc = list_row(st, list_id ? list_id : "", &row, error_r);
     if (rc < 0)
         return rc;
-    if (rc == 0)
-        return store_db_fail(error_r, STORE_NOT_FOUND, "No such list: %s", list_id ? list_id : "");
     struct store_stmt *s = store_db_prepare(
         st, "SELECT count(*) FROM member WHERE list = $1 AND ($2 = 0 OR role = $2)", error_r);
     if (s == NULL)

@@ -97,8 +97,9 @@ void store_db_scan_mode(struct store *st, bool on)
 {
     /* Shrinking frees the pages beyond the new size; failing, the scan only
      * runs with the larger cache. */
-    store_db_exec(st, on ? "PRAGMA cache_size=" STORE_SQLITE_SCAN_CACHE_KIB
-                         : "PRAGMA cache_size=" STORE_SQLITE_CACHE_KIB,
+    store_db_exec(st,
+                  on ? "PRAGMA cache_size=" STORE_SQLITE_SCAN_CACHE_KIB
+                     : "PRAGMA cache_size=" STORE_SQLITE_CACHE_KIB,
                   NULL);
 }
 

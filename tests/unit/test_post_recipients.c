@@ -37,7 +37,9 @@ static void test_sorted_and_joined(void **state)
          {"b@x", "B@x", "1@x", "\xc3\xa9@x", "~@x"},
          5,
          "1@x\nB@x\nb@x\n~@x\n\xc3\xa9@x"},
-        {"numbers as text ('0' sorts before '@')", {"member9@x", "member1@x", "member10@x"}, 3,
+        {"numbers as text ('0' sorts before '@')",
+         {"member9@x", "member1@x", "member10@x"},
+         3,
          "member10@x\nmember1@x\nmember9@x"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

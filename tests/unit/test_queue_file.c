@@ -114,8 +114,8 @@ static void test_streaming_writer_matches_format(void **state)
         const char *skip_key = skip ? "recovery_count" : NULL;
         char *error = NULL;
         GString *want = g_string_new(NULL);
-        assert_int_equal(
-            queue_file_format_header_skip(want, meta, skip_key, sizeof msg, &error), 0);
+        assert_int_equal(queue_file_format_header_skip(want, meta, skip_key, sizeof msg, &error),
+                         0);
         g_string_append_len(want, msg, sizeof msg);
         assert_int_equal(queue_file_check_header(meta, skip_key, sizeof msg, &error), 0);
         char path[] = "/tmp/crier-qf-XXXXXX";
