@@ -186,10 +186,20 @@ const char *queue_meta_nth(const struct queue_meta *meta, size_t i, const char *
     return item->key;
 }
 
-/* Bytes written as themselves: 0 for those that are escaped. */
+/* How many bytes escaping adds to each byte: 0 for those written as they
+ * are, 1 for \\ \n \r, 3 for \xHH. A table, so that measuring and copying
+ * a 25 MB value are plain loops. */
+static const unsigned char escape_extra[256] = {
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 3, 3, 1, 3, 3, /* 0x00-0x0f: LF, CR 1 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x10-0x1f */
+    ['\\'] = 1,
+    [0x7f] = 3,
+};
+
+/* Bytes written as themselves. */
 static bool plain_byte(unsigned char c)
 {
-    return c >= 0x20 && c != 0x7f && c != '\\';
+    return escape_extra[c] == 0;
 }
 
 /* The escaped form is sized first and written in place: a recipient list of
@@ -199,11 +209,8 @@ size_t queue_meta_escaped_len(const void *value, size_t len)
 {
     const unsigned char *p = value;
     size_t n = len;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = p[i];
-        if (!plain_byte(c))
-            n += c == '\\' || c == '\n' || c == '\r' ? 1 : 3;
-    }
+    for (size_t i = 0; i < len; i++)
+        n += escape_extra[p[i]];
     return n;
 }
 
