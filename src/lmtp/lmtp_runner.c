@@ -303,14 +303,6 @@ static void answer(struct queue_batch *batch, GPtrArray *pending)
         log_error("lmtp: %zu queue entries could not be written", failed);
 }
 
-static bool slots_idle(const struct lmtp_runner_state *s)
-{
-    for (unsigned k = 0; k < s->nslots; k++)
-        if (s->slots[k].batch != NULL)
-            return false;
-    return true;
-}
-
 /* Hands the collecting batch to an idle sync thread, if there is one.
  * Only the loop thread sets a slot's batch, so reading it unlocked here
  * is safe; the thread only reads it. */
@@ -325,19 +317,6 @@ static void start_commit(struct lmtp_runner_state *s)
     if (sl == NULL)
         return; /* on_synced starts it when a slot is free */
     struct queue_batch *batch = s->batch;
-    if (lmtp_server_session_count(s->server) <= 1 && slots_idle(s)) {
-        /* A lone session: no one else to serve while the disk works, and
-         * handing the batch to a thread and back would add two wake-ups
-         * to every message's round trip. */
-        GPtrArray *pending = s->pending;
-        s->pending = g_ptr_array_new_with_free_func(pending_free);
-        s->batch = queue_batch_new(s->r->qroot);
-        queue_batch_commit(batch);
-        answer(batch, pending);
-        g_ptr_array_unref(pending);
-        queue_batch_free(batch);
-        return;
-    }
     sl->pending = s->pending;
     s->pending = g_ptr_array_new_with_free_func(pending_free);
     s->batch = queue_batch_new(s->r->qroot);
