@@ -411,6 +411,17 @@ static char *individual(struct runner *r, struct out_state *s, const struct stor
     return out;
 }
 
+/* Gives the entry its recipient list back, whole again (an address has
+ * no NUL, so every NUL is a cut): the runner may still shunt the entry
+ * when the handler fails. */
+static void put_back_recipients(struct queue_entry *e, char *all, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (all[i] == '\0')
+            all[i] = '\n';
+    queue_meta_set_owned(e->meta, "recipients", all, len);
+}
+
 int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
 {
     struct out_state *s = r->state;
@@ -418,10 +429,13 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     struct store_list *l = NULL;
     if (listid && store_list_get(s->store, listid, &l, error_r) < 0) /* busy: retry later */
         return store_error_temporary(s->store) ? RUNNER_RETRY : -1;
-    /* One copy of the list, cut in place: a million recipients are one
-     * allocation plus an array of pointers, not a million strings. */
-    const char *rcpt_meta = queue_meta_get(e->meta, "recipients");
-    g_autofree char *all = g_strdup(rcpt_meta ? rcpt_meta : "");
+    /* The list itself, taken from the entry and cut in place: a million
+     * recipients are one allocation plus an array of pointers, not a
+     * million strings. put_back_recipients returns it to the entry. */
+    size_t all_len = 0;
+    char *all = queue_meta_steal(e->meta, "recipients", &all_len);
+    if (all == NULL)
+        all = g_strdup("");
     GPtrArray *rcpts = g_ptr_array_new();
     for (char *p = all, *nl; *p; p = nl + 1) {
         nl = strchr(p, '\n');
@@ -538,6 +552,7 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
             g_autofree char *left = g_strjoinv("\n", (char **)o.temp->pdata);
             g_autofree char *dl = g_strdup_printf("%" G_GINT64_FORMAT, deadline);
             queue_meta_set(e->meta, "recipients", left);
+            g_clear_pointer(&all, g_free); /* replaced by what is left */
             queue_meta_set(e->meta, "deliver_until", dl);
             /* A bulk message goes to retry as it was sent, decorated once;
              * individual copies are made again next time. */
@@ -552,6 +567,8 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     g_ptr_array_free(o.temp, TRUE);
     g_ptr_array_unref(o.owned);
     g_ptr_array_free(rcpts, TRUE);
+    if (all != NULL)
+        put_back_recipients(e, all, all_len);
     store_list_free(l);
     return rc;
 }
