@@ -17,7 +17,8 @@
  * limit), then QUIT and a new one. Timeouts per RFC 5321 §4.5.3.2: 5
  * minutes for the greeting, MAIL, RCPT and the rest, 2 for the reply to
  * DATA, 3 for sending a data block, 10 for the reply to the final ".";
- * options.timeout_s, when non-zero, caps them all (for tests).
+ * options.timeout_s, when non-zero, caps them all, and options.timeout_div
+ * divides them all (both for tests).
  *
  * With STARTTLS requested and not offered the connection is not used
  * (never in clear). The certificate checks are deliver_tls's. The password
@@ -59,7 +60,8 @@ struct deliver_smtp_options {
     const char *host;
     unsigned port;
     const char *helo;
-    unsigned timeout_s; /* 0: RFC 5321's; else a cap on every timeout */
+    unsigned timeout_s;   /* 0: RFC 5321's; else a cap on every timeout */
+    unsigned timeout_div; /* 0 or 1: RFC 5321's; else each divided by it */
     enum deliver_smtp_security security;
     const struct deliver_tls_ctx *tls; /* unless security is DELIVER_SMTP_PLAIN */
     const char *user, *pass;           /* AUTH when both are non-empty */
