@@ -2,6 +2,7 @@
 #include "deliver/deliver_smtp.h"
 
 #include "deliver/deliver_tls.h"
+#include "lib/log.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -108,6 +109,7 @@ struct deliver_smtp_pool {
     char *peer; /* "host:port", for messages */
     struct event_base *base;
     unsigned max_conns, per_conn;
+    unsigned run_max; /* this run: max_conns, or fewer if the server wants */
     GPtrArray *conns; /* struct conn *: setting up, ready, quitting */
     unsigned open;    /* conns not quitting */
     unsigned setting_up;
@@ -199,10 +201,10 @@ static void conn_open(struct deliver_smtp_pool *p);
 static void conn_next(struct conn *c);
 
 /* Opens connections while there is work for them: one per waiting
- * transaction beyond those already being set up, up to max_conns. */
+ * transaction beyond those already being set up, up to run_max. */
 static void pool_refill(struct deliver_smtp_pool *p)
 {
-    while (p->open < p->max_conns) {
+    while (p->open < p->run_max) {
         if (p->pending.length <= p->setting_up) {
             struct deliver_smtp_txn *t = pool_take(p);
             if (t == NULL)
@@ -291,7 +293,11 @@ static void conn_free(struct conn *c)
 }
 
 /* The connection is gone. While setting up, it fails one waiting
- * transaction with why (the connection attempt it was for). Later, its
+ * transaction with why (the connection attempt it was for), unless
+ * another connection to the server works: then the server takes no more
+ * connections than that ("421 too many connections from your host"), no
+ * more are opened in this run, and the waiting transactions go to those
+ * that work instead of failing. Later, its
  * transactions whose message was not sent yet wait for another connection
  * (once); the others get 444 for every recipient not yet answered (and
  * why, when given, is logged for them). */
@@ -300,6 +306,13 @@ static void conn_fail(struct conn *c, const char *why)
     struct deliver_smtp_pool *p = c->p;
     if (c->st < ST_READY) {
         conn_free(c);
+        if (p->open > p->setting_up) {
+            if (p->run_max > p->open)
+                log_info("out: %s; going on with %u connections", why ? why : "connection failure",
+                         p->open);
+            p->run_max = p->open;
+            return;
+        }
         struct deliver_smtp_txn *t = pool_take(p);
         if (t) {
             fail_rest(t, 444, "connection failure");
@@ -980,6 +993,7 @@ struct deliver_smtp_pool *deliver_smtp_pool_new(const struct deliver_smtp_option
     p->peer = g_strdup_printf("%s:%u", o->host, o->port);
     p->base = event_base_new();
     p->max_conns = conns > 0 ? conns : 1;
+    p->run_max = p->max_conns;
     p->per_conn = per_conn;
     p->conns = g_ptr_array_new();
     g_queue_init(&p->pending);
@@ -990,6 +1004,7 @@ void deliver_smtp_pool_run(struct deliver_smtp_pool *p, const struct deliver_smt
 {
     p->src = src;
     p->exhausted = false;
+    p->run_max = p->max_conns;
     pool_kick(p);
     while (!p->exhausted || p->outstanding > 0) {
         if (event_base_loop(p->base, EVLOOP_ONCE) != 0) {

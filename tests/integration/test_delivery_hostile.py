@@ -403,3 +403,55 @@ def test_final_reply_may_take_longer_than_five_minutes(hostile):
     assert queue(hostile, "retry") == [], smtp_log(hostile)
     assert "code 444" not in smtp_log(hostile)
     assert len(peer.delivered) == 1
+
+
+def test_timeout_while_the_message_is_being_written(hostile):
+    """The peer says 354 and stops reading: the 12 MB message cannot all
+    be written; the (test-shortened) timeout fires with most of it still
+    queued, and the message (an individual copy, freed when its
+    transaction is done) is not touched after that."""
+    def hook(verb, line, peer, st):
+        if verb == b"DATA":
+            peer.send(st["c"], b"354 go\r\n")
+            peer.stop.wait(15)
+            return Peer.STOP
+    hostile.start(Peer(hook), env={"CRIER_SMTP_TIMEOUT": "1"})
+    body = ("x" * 998 + "\n") * (12 * 1024)
+    msg = ("From: a@example.org\nTo: ant@example.com\nSubject: big\n"
+           "Message-ID: <big@example.org>\n\n" + body)
+    hostile.ok("inject", "-q", "out", "-m", "recipients=m0@example.com", "-m", "verp=true",
+               "ant@example.com", input=msg)
+    assert wait_until(lambda: settled(hostile) and len(queue(hostile, "retry")) == 1,
+                      timeout=30), smtp_log(hostile)
+    assert "failed with code 444" in smtp_log(hostile)
+
+
+def test_server_taking_fewer_connections_than_max_delivery_threads(hostile):
+    """The MTA takes two connections from us and answers "421" to the
+    greeting of any more (Postfix: smtpd_client_connection_count_limit):
+    the fan-out goes over the two that work; nobody goes to retry."""
+    live = []
+
+    class Limited(Peer):
+        def _serve(self, c):
+            with self.lock:
+                busy = len(live) >= 2
+                if not busy:
+                    live.append(c)
+            if busy:
+                try:
+                    self.send(c, b"421 4.7.0 too many connections\r\n")
+                finally:
+                    c.close()
+                return
+            try:
+                super()._serve(c)
+            finally:
+                with self.lock:
+                    live.remove(c)
+    peer = hostile.start(Limited(), "[mta]\nmax_recipients: 1\nmax_delivery_threads: 6\n")
+    rcpts = [f"m{i:02d}@example.com" for i in range(40)]
+    inject_out(hostile, rcpts, "nodecorate=true")
+    assert wait_until(lambda: settled(hostile), timeout=30), smtp_log(hostile)
+    assert sorted(r for t in peer.delivered for r in t) == rcpts, smtp_log(hostile)
+    assert queue(hostile, "retry") == []
