@@ -89,7 +89,11 @@ struct conn {
     unsigned ext;
     unsigned uses;               /* transactions started on this connection */
     unsigned auth_step;          /* AUTH LOGIN: 0 user, 1 password, 2 done */
-    unsigned timeout;            /* the read timeout set now, ms; 0: none */
+    unsigned timeout;            /* the reply's deadline now, ms; 0: none */
+    guint64 timeout_key;         /* the wait it is for: state, replies */
+    bool write_timeout;          /* the bufferevent's write timeout is set */
+    struct event *deadline;      /* the reply's deadline (conn_timeouts) */
+    unsigned replies;            /* complete replies read */
     GQueue expect;               /* struct expect *, in the ST_READY phase */
     GString *text;               /* the reply so far, lines joined with spaces */
     size_t reply_len;            /* octets of the reply so far */
@@ -247,8 +251,7 @@ static struct timeval ms_tv(unsigned ms)
     return (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 }
 
-/* The read timeout for the reply awaited now (libevent restarts it at
- * every read); none while idle. */
+/* The deadline for the reply awaited now; none while idle. */
 static void conn_timeouts(struct conn *c)
 {
     unsigned secs = WAIT_DEFAULT;
@@ -262,11 +265,26 @@ static void conn_timeouts(struct conn *c)
                                      : WAIT_DEFAULT;
     }
     unsigned ms = secs ? cap(c, secs) : 0;
-    if (ms == c->timeout)
-        return;
-    c->timeout = ms;
-    struct timeval rd = ms_tv(ms), wr = ms_tv(cap(c, WAIT_BLOCK));
-    bufferevent_set_timeouts(c->bev, ms ? &rd : NULL, ms ? &wr : NULL);
+    /* A deadline per awaited reply, not restarted by bytes that arrive
+     * (libevent's read timeout is): a server trickling a reply that
+     * never ends would hold the runner for as long as it likes. */
+    guint64 key = (guint64)c->st << 32 | c->replies;
+    if (ms != c->timeout || key != c->timeout_key) {
+        c->timeout = ms;
+        c->timeout_key = key;
+        struct timeval tv = ms_tv(ms);
+        if (ms)
+            evtimer_add(c->deadline, &tv);
+        else
+            evtimer_del(c->deadline);
+    }
+    /* RFC 5321 §4.5.3.2.5: each send may take WAIT_BLOCK (libevent
+     * restarts it at every write, which is what is wanted here). */
+    if ((ms != 0) != c->write_timeout) {
+        c->write_timeout = ms != 0;
+        struct timeval wr = ms_tv(cap(c, WAIT_BLOCK));
+        bufferevent_set_timeouts(c->bev, NULL, ms ? &wr : NULL);
+    }
 }
 
 static void conn_free(struct conn *c)
@@ -287,6 +305,7 @@ static void conn_free(struct conn *c)
     if (c->addrs)
         freeaddrinfo(c->addrs);
     event_free(c->later);
+    event_free(c->deadline);
     c->dead = true;
     if (!c->in_read)
         g_free(c);
@@ -378,7 +397,8 @@ static guint64 conn_drained(const struct conn *c)
 static void conn_use_bev(struct conn *c, struct bufferevent *bev)
 {
     c->bev = bev;
-    c->timeout = 0;
+    c->timeout_key = G_MAXUINT64; /* the timeouts are set anew */
+    c->write_timeout = false;
     c->out_added = 0;
     bufferevent_setcb(bev, on_read, NULL, on_event, c);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -820,6 +840,7 @@ static void conn_line(struct conn *c, const char *line, size_t len)
         g_string_append_len(c->text, rest, (gssize)MIN(strlen(rest), room - 1));
     }
     if (len == 3 || line[3] == ' ') {
+        c->replies++;
         g_autofree char *text = g_strdup(c->text->str);
         g_string_truncate(c->text, 0);
         c->reply_len = 0;
@@ -925,9 +946,13 @@ static void conn_try_connect(struct conn *c)
      * a message take several turns. */
     bufferevent_set_max_single_write(c->bev, WRITE_MAX);
     conn_use_bev(c, c->bev);
+    /* libevent times a connect out with the write timeout. */
+    struct timeval tv = ms_tv(cap(c, WAIT_DEFAULT));
+    bufferevent_set_timeouts(c->bev, NULL, &tv);
+    c->write_timeout = true;
     c->timeout = cap(c, WAIT_DEFAULT);
-    struct timeval tv = ms_tv(c->timeout);
-    bufferevent_set_timeouts(c->bev, &tv, &tv);
+    c->timeout_key = (guint64)c->st << 32 | c->replies;
+    evtimer_add(c->deadline, &tv);
     if (bufferevent_socket_connect(c->bev, c->ai->ai_addr, (int)c->ai->ai_addrlen) < 0) {
         /* No socket at all: reported from the loop, like a refusal. */
         c->connect_err = errno ? errno : ECONNREFUSED;
@@ -968,6 +993,13 @@ static void conn_later(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* The awaited reply did not come in time. */
+static void conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    on_event(c->bev, BEV_EVENT_TIMEOUT | BEV_EVENT_READING, c);
+}
+
 static void conn_open(struct deliver_smtp_pool *p)
 {
     struct conn *c = g_new0(struct conn, 1);
@@ -979,6 +1011,7 @@ static void conn_open(struct deliver_smtp_pool *p)
     p->open++;
     p->setting_up++;
     c->later = evtimer_new(p->base, conn_later, c);
+    c->deadline = evtimer_new(p->base, conn_deadline, c);
     struct timeval now = {0, 0};
     evtimer_add(c->later, &now);
 }

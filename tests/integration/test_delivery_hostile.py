@@ -455,3 +455,20 @@ def test_server_taking_fewer_connections_than_max_delivery_threads(hostile):
     assert wait_until(lambda: settled(hostile), timeout=30), smtp_log(hostile)
     assert sorted(r for t in peer.delivered for r in t) == rcpts, smtp_log(hostile)
     assert queue(hostile, "retry") == []
+
+
+def test_reply_trickled_forever_times_out(hostile):
+    """A peer that answers MAIL with a multi-line reply, one short line
+    every 0.2 s, forever: the wait for a reply is a deadline for the
+    whole reply (test-shortened to 1 s), not restarted by each line."""
+    def hook(verb, line, peer, st):
+        if verb == b"MAIL":
+            while not peer.stop.wait(0.2):
+                peer.send(st["c"], b"250-wait for it\r\n")
+            return Peer.STOP
+    peer = hostile.start(Peer(hook), env={"CRIER_SMTP_TIMEOUT": "1"})
+    inject_out(hostile, RCPTS, "nodecorate=true")
+    assert wait_until(lambda: settled(hostile) and len(queue(hostile, "retry")) == 1,
+                      timeout=20), smtp_log(hostile)
+    assert "failed with code 444" in smtp_log(hostile)
+    assert peer.conns == 2
