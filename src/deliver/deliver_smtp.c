@@ -234,6 +234,7 @@ static void pool_kick(struct deliver_smtp_pool *p)
 
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
 
 /* RFC 5321's wait of secs, in ms, after options.timeout_s and
  * options.timeout_div. */
@@ -251,29 +252,39 @@ static struct timeval ms_tv(unsigned ms)
     return (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 }
 
+/* Octets that left the output buffer (for the kernel, or TLS). */
+static guint64 conn_drained(const struct conn *c)
+{
+    return c->out_added - evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
 /* The deadline for the reply awaited now; none while idle. */
 static void conn_timeouts(struct conn *c)
 {
     unsigned secs = WAIT_DEFAULT;
+    const struct expect *x = g_queue_peek_head(&c->expect);
     if (c->st == ST_QUIT) {
         secs = WAIT_QUIT;
     } else if (c->st == ST_READY) {
-        const struct expect *x = g_queue_peek_head(&c->expect);
         secs = x == NULL             ? 0
                : x->kind == EXP_DATA ? WAIT_DATA
                : x->kind == EXP_DOT  ? WAIT_DOT
                                      : WAIT_DEFAULT;
     }
     unsigned ms = secs ? cap(c, secs) : 0;
+    /* RFC 5321 §4.5.3.2.6: the wait for the final reply starts once the
+     * "." is sent; until then the write timeout applies (on_write calls
+     * again when the buffer is empty). */
+    bool sending = c->st == ST_READY && x && x->kind == EXP_DOT && conn_drained(c) < x->end;
     /* A deadline per awaited reply, not restarted by bytes that arrive
      * (libevent's read timeout is): a server trickling a reply that
      * never ends would hold the runner for as long as it likes. */
-    guint64 key = (guint64)c->st << 32 | c->replies;
+    guint64 key = (guint64)sending << 63 | (guint64)c->st << 32 | c->replies;
     if (ms != c->timeout || key != c->timeout_key) {
         c->timeout = ms;
         c->timeout_key = key;
         struct timeval tv = ms_tv(ms);
-        if (ms)
+        if (ms && !sending)
             evtimer_add(c->deadline, &tv);
         else
             evtimer_del(c->deadline);
@@ -388,19 +399,13 @@ static void G_GNUC_PRINTF(2, 3) conn_printf(struct conn *c, const char *fmt, ...
     c->out_added += n > 0 ? (guint64)n : 0;
 }
 
-/* Octets that left the output buffer (for the kernel, or TLS). */
-static guint64 conn_drained(const struct conn *c)
-{
-    return c->out_added - evbuffer_get_length(bufferevent_get_output(c->bev));
-}
-
 static void conn_use_bev(struct conn *c, struct bufferevent *bev)
 {
     c->bev = bev;
     c->timeout_key = G_MAXUINT64; /* the timeouts are set anew */
     c->write_timeout = false;
     c->out_added = 0;
-    bufferevent_setcb(bev, on_read, NULL, on_event, c);
+    bufferevent_setcb(bev, on_read, on_write, on_event, c);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
@@ -873,6 +878,14 @@ static void on_read(struct bufferevent *bev, void *arg)
     c->in_read = false;
     if (c->dead)
         g_free(c);
+}
+
+/* The output buffer is empty: a message may have gone out. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (c->bev == bev && c->st >= ST_READY)
+        conn_timeouts(c);
 }
 
 static void conn_try_connect(struct conn *c);

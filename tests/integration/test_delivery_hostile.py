@@ -472,3 +472,38 @@ def test_reply_trickled_forever_times_out(hostile):
                       timeout=20), smtp_log(hostile)
     assert "failed with code 444" in smtp_log(hostile)
     assert peer.conns == 2
+
+
+def test_wait_for_the_final_reply_starts_when_the_message_is_sent(hostile):
+    """RFC 5321 §4.5.3.2.6: the 10 minutes for the reply to "." start once
+    it is sent. A slow reader takes "14 minutes" over a 12 MB message
+    (CRIER_SMTP_TIMEOUT_DIV=60: a minute is a second), each write making
+    progress within the 3 minutes for a block: delivered, not timed out
+    10 minutes after the 354."""
+    def hook(verb, line, peer, st):
+        if verb == b"DATA":
+            c = st["c"]
+            peer.send(c, b"354 go\r\n")
+            st["buf"] = b"\r\n" + st["buf"]
+            end = time.monotonic() + 14
+            while b"\r\n.\r\n" not in st["buf"][-8:]:
+                left = end - time.monotonic()
+                if left > 0:
+                    time.sleep(min(left, 0.05))
+                try:
+                    st["buf"] = st["buf"][-8:] + c.recv(48 * 1024)
+                except socket.timeout:
+                    continue
+            with peer.lock:
+                peer.delivered.append(list(st["rcpts"]))
+            st["buf"] = b""
+            return b"250 queued\r\n"
+    peer = hostile.start(Peer(hook), env={"CRIER_SMTP_TIMEOUT_DIV": "60"})
+    body = ("x" * 998 + "\n") * (12 * 1024)
+    msg = ("From: a@example.org\nTo: ant@example.com\nSubject: big\n"
+           "Message-ID: <big@example.org>\n\n" + body)
+    hostile.ok("inject", "-q", "out", "-m", "recipients=m0@example.com", "-m", "nodecorate=true",
+               "ant@example.com", input=msg)
+    assert wait_until(lambda: settled(hostile), timeout=40), smtp_log(hostile)
+    assert queue(hostile, "retry") == [], smtp_log(hostile)
+    assert peer.delivered == [["m0@example.com"]]
