@@ -433,7 +433,11 @@ static void conn_start_tls(struct conn *c)
     struct bufferevent *tls = bufferevent_openssl_filter_new(
         c->p->base, c->bev, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
     if (tls == NULL) {
-        deliver_tls_free(ssl);
+        /* libevent 2.1 frees the TLS object on this failure (with
+         * BEV_OPT_CLOSE_ON_FREE), and maybe the socket's bufferevent:
+         * freeing either again would be a double free; at worst (only
+         * when out of memory) the socket leaks. */
+        c->bev = NULL;
         conn_setup_failed(c, 0, "cannot set up TLS");
         return;
     }
