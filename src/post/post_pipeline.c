@@ -7,6 +7,7 @@
 #include "mail/notice.h"
 #include "post/post_digest.h"
 #include "post/post_dmarc.h"
+#include "post/post_recipients.h"
 #include "post/post_template_uri.h"
 #include "queue/queue.h"
 #include "store/store.h"
@@ -286,7 +287,7 @@ char *post_template(struct config *cfg, const struct store_list *l, const char *
 /* ---- recipients ---- */
 
 struct rcpt_ctx {
-    GString *out;
+    struct post_recipients *out;
     const char *exclude;   /* the sender, when they do not want their own posts */
     GHashTable *explicit_; /* lower-case addresses named in To/Cc/Resent-* */
     GHashTable *cc_drop;   /* of those, Cc addresses to drop */
@@ -294,21 +295,19 @@ struct rcpt_ctx {
     unsigned n;
 };
 
-static int add_recipient(const struct store_member *m, void *p)
+static int add_recipient(const struct store_recipient *m, void *p)
 {
     struct rcpt_ctx *r = p;
     if (r->exclude && strcmp(m->email, r->exclude) == 0)
         return 0;
     if (r->explicit_ && g_hash_table_contains(r->explicit_, m->email)) {
         if (!m->receive_list_copy) {
-            g_hash_table_add(r->cc_drop, g_strdup(m->email));
+            g_hash_table_add(r->cc_drop, g_strndup(m->email, m->len));
             return 0;
         }
         g_string_append_printf(r->dup, "%s%s", r->dup->len ? "\n" : "", m->email);
     }
-    if (r->out->len)
-        g_string_append_c(r->out, '\n');
-    g_string_append(r->out, m->email);
+    post_recipients_add(r->out, m->email, m->len);
     r->n++;
     return 0;
 }
@@ -342,13 +341,13 @@ static GHashTable *explicit_recipients(struct post_ctx *c)
 /* member-recipients and avoid-duplicates in one pass over the roster. */
 static int member_recipients(struct post_ctx *c, char **error_r)
 {
-    struct rcpt_ctx r = {.out = g_string_new(NULL), .dup = g_string_new(NULL)};
+    struct rcpt_ctx r = {.out = post_recipients_new(), .dup = g_string_new(NULL)};
     const char *sender = c->senders->len ? c->senders->pdata[0] : NULL;
     if (sender) {
         struct store_member *m = NULL;
         if (store_member_get_by_email(c->st, c->list->list_id, sender, STORE_ROLE_MEMBER, &m,
                                       error_r) < 0) {
-            g_string_free(r.out, TRUE);
+            post_recipients_free(r.out);
             g_string_free(r.dup, TRUE);
             return -1;
         }
@@ -358,15 +357,14 @@ static int member_recipients(struct post_ctx *c, char **error_r)
     }
     r.explicit_ = explicit_recipients(c);
     r.cc_drop = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    struct store_roster_filter f = {
-        .list_id = c->list->list_id,
-        .role_mask = STORE_MASK(STORE_ROLE_MEMBER),
-        .delivery_mode_mask = STORE_MASK(STORE_DELIVERY_REGULAR),
-        .delivery_status_mask = STORE_MASK(STORE_DELIVERY_ENABLED),
-    };
-    int rc = store_roster(c->st, &f, add_recipient, &r, error_r);
+    int rc = store_roster_recipients(c->st, c->list->list_id, add_recipient, &r, error_r);
     if (rc == 0) {
-        queue_meta_set(c->meta, "recipients", r.out->str);
+        /* The list is handed over, not copied: a million members are one
+         * buffer of about 25 MB from here to the out queue's file. */
+        size_t len;
+        char *all = post_recipients_finish(r.out, &len);
+        r.out = NULL;
+        queue_meta_set_owned(c->meta, "recipients", all, len);
         if (r.dup->len) /* Mailman's add-dup-header: X-Mailman-Copy at delivery */
             queue_meta_set(c->meta, "add_dup_header", r.dup->str);
         if (r.explicit_) {
@@ -392,7 +390,7 @@ static int member_recipients(struct post_ctx *c, char **error_r)
     if (r.explicit_)
         g_hash_table_unref(r.explicit_);
     g_hash_table_unref(r.cc_drop);
-    g_string_free(r.out, TRUE);
+    post_recipients_free(r.out);
     g_string_free(r.dup, TRUE);
     return rc;
 }

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A header longer than this is dropped from a claimed entry's image. */
+#define QUEUE_SHRINK_MIN (64u << 10)
+
 int queue_enqueue(struct queue *q, const struct queue_meta *meta, const void *msg, size_t msg_len,
                   char **base_r, char **error_r)
 {
@@ -117,6 +120,14 @@ int queue_claim(struct queue *q, const char *base, struct queue_entry **entry_r,
     if (queue_file_parse(image, len, &meta, &off, &why) < 0) {
         g_free(image);
         goto malformed;
+    }
+    /* The metadata now lives in meta: a large header (the recipient list
+     * of a fan-out, 25 MB for a million members) is not kept twice. */
+    if (off > QUEUE_SHRINK_MIN) {
+        memmove(image, image + off, len - off + 1);
+        len -= off;
+        off = 0;
+        image = g_realloc(image, len + 1);
     }
     struct queue_entry *e = g_new0(struct queue_entry, 1);
     e->queue = q;
@@ -234,8 +245,24 @@ int queue_finish(struct queue_entry *e, char **error_r)
     return entry_unlink(e, error_r);
 }
 
-int queue_replace_file(struct queue *q, const char *name, const void *head, size_t head_len,
-                       const void *body, size_t body_len, bool sync_dir, char **error_r)
+/* What a durable replacement writes into its temporary file: -1 with
+ * errno. */
+struct file_body {
+    const void *head, *body;
+    size_t head_len, body_len;
+    const struct queue_meta *meta; /* when set: the entry's header from meta */
+    const char *skip;              /* a key meta's header leaves out */
+};
+
+static int body_write(int fd, const struct file_body *b)
+{
+    if (b->meta != NULL)
+        return queue_file_write_entry(fd, b->meta, b->skip, b->body, b->body_len);
+    return queue_file_write_all(fd, b->head, b->head_len, b->body, b->body_len);
+}
+
+static int replace_file(struct queue *q, const char *name, const struct file_body *b, bool sync_dir,
+                        char **error_r)
 {
     g_autofree char *tmp = g_strconcat(name, QUEUE_EXT_TEMP, NULL);
     /* A leftover of ours from a crash may hold the name; the entry is ours
@@ -247,7 +274,7 @@ int queue_replace_file(struct queue *q, const char *name, const void *head, size
             g_strdup_printf("queue %s: cannot create %s: %s", q->name, tmp, g_strerror(errno));
         return -1;
     }
-    int failed = queue_file_write_all(fd, head, head_len, body, body_len);
+    int failed = body_write(fd, b);
     if (failed == 0)
         failed = fdatasync(fd);
     if (failed != 0) {
@@ -272,16 +299,22 @@ int queue_replace_file(struct queue *q, const char *name, const void *head, size
     return 0;
 }
 
+int queue_replace_file(struct queue *q, const char *name, const void *head, size_t head_len,
+                       const void *body, size_t body_len, bool sync_dir, char **error_r)
+{
+    struct file_body b = {head, body, head_len, body_len, NULL, NULL};
+    return replace_file(q, name, &b, sync_dir, error_r);
+}
+
 int queue_checkpoint(struct queue_entry *e, char **error_r)
 {
     if (check_open(e, error_r) < 0)
         return -1;
-    g_autoptr(GString) head = g_string_sized_new(256);
-    if (queue_file_format_header(head, e->meta, e->msg_len, error_r) < 0)
+    if (queue_file_check_header(e->meta, NULL, e->msg_len, error_r) < 0)
         return -1;
     g_autofree char *bak = g_strconcat(e->base, QUEUE_EXT_CLAIMED, NULL);
-    return queue_replace_file(e->queue, bak, head->str, head->len, e->msg, e->msg_len, true,
-                              error_r);
+    struct file_body b = {NULL, e->msg, 0, e->msg_len, e->meta, NULL};
+    return replace_file(e->queue, bak, &b, true, error_r);
 }
 
 int queue_requeue(struct queue_entry *e, struct queue *dest, const void *msg, size_t msg_len,
@@ -289,10 +322,6 @@ int queue_requeue(struct queue_entry *e, struct queue *dest, const void *msg, si
 {
     if (check_open(e, error_r) < 0)
         return -1;
-    struct queue_meta *meta = queue_meta_copy(e->meta);
-    /* The count is of crashes while this file was claimed; Mailman's
-     * _bak_count is likewise dropped when the entry is enqueued again. */
-    queue_meta_remove(meta, QUEUE_KEY_RECOVERIES);
     if (msg == NULL) {
         msg = e->msg;
         msg_len = e->msg_len;
@@ -304,15 +333,19 @@ int queue_requeue(struct queue_entry *e, struct queue *dest, const void *msg, si
      * A crash of the machine before the syncs keeps the old entry, or the
      * new one, or both — the rename comes first in the file system's
      * journal — never neither. */
-    g_autoptr(GString) head = g_string_sized_new(256);
-    if (queue_file_format_header(head, meta, msg_len, error_r) < 0) {
-        queue_meta_free(meta);
+    /* The count is of crashes while this file was claimed; Mailman's
+     * _bak_count is likewise dropped when the entry is enqueued again. The
+     * header is written straight from the entry's metadata: a recipient
+     * list of 25 MB is neither copied nor formatted whole in memory. */
+    if (queue_file_check_header(e->meta, QUEUE_KEY_RECOVERIES, msg_len, error_r) < 0)
         return -1;
-    }
-    queue_meta_free(meta);
-    g_autofree char *base = queue_file_new_base(head->str, head->len, msg, msg_len);
+    /* As Mailman's switchboard, the name hashes the message, not the
+     * metadata: the time, pid and counter make it unique, and a recipient
+     * list of megabytes is not hashed on every hop. */
+    g_autofree char *base = queue_file_new_base(msg, msg_len, "", 0);
     g_autofree char *pck = g_strconcat(base, QUEUE_EXT_WAITING, NULL);
-    if (queue_replace_file(dest, pck, head->str, head->len, msg, msg_len, false, error_r) < 0)
+    struct file_body b = {NULL, msg, 0, msg_len, e->meta, QUEUE_KEY_RECOVERIES};
+    if (replace_file(dest, pck, &b, false, error_r) < 0)
         return -1;
     int rc = entry_unlink(e, error_r);
     if (fsync(dest->dirfd) != 0 || fsync(e->queue->dirfd) != 0) {

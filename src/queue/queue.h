@@ -50,7 +50,8 @@ struct queue_entry {
     struct queue_meta *meta; /* editable before queue_checkpoint/queue_requeue */
     const char *msg;         /* the raw message, msg_len bytes (inside image) */
     size_t msg_len;
-    char *image; /* the whole file as read */
+    char *image; /* the file as read, or only its message when the header
+                  * was large (it is parsed into meta) */
     size_t image_len;
     bool done; /* finished, requeued, shunted or preserved */
 };

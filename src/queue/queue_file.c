@@ -13,54 +13,129 @@
 #include <unistd.h>
 
 /* The writer keeps the reader's bounds, so that nothing we write is
- * refused when read back. */
-static int format_fail(GString *out, size_t start, char **error_r, char *why)
+ * refused when read back. The checks run before anything is written, over
+ * the lengths the escaping will give, in the order the reader meets them. */
+static int check_header(const struct queue_meta *meta, const char *skip, size_t msg_len,
+                        char **error_r)
 {
-    g_string_truncate(out, start);
-    *error_r = why;
-    return -1;
+    char first[96];
+    size_t total = (size_t)g_snprintf(first, sizeof first, "%s %d\n%s: %zu\n", QUEUE_FILE_MAGIC,
+                                      QUEUE_FILE_VERSION, QUEUE_FILE_SIZE_KEY, msg_len);
+    size_t keys = 0, n = queue_meta_count(meta);
+    for (size_t i = 0; i < n; i++) {
+        const char *value;
+        size_t len;
+        const char *key = queue_meta_nth(meta, i, &value, &len);
+        if (key[0] == '_' || (skip != NULL && strcmp(key, skip) == 0))
+            continue; /* runtime-only, as in Mailman */
+        if (!queue_meta_key_valid(key)) {
+            *error_r = g_strdup_printf("invalid metadata key \"%s\" (use letters, "
+                                       "digits, _ and .)",
+                                       key);
+            return -1;
+        }
+        if (++keys > QUEUE_FILE_MAX_KEYS) {
+            *error_r = g_strdup_printf("more than %u metadata keys", QUEUE_FILE_MAX_KEYS);
+            return -1;
+        }
+        size_t line = strlen(key) + 1 + (len > 0 ? 1 + queue_meta_escaped_len(value, len) : 0);
+        if (line > QUEUE_FILE_MAX_LINE) {
+            *error_r = g_strdup_printf("metadata %s longer than %u bytes once escaped", key,
+                                       QUEUE_FILE_MAX_LINE);
+            return -1;
+        }
+        total += line + 1;
+        if (total >= QUEUE_FILE_MAX_META) {
+            *error_r = g_strdup_printf("metadata larger than %u bytes", QUEUE_FILE_MAX_META);
+            return -1;
+        }
+    }
+    return 0;
 }
 
-int queue_file_format_header(GString *out, const struct queue_meta *meta, size_t msg_len,
-                             char **error_r)
+/* Where a checked header goes: appended to buf, which is written to fd
+ * (unless fd < 0) whenever it passes QUEUE_FILE_WRITE_BUF, so that a value
+ * of many megabytes is escaped slice by slice and never held twice. */
+#define QUEUE_FILE_WRITE_BUF (1u << 20)
+struct emit {
+    GString *buf;
+    int fd;
+    off_t written; /* bytes written to fd so far */
+};
+
+static int emit_flush(struct emit *e, bool force)
 {
-    size_t start = out->len, keys = 0;
-    g_string_append_printf(out, "%s %d\n%s: %zu\n", QUEUE_FILE_MAGIC, QUEUE_FILE_VERSION,
+    if (e->fd < 0 || (!force && e->buf->len < QUEUE_FILE_WRITE_BUF))
+        return 0;
+    if (queue_file_write_all(e->fd, e->buf->str, e->buf->len, "", 0) < 0)
+        return -1;
+    /* Start writing this slice back now, while the next one is escaped:
+     * the caller's fdatasync then finds most of a large header on disk
+     * already. Only a hint (the fdatasync is what makes it durable). */
+    (void)sync_file_range(e->fd, e->written, (off_t)e->buf->len, SYNC_FILE_RANGE_WRITE);
+    e->written += (off_t)e->buf->len;
+    g_string_truncate(e->buf, 0);
+    return 0;
+}
+
+static int emit_header(struct emit *e, const struct queue_meta *meta, const char *skip,
+                       size_t msg_len)
+{
+    g_string_append_printf(e->buf, "%s %d\n%s: %zu\n", QUEUE_FILE_MAGIC, QUEUE_FILE_VERSION,
                            QUEUE_FILE_SIZE_KEY, msg_len);
     size_t n = queue_meta_count(meta);
     for (size_t i = 0; i < n; i++) {
         const char *value;
         size_t len;
         const char *key = queue_meta_nth(meta, i, &value, &len);
-        if (key[0] == '_')
-            continue; /* runtime-only, as in Mailman */
-        if (!queue_meta_key_valid(key))
-            return format_fail(out, start, error_r,
-                               g_strdup_printf("invalid metadata key \"%s\" (use letters, "
-                                               "digits, _ and .)",
-                                               key));
-        if (++keys > QUEUE_FILE_MAX_KEYS)
-            return format_fail(out, start, error_r,
-                               g_strdup_printf("more than %u metadata keys", QUEUE_FILE_MAX_KEYS));
-        size_t line = out->len;
-        g_string_append(out, key);
-        g_string_append_c(out, ':');
-        if (len > 0) {
-            g_string_append_c(out, ' ');
-            queue_meta_escape(out, value, len);
+        if (key[0] == '_' || (skip != NULL && strcmp(key, skip) == 0))
+            continue;
+        g_string_append(e->buf, key);
+        g_string_append_c(e->buf, ':');
+        if (len > 0)
+            g_string_append_c(e->buf, ' ');
+        for (size_t off = 0; off < len;) {
+            size_t slice = MIN(len - off, (size_t)QUEUE_FILE_WRITE_BUF / 4);
+            queue_meta_escape(e->buf, value + off, slice);
+            off += slice;
+            if (emit_flush(e, false) < 0)
+                return -1;
         }
-        if (out->len - line > QUEUE_FILE_MAX_LINE)
-            return format_fail(out, start, error_r,
-                               g_strdup_printf("metadata %s longer than %u bytes once escaped", key,
-                                               QUEUE_FILE_MAX_LINE));
-        g_string_append_c(out, '\n');
-        if (out->len - start >= QUEUE_FILE_MAX_META)
-            return format_fail(
-                out, start, error_r,
-                g_strdup_printf("metadata larger than %u bytes", QUEUE_FILE_MAX_META));
+        g_string_append_c(e->buf, '\n');
     }
-    g_string_append_c(out, '\n');
+    g_string_append_c(e->buf, '\n');
     return 0;
+}
+
+int queue_file_format_header(GString *out, const struct queue_meta *meta, size_t msg_len,
+                             char **error_r)
+{
+    return queue_file_format_header_skip(out, meta, NULL, msg_len, error_r);
+}
+
+int queue_file_format_header_skip(GString *out, const struct queue_meta *meta, const char *skip,
+                                  size_t msg_len, char **error_r)
+{
+    if (check_header(meta, skip, msg_len, error_r) < 0)
+        return -1;
+    struct emit e = {out, -1, 0};
+    return emit_header(&e, meta, skip, msg_len);
+}
+
+int queue_file_check_header(const struct queue_meta *meta, const char *skip, size_t msg_len,
+                            char **error_r)
+{
+    return check_header(meta, skip, msg_len, error_r);
+}
+
+int queue_file_write_entry(int fd, const struct queue_meta *meta, const char *skip, const void *msg,
+                           size_t msg_len)
+{
+    g_autoptr(GString) buf = g_string_sized_new(4096);
+    struct emit e = {buf, fd, 0};
+    if (emit_header(&e, meta, skip, msg_len) < 0)
+        return -1;
+    return queue_file_write_all(fd, buf->str, buf->len, msg, msg_len);
 }
 
 /* Strict unsigned decimal: digits only, no leading zero, below 2^64. */
@@ -137,12 +212,19 @@ static int parse_line(const char *line, size_t len, struct queue_meta *meta, boo
         *error_r = g_strdup_printf("repeated metadata key %s", key);
         return -1;
     }
-    g_autoptr(GString) decoded = g_string_sized_new(value_len);
-    if (queue_meta_unescape(decoded, value, value_len) < 0) {
+    /* Decoded straight into the value's own buffer: one copy of a large
+     * value, not two. */
+    char *decoded = g_malloc(value_len + 1);
+    size_t n = queue_meta_unescape_to(decoded, value, value_len);
+    if (n == (size_t)-1) {
+        g_free(decoded);
         *error_r = g_strdup_printf("bad escape in metadata value of %s", key);
         return -1;
     }
-    queue_meta_set_len(meta, key, decoded->str, decoded->len);
+    if (value_len - n > 4096)
+        decoded = g_realloc(decoded, n + 1);
+    decoded[n] = '\0';
+    queue_meta_set_owned(meta, key, decoded, n);
     return 0;
 }
 

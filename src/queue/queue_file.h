@@ -45,6 +45,20 @@
  * invalid key is an error. */
 int queue_file_format_header(GString *out, const struct queue_meta *meta, size_t msg_len,
                              char **error_r);
+/* The same without the key skip (NULL: none), so that a writer need not copy
+ * the whole map, recipients and all, to leave one key out. */
+int queue_file_format_header_skip(GString *out, const struct queue_meta *meta, const char *skip,
+                                  size_t msg_len, char **error_r);
+
+/* The checks of queue_file_format_header_skip alone (nothing is built). */
+int queue_file_check_header(const struct queue_meta *meta, const char *skip, size_t msg_len,
+                            char **error_r);
+/* Writes the header (which must have passed queue_file_check_header) and
+ * the message to fd, through a buffer of about 1 MiB: a value of many
+ * megabytes (a fan-out's recipients) is escaped slice by slice, never
+ * whole in memory a second time. -1 with errno. */
+int queue_file_write_entry(int fd, const struct queue_meta *meta, const char *skip, const void *msg,
+                           size_t msg_len);
 
 /* Parses a whole file image. On success *meta_r is the metadata and the
  * message is data[*msg_off_r .. len). */

@@ -83,6 +83,11 @@ void queue_meta_set_len(struct queue_meta *meta, const char *key, const void *va
     if (len > 0)
         memcpy(copy, value, len);
     copy[len] = '\0';
+    queue_meta_set_owned(meta, key, copy, len);
+}
+
+void queue_meta_set_owned(struct queue_meta *meta, const char *key, char *copy, size_t len)
+{
     struct queue_meta_item *item = find(meta, key, NULL);
     if (item != NULL) {
         g_free(item->value);
@@ -143,6 +148,19 @@ int queue_meta_get_uint(const struct queue_meta *meta, const char *key, uint64_t
     return 1;
 }
 
+char *queue_meta_steal(struct queue_meta *meta, const char *key, size_t *len_r)
+{
+    guint index;
+    struct queue_meta_item *item = find(meta, key, &index);
+    if (item == NULL)
+        return NULL;
+    char *value = g_steal_pointer(&item->value);
+    if (len_r != NULL)
+        *len_r = item->len;
+    g_ptr_array_remove_index(meta->items, index);
+    return value;
+}
+
 bool queue_meta_remove(struct queue_meta *meta, const char *key)
 {
     guint index;
@@ -168,23 +186,53 @@ const char *queue_meta_nth(const struct queue_meta *meta, size_t i, const char *
     return item->key;
 }
 
+/* How many bytes escaping adds to each byte: 0 for those written as they
+ * are, 1 for \\ \n \r, 3 for \xHH. A table, so that measuring and copying
+ * a 25 MB value are plain loops. */
+static const unsigned char escape_extra[256] = {
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 3, 3, 1, 3, 3, /* 0x00-0x0f: LF, CR 1 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x10-0x1f */
+    ['\\'] = 1,
+    [0x7f] = 3,
+};
+
+/* Bytes written as themselves. */
+static bool plain_byte(unsigned char c)
+{
+    return escape_extra[c] == 0;
+}
+
+/* The escaped form is sized first and written in place: a recipient list of
+ * 25 MB is one allocation and one pass of plain stores, not 25 million
+ * appends. */
+size_t queue_meta_escaped_len(const void *value, size_t len)
+{
+    const unsigned char *p = value;
+    size_t n = len;
+    for (size_t i = 0; i < len; i++)
+        n += escape_extra[p[i]];
+    return n;
+}
+
 void queue_meta_escape(GString *out, const void *value, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = value;
+    size_t start = out->len;
+    g_string_set_size(out, start + queue_meta_escaped_len(value, len));
+    char *o = out->str + start;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = p[i];
-        if (c == '\\') {
-            g_string_append(out, "\\\\");
-        } else if (c == '\n') {
-            g_string_append(out, "\\n");
-        } else if (c == '\r') {
-            g_string_append(out, "\\r");
-        } else if (c < 0x20 || c == 0x7f) {
-            char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            g_string_append_len(out, esc, 4);
+        if (plain_byte(c)) {
+            *o++ = (char)c;
+        } else if (c == '\\' || c == '\n' || c == '\r') {
+            *o++ = '\\';
+            *o++ = c == '\\' ? '\\' : c == '\n' ? 'n' : 'r';
         } else {
-            g_string_append_c(out, (char)c);
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
         }
     }
 }
@@ -200,43 +248,55 @@ static int hex_value(char c)
     return -1;
 }
 
-int queue_meta_unescape(GString *out, const char *in, size_t len)
+size_t queue_meta_unescape_to(char *out, const char *in, size_t len)
 {
+    char *o = out;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
-        /* A raw control byte means the writer was not ours: refuse it rather
-         * than guess what it meant. */
-        if (c < 0x20 || c == 0x7f)
-            return -1;
-        if (c != '\\') {
-            g_string_append_c(out, (char)c);
+        if (plain_byte(c)) {
+            *o++ = (char)c;
             continue;
         }
-        if (++i >= len)
-            return -1;
+        /* A raw control byte means the writer was not ours: refuse it rather
+         * than guess what it meant. */
+        if (c != '\\' || ++i >= len)
+            return (size_t)-1;
         switch (in[i]) {
         case '\\':
-            g_string_append_c(out, '\\');
+            *o++ = '\\';
             break;
         case 'n':
-            g_string_append_c(out, '\n');
+            *o++ = '\n';
             break;
         case 'r':
-            g_string_append_c(out, '\r');
+            *o++ = '\r';
             break;
         case 'x': {
             if (i + 2 >= len)
-                return -1;
+                return (size_t)-1;
             int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
             if (hi < 0 || lo < 0)
-                return -1;
-            g_string_append_c(out, (char)(hi << 4 | lo));
+                return (size_t)-1;
+            *o++ = (char)(hi << 4 | lo);
             i += 2;
             break;
         }
         default:
-            return -1;
+            return (size_t)-1;
         }
     }
+    return (size_t)(o - out);
+}
+
+int queue_meta_unescape(GString *out, const char *in, size_t len)
+{
+    size_t start = out->len;
+    g_string_set_size(out, start + len);
+    size_t n = queue_meta_unescape_to(out->str + start, in, len);
+    if (n == (size_t)-1) {
+        g_string_truncate(out, start);
+        return -1;
+    }
+    g_string_truncate(out, start + n);
     return 0;
 }

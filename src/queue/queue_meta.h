@@ -41,6 +41,10 @@ bool queue_meta_key_valid(const char *key);
  * in place (the key keeps its position). */
 void queue_meta_set(struct queue_meta *meta, const char *key, const char *value);
 void queue_meta_set_len(struct queue_meta *meta, const char *key, const void *value, size_t len);
+/* Like queue_meta_set_len, but takes value (g_malloc'd, len bytes and a
+ * NUL at value[len]) instead of copying it: a recipient list of many
+ * megabytes is not duplicated. */
+void queue_meta_set_owned(struct queue_meta *meta, const char *key, char *value, size_t len);
 void queue_meta_set_uint(struct queue_meta *meta, const char *key, uint64_t value);
 
 /* The value of key (NUL-terminated; *len_r gets its length), or NULL. */
@@ -52,6 +56,11 @@ const char *queue_meta_get_len(const struct queue_meta *meta, const char *key, s
 int queue_meta_get_uint(const struct queue_meta *meta, const char *key, uint64_t *value_r,
                         char **error_r);
 
+/* Removes key and hands its value over (g_free; NUL-terminated, *len_r
+ * bytes), or NULL when absent: for a reader that cuts a large value in
+ * place instead of copying it. */
+char *queue_meta_steal(struct queue_meta *meta, const char *key, size_t *len_r);
+
 /* Removes key; returns whether it was present. */
 bool queue_meta_remove(struct queue_meta *meta, const char *key);
 
@@ -61,10 +70,15 @@ size_t queue_meta_count(const struct queue_meta *meta);
 const char *queue_meta_nth(const struct queue_meta *meta, size_t i, const char **value_r,
                            size_t *len_r);
 
+/* The length of value once escaped. */
+size_t queue_meta_escaped_len(const void *value, size_t len);
 /* Appends the escaped form of value to out. */
 void queue_meta_escape(GString *out, const void *value, size_t len);
 /* Appends the bytes that the escaped text in[0..len) stands for to out.
  * Returns 0, or -1 on a malformed escape or a raw control byte. */
 int queue_meta_unescape(GString *out, const char *in, size_t len);
+/* The same into out, which has room for len bytes (the unescaped text is
+ * never longer): the byte count written, or (size_t)-1 when malformed. */
+size_t queue_meta_unescape_to(char *out, const char *in, size_t len);
 
 #endif

@@ -10,12 +10,15 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <glib.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#define RUNNER_MMAP_THRESHOLD (1 << 20)
 
 struct runner_proc {
     struct runner r;
@@ -293,6 +296,12 @@ int runner_main(struct config *cfg, const char *spec, int ready_fd)
     log_set_prefix(prefix);
     runner_open_log(cfg);
     signal(SIGPIPE, SIG_IGN);
+    /* Buffers of a MiB or more (a fan-out's recipient list: 25 MB for a
+     * million members) get their own mappings, given back when freed.
+     * glibc's default threshold rises to the largest block freed, after
+     * which such buffers came from the heap and their pages stayed with the
+     * runner from one post to the next. */
+    mallopt(M_MMAP_THRESHOLD, RUNNER_MMAP_THRESHOLD);
     /* A master killed with SIGKILL cannot stop its runners: without this
      * they would go on serving, and the runners of a `start --force` would
      * recover (and deliver again) the entries they hold. SIGTERM lets the

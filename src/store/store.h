@@ -431,6 +431,21 @@ struct store_roster_filter {
 #define STORE_MASK(v) (1u << (v))
 int store_roster(struct store *st, const struct store_roster_filter *f,
                  int (*fn)(const struct store_member *m, void *ctx), void *ctx, char **error_r);
+/* The delivery roster of a post (Mailman's member-recipients): the members
+ * (role member) of list_id with regular delivery, delivery enabled, each
+ * with only what the posting pipeline needs, in NO particular order (the
+ * caller sorts: post_recipients.h). One narrow statement: no member ids or
+ * names are read, and fn gets the email from the row (valid during the
+ * call). */
+struct store_recipient {
+    const char *email; /* lower-case */
+    size_t len;
+    bool receive_own_postings; /* resolved as in store_member */
+    bool receive_list_copy;
+};
+int store_roster_recipients(struct store *st, const char *list_id,
+                            int (*fn)(const struct store_recipient *r, void *ctx), void *ctx,
+                            char **error_r);
 /* Members of list_id with role (0 = any role). */
 int store_member_count(struct store *st, const char *list_id, int role, int64_t *count_r,
                        char **error_r);

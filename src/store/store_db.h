@@ -64,6 +64,10 @@ int64_t store_db_col_int(struct store_stmt *s, int col);
 bool store_db_col_null(struct store_stmt *s, int col);
 /* Resets the statement (releases its read locks). NULL is fine. */
 void store_db_done(struct store_stmt *s);
+/* A long read-only scan (the roster of a large list) reads each page once:
+ * on, the page cache is held to a few MiB, so that the scan does not grow
+ * the reading process by the whole cache; off restores it. */
+void store_db_scan_mode(struct store *st, bool on);
 /* Rows changed by the last INSERT/UPDATE/DELETE. */
 int64_t store_db_changes(struct store *st);
 

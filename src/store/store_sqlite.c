@@ -20,6 +20,11 @@
 #include "store/store_db.h"
 
 #define STORE_SQLITE_BUSY_MS 5000
+/* Page cache, as PRAGMA cache_size (negative: KiB): 64 MiB normally (see
+ * the open below), 2 MiB during a roster scan, which reads each page once
+ * and would otherwise fill the whole cache of the reading process. */
+#define STORE_SQLITE_CACHE_KIB      "-65536"
+#define STORE_SQLITE_SCAN_CACHE_KIB "-2048"
 
 struct store_stmt {
     struct store *st;
@@ -75,7 +80,7 @@ int store_db_open(struct store *st, const char *path, char **error_r)
         "PRAGMA foreign_keys=ON",
         /* 64 MiB of page cache: a bulk import of 100,000 members fits, so
          * pages are not spilled to the WAL again and again mid-transaction. */
-        "PRAGMA cache_size=-65536",
+        "PRAGMA cache_size=" STORE_SQLITE_CACHE_KIB,
         "PRAGMA temp_store=MEMORY",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(pragmas); i++) {
@@ -86,6 +91,16 @@ int store_db_open(struct store *st, const char *path, char **error_r)
         }
     }
     return 0;
+}
+
+void store_db_scan_mode(struct store *st, bool on)
+{
+    /* Shrinking frees the pages beyond the new size; failing, the scan only
+     * runs with the larger cache. */
+    store_db_exec(st,
+                  on ? "PRAGMA cache_size=" STORE_SQLITE_SCAN_CACHE_KIB
+                     : "PRAGMA cache_size=" STORE_SQLITE_CACHE_KIB,
+                  NULL);
 }
 
 void store_db_close(struct store *st)

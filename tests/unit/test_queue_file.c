@@ -11,6 +11,7 @@
 #include "queue/queue_meta.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* Formats meta + msg into a whole file image. */
 static GString *image_of(const struct queue_meta *meta, const void *msg, size_t len)
@@ -93,6 +94,50 @@ static void test_every_byte_and_long_value(void **state)
     g_string_free(value, TRUE);
 }
 
+/* queue_file_write_entry (used by requeue and checkpoint) writes the same
+ * bytes as queue_file_format_header + the message, also for values larger
+ * than its 1 MiB buffer, and leaves out the skipped key like a '_' key. */
+static void test_streaming_writer_matches_format(void **state)
+{
+    GString *value = g_string_new(NULL);
+    for (int round = 0; round < 12000; round++)
+        for (int c = 0; c < 256; c++)
+            g_string_append_c(value, (char)c);
+    struct queue_meta *meta = queue_meta_new();
+    queue_meta_set(meta, "listid", "l.example.com");
+    queue_meta_set_len(meta, "all", value->str, value->len);
+    queue_meta_set(meta, "recovery_count", "2");
+    queue_meta_set(meta, "_runtime", "never written");
+    queue_meta_set(meta, "empty", "");
+    static const char msg[] = "Subject: x\n\nbody\0\r\n";
+    for (int skip = 0; skip < 2; skip++) {
+        const char *skip_key = skip ? "recovery_count" : NULL;
+        char *error = NULL;
+        GString *want = g_string_new(NULL);
+        assert_int_equal(queue_file_format_header_skip(want, meta, skip_key, sizeof msg, &error),
+                         0);
+        g_string_append_len(want, msg, sizeof msg);
+        assert_int_equal(queue_file_check_header(meta, skip_key, sizeof msg, &error), 0);
+        char path[] = "/tmp/crier-qf-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        unlink(path);
+        assert_int_equal(queue_file_write_entry(fd, meta, skip_key, msg, sizeof msg), 0);
+        off_t size = lseek(fd, 0, SEEK_END);
+        assert_int_equal((size_t)size, want->len);
+        char *got = g_malloc((size_t)size);
+        assert_int_equal(pread(fd, got, (size_t)size, 0), size);
+        close(fd);
+        assert_memory_equal(got, want->str, want->len);
+        assert_int_equal(strstr(want->str, "recovery_count") == NULL, skip == 1);
+        assert_null(strstr(want->str, "_runtime"));
+        g_free(got);
+        g_string_free(want, TRUE);
+    }
+    queue_meta_free(meta);
+    g_string_free(value, TRUE);
+}
+
 static void test_writer_refuses_what_reader_would(void **state)
 {
     static const char *bad_keys[] = {"", "has space", "colon:", "dash-key", "nl\n"};
@@ -118,6 +163,11 @@ static void test_writer_refuses_what_reader_would(void **state)
     assert_int_equal(queue_file_format_header(out, meta, 0, &error), -1);
     assert_non_null(strstr(error, "longer than"));
     g_free(error);
+    assert_int_equal(queue_file_check_header(meta, NULL, 0, &error), -1);
+    assert_non_null(strstr(error, "longer than"));
+    g_free(error);
+    /* skipped, the key is no longer in the way */
+    assert_int_equal(queue_file_check_header(meta, "recipients", 0, &error), 0);
     g_free(big);
     g_string_free(out, TRUE);
     queue_meta_free(meta);
@@ -306,6 +356,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape_round_trip),
         cmocka_unit_test(test_every_byte_and_long_value),
+        cmocka_unit_test(test_streaming_writer_matches_format),
         cmocka_unit_test(test_writer_refuses_what_reader_would),
         cmocka_unit_test(test_malformed_files),
         cmocka_unit_test(test_too_many_keys),
