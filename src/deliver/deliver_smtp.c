@@ -324,7 +324,8 @@ static void conn_free(struct conn *c)
 
 /* The connection is gone. While setting up, it fails one waiting
  * transaction with why (the connection attempt it was for), unless
- * another connection to the server works: then the server takes no more
+ * another connection to the server works or is being set up: then the
+ * server takes no more
  * connections than that ("421 too many connections from your host"), no
  * more are opened in this run, and the waiting transactions go to those
  * that work instead of failing. Later, its
@@ -336,7 +337,9 @@ static void conn_fail(struct conn *c, const char *why)
     struct deliver_smtp_pool *p = c->p;
     if (c->st < ST_READY) {
         conn_free(c);
-        if (p->open > p->setting_up) {
+        /* (Also while the others are still being set up: they may work,
+         * and if they fail too the last one fails a transaction.) */
+        if (p->open > 0) {
             if (p->run_max > p->open)
                 log_info("out: %s; going on with %u connections", why ? why : "connection failure",
                          p->open);

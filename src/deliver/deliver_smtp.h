@@ -35,9 +35,10 @@
  * waiting transaction with 444 and the reason, "<host>:<port>: <what>"
  * (e.g. "127.0.0.1:25: AUTH PLAIN as lists: 535 5.7.8 ..."), and another
  * connection is tried for the rest, so an MTA that is down costs one
- * attempt per transaction. While another connection to the MTA works, a
- * failed set-up fails nothing: the run goes on with the connections that
- * work (an MTA that limits connections per client).
+ * attempt per transaction. While another connection to the MTA works (or
+ * is still being set up), a failed set-up fails nothing: the run goes on
+ * with the connections that work (an MTA that limits connections per
+ * client).
  *
  * A server that breaks the protocol (a code whose first digit is not 2 to
  * 5, one reply with different codes, a reply to no command or to one not
