@@ -45,6 +45,9 @@ int deliver_out_start(struct runner *r, char **error_r)
     /* Tests shorten RFC 5321's timeouts (minutes) to seconds. */
     const char *cap = g_getenv("CRIER_SMTP_TIMEOUT");
     s->smtp.timeout_s = cap ? (unsigned)g_ascii_strtoull(cap, NULL, 10) : 0;
+    /* ... or scale them all down, keeping their proportions. */
+    const char *div = g_getenv("CRIER_SMTP_TIMEOUT_DIV");
+    s->smtp.timeout_div = div ? (unsigned)g_ascii_strtoull(div, NULL, 10) : 0;
     s->smtp.user = config_get(cfg, "mta", "smtp_user");
     s->smtp.pass = config_get(cfg, "mta", "smtp_pass");
     if (s->smtp.security != DELIVER_SMTP_PLAIN) {
@@ -178,7 +181,13 @@ static void record(struct runner *r, struct out_state *s, const struct store_lis
  * answered, out of order), and a line "done <n>" (every transaction below
  * n was answered), which makes the record count: a record cut short by a
  * crash is ignored. Connections answer in any order, so "tx" lines carry
- * the answered transactions that "done" does not cover yet.
+ * the answered transactions that "done" does not cover yet. The first
+ * record opens with "unit <how>" ("bulk <max_recipients>" or "each"):
+ * the numbers mean something only as long as the transactions are cut
+ * the same way, and a restart after max_recipients or the list's
+ * personalization changed would otherwise skip recipients nobody sent
+ * to. Records under another unit (or none) are ignored: everything is
+ * sent again, which repeats but never loses.
  *
  * When: after an answer, once the recipients answered since the last
  * record reach max_recipients (0: after every transaction), or when
@@ -202,6 +211,8 @@ struct progress {
     guint8 *answered; /* ntx flags: answered, in this run or an earlier one */
     GArray *fresh;    /* guint: transactions answered since the last write */
     guint temp_seen;  /* o->temp entries already written */
+    char *unit;       /* how transactions are numbered (above) */
+    bool unit_said;   /* the log has a "unit" line for it last */
 };
 
 static void checkpoint(struct queue_entry *e, struct outcome *o, struct progress *pg)
@@ -213,6 +224,8 @@ static void checkpoint(struct queue_entry *e, struct outcome *o, struct progress
     pg->last = now;
     pg->unsaved = 0;
     GString *lines = g_string_new(NULL);
+    if (!pg->unit_said)
+        g_string_append_printf(lines, "unit %s\n", pg->unit);
     for (guint i = pg->temp_seen; i < o->temp->len; i++)
         g_string_append_printf(lines, "temp %s\n", (const char *)o->temp->pdata[i]);
     while (pg->low < pg->ntx && pg->answered[pg->low])
@@ -232,6 +245,7 @@ static void checkpoint(struct queue_entry *e, struct outcome *o, struct progress
         g_free(err);
     } else {
         pg->temp_seen = o->temp->len;
+        pg->unit_said = true;
         g_array_set_size(pg->fresh, 0);
     }
     g_string_free(lines, TRUE);
@@ -246,7 +260,20 @@ static guint resume(const struct queue_entry *e, struct outcome *o, struct progr
     GPtrArray *temp = g_ptr_array_new();
     GArray *txs = g_array_new(FALSE, FALSE, sizeof(guint));
     for (char **p = lines; *p; p++) {
-        if (g_str_has_prefix(*p, "temp ")) {
+        if (g_str_has_prefix(*p, "unit ")) {
+            /* What an earlier unit recorded counts no more. */
+            pg->unit_said = strcmp(*p + 5, pg->unit) == 0;
+            if (!pg->unit_said)
+                log_warn("out: %s: progress recorded for transactions cut another way (%s, now "
+                         "%s): sending to everyone again",
+                         e->base, *p + 5, pg->unit);
+            memset(pg->answered, 0, pg->ntx);
+            pg->low = 0;
+            g_ptr_array_set_size(o->temp, 0);
+            g_ptr_array_set_size(o->owned, 0);
+        } else if (!pg->unit_said) {
+            continue;
+        } else if (g_str_has_prefix(*p, "temp ")) {
             g_ptr_array_add(temp, *p + 5);
         } else if (g_str_has_prefix(*p, "tx ")) {
             guint i = (guint)g_ascii_strtoull(*p + 3, NULL, 10);
@@ -503,6 +530,7 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
                           .max = max,
                           .ntx = ntx,
                           .answered = g_new0(guint8, ntx),
+                          .unit = f.chunks ? g_strdup_printf("bulk %u", max) : g_strdup("each"),
                           .fresh = g_array_new(FALSE, FALSE, sizeof(guint))};
     f.pg = &pg;
     guint skip = resume(e, &o, &pg);
@@ -517,6 +545,7 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
     if (bulk)
         g_string_free(bulk, TRUE);
     g_free(pg.answered);
+    g_free(pg.unit);
     g_array_unref(pg.fresh);
     double secs = (double)(g_get_monotonic_time() - t0) / 1e6;
 

@@ -2,6 +2,7 @@
 #include "deliver/deliver_smtp.h"
 
 #include "deliver/deliver_tls.h"
+#include "lib/log.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -12,15 +13,21 @@
 #include <glib.h>
 #include <netdb.h>
 #include <openssl/err.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-/* How much of a reply is read before giving up on the server (RFC 5321
- * §4.5.3.1.5: 512 octets a line; this is many times over). */
-#define REPLY_BOUND 65536
+/* How much is read before giving up on the server: a line (RFC 5321
+ * §4.5.3.1.5: 512 octets; this is many times over) and a whole multi-line
+ * reply (the RFC bounds no number of lines; 2,000 full ones fit). Of a
+ * reply only the first DELIVER_SMTP_REPLY_MAX octets of text are kept,
+ * and EHLO's keywords are taken line by line, so memory stays bounded
+ * whatever the server sends. */
+#define LINE_BOUND  65536
+#define REPLY_BOUND (1024 * 1024)
 /* The most one write system call sends. */
 #define WRITE_MAX (1024 * 1024)
 
@@ -70,6 +77,7 @@ enum expect_kind { EXP_MAIL, EXP_RCPTS, EXP_DATA, EXP_DOT, EXP_RSET };
 struct expect {
     enum expect_kind kind;
     struct deliver_smtp_txn *txn; /* NULL for RSET */
+    guint64 end;                  /* conn.out_added once the command (or message) was queued */
 };
 
 struct conn {
@@ -81,10 +89,18 @@ struct conn {
     unsigned ext;
     unsigned uses;               /* transactions started on this connection */
     unsigned auth_step;          /* AUTH LOGIN: 0 user, 1 password, 2 done */
-    unsigned timeout;            /* the read timeout set now, seconds; 0: none */
+    unsigned timeout;            /* the reply's deadline now, ms; 0: none */
+    guint64 timeout_key;         /* the wait it is for: state, replies */
+    bool write_timeout;          /* the bufferevent's write timeout is set */
+    struct event *deadline;      /* the reply's deadline (conn_timeouts) */
+    unsigned replies;            /* complete replies read */
     GQueue expect;               /* struct expect *, in the ST_READY phase */
     GString *text;               /* the reply so far, lines joined with spaces */
-    GPtrArray *lines;            /* the EHLO reply's lines */
+    size_t reply_len;            /* octets of the reply so far */
+    unsigned reply_lines;        /* lines of the reply so far */
+    int reply_code;              /* the code of its first line */
+    unsigned ehlo_ext;           /* keywords of the EHLO reply so far */
+    guint64 out_added;           /* octets ever added to the output buffer */
     struct addrinfo *addrs, *ai; /* the addresses, the one being tried */
     int connect_err;             /* errno of a connect that failed at once */
     struct event *later;         /* runs conn_later from the loop */
@@ -97,6 +113,7 @@ struct deliver_smtp_pool {
     char *peer; /* "host:port", for messages */
     struct event_base *base;
     unsigned max_conns, per_conn;
+    unsigned run_max; /* this run: max_conns, or fewer if the server wants */
     GPtrArray *conns; /* struct conn *: setting up, ready, quitting */
     unsigned open;    /* conns not quitting */
     unsigned setting_up;
@@ -188,10 +205,10 @@ static void conn_open(struct deliver_smtp_pool *p);
 static void conn_next(struct conn *c);
 
 /* Opens connections while there is work for them: one per waiting
- * transaction beyond those already being set up, up to max_conns. */
+ * transaction beyond those already being set up, up to run_max. */
 static void pool_refill(struct deliver_smtp_pool *p)
 {
-    while (p->open < p->max_conns) {
+    while (p->open < p->run_max) {
         if (p->pending.length <= p->setting_up) {
             struct deliver_smtp_txn *t = pool_take(p);
             if (t == NULL)
@@ -217,33 +234,68 @@ static void pool_kick(struct deliver_smtp_pool *p)
 
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
 
+/* RFC 5321's wait of secs, in ms, after options.timeout_s and
+ * options.timeout_div. */
 static unsigned cap(const struct conn *c, unsigned secs)
 {
-    unsigned max = c->p->o->timeout_s;
-    return max > 0 && max < secs ? max : secs;
+    const struct deliver_smtp_options *o = c->p->o;
+    unsigned ms = secs * 1000 / (o->timeout_div > 1 ? o->timeout_div : 1);
+    unsigned max = MIN(o->timeout_s, 3600u) * 1000;
+    ms = max > 0 && max < ms ? max : ms;
+    return ms > 0 ? ms : 1;
 }
 
-/* The read timeout for the reply awaited now (libevent restarts it at
- * every read); none while idle. */
+static struct timeval ms_tv(unsigned ms)
+{
+    return (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+}
+
+/* Octets that left the output buffer (for the kernel, or TLS). */
+static guint64 conn_drained(const struct conn *c)
+{
+    return c->out_added - evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+/* The deadline for the reply awaited now; none while idle. */
 static void conn_timeouts(struct conn *c)
 {
     unsigned secs = WAIT_DEFAULT;
+    const struct expect *x = g_queue_peek_head(&c->expect);
     if (c->st == ST_QUIT) {
         secs = WAIT_QUIT;
     } else if (c->st == ST_READY) {
-        const struct expect *x = g_queue_peek_head(&c->expect);
         secs = x == NULL             ? 0
                : x->kind == EXP_DATA ? WAIT_DATA
                : x->kind == EXP_DOT  ? WAIT_DOT
                                      : WAIT_DEFAULT;
     }
-    secs = secs ? cap(c, secs) : 0;
-    if (secs == c->timeout)
-        return;
-    c->timeout = secs;
-    struct timeval rd = {(time_t)secs, 0}, wr = {(time_t)cap(c, WAIT_BLOCK), 0};
-    bufferevent_set_timeouts(c->bev, secs ? &rd : NULL, secs ? &wr : NULL);
+    unsigned ms = secs ? cap(c, secs) : 0;
+    /* RFC 5321 §4.5.3.2.6: the wait for the final reply starts once the
+     * "." is sent; until then the write timeout applies (on_write calls
+     * again when the buffer is empty). */
+    bool sending = c->st == ST_READY && x && x->kind == EXP_DOT && conn_drained(c) < x->end;
+    /* A deadline per awaited reply, not restarted by bytes that arrive
+     * (libevent's read timeout is): a server trickling a reply that
+     * never ends would hold the runner for as long as it likes. */
+    guint64 key = (guint64)sending << 63 | (guint64)c->st << 32 | c->replies;
+    if (ms != c->timeout || key != c->timeout_key) {
+        c->timeout = ms;
+        c->timeout_key = key;
+        struct timeval tv = ms_tv(ms);
+        if (ms && !sending)
+            evtimer_add(c->deadline, &tv);
+        else
+            evtimer_del(c->deadline);
+    }
+    /* RFC 5321 §4.5.3.2.5: each send may take WAIT_BLOCK (libevent
+     * restarts it at every write, which is what is wanted here). */
+    if ((ms != 0) != c->write_timeout) {
+        c->write_timeout = ms != 0;
+        struct timeval wr = ms_tv(cap(c, WAIT_BLOCK));
+        bufferevent_set_timeouts(c->bev, NULL, ms ? &wr : NULL);
+    }
 }
 
 static void conn_free(struct conn *c)
@@ -261,24 +313,39 @@ static void conn_free(struct conn *c)
     while ((x = g_queue_pop_head(&c->expect)))
         g_free(x);
     g_string_free(c->text, TRUE);
-    g_ptr_array_unref(c->lines);
     if (c->addrs)
         freeaddrinfo(c->addrs);
     event_free(c->later);
+    event_free(c->deadline);
     c->dead = true;
     if (!c->in_read)
         g_free(c);
 }
 
 /* The connection is gone. While setting up, it fails one waiting
- * transaction with why (the connection attempt it was for). Later, its
+ * transaction with why (the connection attempt it was for), unless
+ * another connection to the server works or is being set up: then the
+ * server takes no more
+ * connections than that ("421 too many connections from your host"), no
+ * more are opened in this run, and the waiting transactions go to those
+ * that work instead of failing. Later, its
  * transactions whose message was not sent yet wait for another connection
- * (once); the others get 444 for every recipient not yet answered. */
+ * (once); the others get 444 for every recipient not yet answered (and
+ * why, when given, is logged for them). */
 static void conn_fail(struct conn *c, const char *why)
 {
     struct deliver_smtp_pool *p = c->p;
     if (c->st < ST_READY) {
         conn_free(c);
+        /* (Also while the others are still being set up: they may work,
+         * and if they fail too the last one fails a transaction.) */
+        if (p->open > 0) {
+            if (p->run_max > p->open)
+                log_info("out: %s; going on with %u connections", why ? why : "connection failure",
+                         p->open);
+            p->run_max = p->open;
+            return;
+        }
         struct deliver_smtp_txn *t = pool_take(p);
         if (t) {
             fail_rest(t, 444, "connection failure");
@@ -304,7 +371,7 @@ static void conn_fail(struct conn *c, const char *why)
         struct deliver_smtp_txn *t = txns->pdata[i];
         if (t->data_sent || t->tries >= 2) {
             fail_rest(t, 444, "connection failure");
-            pool_done(p, t, NULL);
+            pool_done(p, t, why);
         }
     }
     g_ptr_array_unref(txns);
@@ -321,14 +388,27 @@ static void conn_setup_failed(struct conn *c, int code, const char *text)
 
 static void conn_send(struct conn *c, const char *line)
 {
-    evbuffer_add(bufferevent_get_output(c->bev), line, strlen(line));
+    size_t len = strlen(line);
+    evbuffer_add(bufferevent_get_output(c->bev), line, len);
+    c->out_added += len;
+}
+
+static void G_GNUC_PRINTF(2, 3) conn_printf(struct conn *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+    va_end(ap);
+    c->out_added += n > 0 ? (guint64)n : 0;
 }
 
 static void conn_use_bev(struct conn *c, struct bufferevent *bev)
 {
     c->bev = bev;
-    c->timeout = 0;
-    bufferevent_setcb(bev, on_read, NULL, on_event, c);
+    c->timeout_key = G_MAXUINT64; /* the timeouts are set anew */
+    c->write_timeout = false;
+    c->out_added = 0;
+    bufferevent_setcb(bev, on_read, on_write, on_event, c);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
@@ -356,7 +436,11 @@ static void conn_start_tls(struct conn *c)
     struct bufferevent *tls = bufferevent_openssl_filter_new(
         c->p->base, c->bev, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
     if (tls == NULL) {
-        deliver_tls_free(ssl);
+        /* libevent 2.1 frees the TLS object on this failure (with
+         * BEV_OPT_CLOSE_ON_FREE), and maybe the socket's bufferevent:
+         * freeing either again would be a double free; at worst (only
+         * when out of memory) the socket leaks. */
+        c->bev = NULL;
         conn_setup_failed(c, 0, "cannot set up TLS");
         return;
     }
@@ -371,7 +455,7 @@ static void conn_ehlo(struct conn *c)
 {
     g_autofree char *cmd = g_strdup_printf("EHLO %s\r\n", c->p->o->helo);
     conn_send(c, cmd);
-    g_ptr_array_set_size(c->lines, 0);
+    c->ehlo_ext = 0;
     enter_state(c, ST_EHLO);
 }
 
@@ -486,8 +570,7 @@ static void conn_setup_reply(struct conn *c, int code, const char *text)
         return;
     case ST_EHLO:
         if (code == 250) {
-            c->ext = deliver_smtp_ehlo_ext((char *const *)c->lines->pdata + 1,
-                                           c->lines->len > 0 ? c->lines->len - 1 : 0);
+            c->ext = c->ehlo_ext;
             conn_greeted(c);
         } else {
             /* As smtplib: a server that refuses EHLO gets HELO. */
@@ -533,12 +616,13 @@ static void expect(struct conn *c, enum expect_kind kind, struct deliver_smtp_tx
     struct expect *x = g_new(struct expect, 1);
     x->kind = kind;
     x->txn = t;
+    x->end = c->out_added;
     g_queue_push_tail(&c->expect, x);
 }
 
 static void send_rcpt(struct conn *c, const struct deliver_smtp_txn *t, size_t i)
 {
-    evbuffer_add_printf(bufferevent_get_output(c->bev), "RCPT TO:<%s>\r\n", t->rcpts[i]);
+    conn_printf(c, "RCPT TO:<%s>\r\n", t->rcpts[i]);
 }
 
 static void send_data_cmd(struct conn *c, struct deliver_smtp_txn *t)
@@ -572,7 +656,7 @@ static void conn_next(struct conn *c)
     }
     t->tries++;
     c->uses++;
-    evbuffer_add_printf(bufferevent_get_output(c->bev), "MAIL FROM:<%s>\r\n", t->sender);
+    conn_printf(c, "MAIL FROM:<%s>\r\n", t->sender);
     expect(c, EXP_MAIL, t);
     if (pipelining) {
         for (size_t i = 0; i < t->n; i++)
@@ -597,14 +681,42 @@ static void txn_done(struct conn *c, struct deliver_smtp_txn *t)
     pool_done(c->p, t, NULL);
 }
 
+/* Why a reply to the command at the head of the queue cannot be taken,
+ * or NULL. */
+static const char *txn_reply_invalid(const struct conn *c, const struct expect *x, int code)
+{
+    if (x == NULL)
+        /* Nothing asked: an idle connection the server closes ("421
+         * timeout"), or a confused server. Either way it is not used. */
+        return "a reply to no command";
+    /* A reply to bytes not sent yet is a server that answers blindly;
+     * for the final "." it would also give the message back to the
+     * caller (done()) while it is still queued for the socket. (RCPTs
+     * share one entry; a reply to the first may come while the last are
+     * still being written.) */
+    if (x->kind != EXP_RCPTS && conn_drained(c) < x->end)
+        return "a reply before the command was sent";
+    /* RFC 5321 §3.8: 421 is the server closing the connection: whatever
+     * it answered, another connection may do better (a transaction whose
+     * message went out gets 444, a temporary failure, like 421). */
+    if (code == 421)
+        return "the server closes the connection";
+    /* Only DATA goes on with 354 (RFC 5321 §4.3.2); a 2yz there would
+     * pass for a delivery of a message that was never sent. */
+    int cls = code / 100;
+    if (cls != 4 && cls != 5 && !(x->kind == EXP_DATA ? code == 354 : cls == 2))
+        return "a reply that does not fit the command";
+    return NULL;
+}
+
 /* One reply in the transaction phase, for the command at the head. */
 static void conn_txn_reply(struct conn *c, int code, const char *text)
 {
     struct expect *x = g_queue_peek_head(&c->expect);
-    if (x == NULL) {
-        /* Nothing asked: an idle connection the server closes ("421
-         * timeout"), or a confused server. Either way it is not used. */
-        conn_fail(c, NULL);
+    const char *invalid = txn_reply_invalid(c, x, code);
+    if (invalid) {
+        g_autofree char *why = g_strdup_printf("%s: %s: %d %s", c->p->peer, invalid, code, text);
+        conn_fail(c, why);
         return;
     }
     struct deliver_smtp_txn *t = x->txn;
@@ -664,8 +776,11 @@ static void conn_txn_reply(struct conn *c, int code, const char *text)
             txn_done(c, t);
             conn_rset(c);
         } else {
+            /* By reference: the block stays the caller's until done(),
+             * which comes only once all of it left the buffer (below). */
             evbuffer_add_reference(bufferevent_get_output(c->bev), t->data, t->data_len, NULL,
                                    NULL);
+            c->out_added += t->data_len;
             t->data_sent = true;
             expect(c, EXP_DOT, t);
             conn_next(c); /* RFC 2920: the next group rides with the message */
@@ -696,6 +811,56 @@ static void conn_reply(struct conn *c, int code, const char *text)
         conn_setup_reply(c, code, text);
 }
 
+/* A server that breaks the protocol: the connection is not used. */
+static void conn_violation(struct conn *c, const char *what)
+{
+    g_autofree char *why = g_strdup_printf("%s: %s", c->p->peer, what);
+    conn_fail(c, why);
+}
+
+/* One line of a reply (RFC 5321 §4.2): three digits, the first 2 to 5,
+ * the same on every line, then "-" (more lines follow), " " or nothing
+ * (the last). Calls conn_reply at the last line. */
+static void conn_line(struct conn *c, const char *line, size_t len)
+{
+    if (len < 3 || line[0] < '2' || line[0] > '5' || !g_ascii_isdigit(line[1]) ||
+        !g_ascii_isdigit(line[2]) || (len > 3 && line[3] != ' ' && line[3] != '-')) {
+        conn_violation(c, "a reply line that is not SMTP");
+        return;
+    }
+    int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+    if (c->reply_lines > 0 && code != c->reply_code) {
+        conn_violation(c, "a multi-line reply whose lines have different codes");
+        return;
+    }
+    c->reply_len += len + 2;
+    if (c->reply_len > REPLY_BOUND) {
+        conn_violation(c, "a reply longer than 1 MiB");
+        return;
+    }
+    const char *rest = len > 3 ? line + 4 : "";
+    if (c->st == ST_EHLO && c->reply_lines > 0) {
+        char *kw = (char *)rest;
+        c->ehlo_ext |= deliver_smtp_ehlo_ext(&kw, 1);
+    }
+    c->reply_code = code;
+    c->reply_lines++;
+    size_t room = DELIVER_SMTP_REPLY_MAX - MIN(c->text->len, DELIVER_SMTP_REPLY_MAX);
+    if (room > 1) {
+        if (c->text->len)
+            g_string_append_c(c->text, ' ');
+        g_string_append_len(c->text, rest, (gssize)MIN(strlen(rest), room - 1));
+    }
+    if (len == 3 || line[3] == ' ') {
+        c->replies++;
+        g_autofree char *text = g_strdup(c->text->str);
+        g_string_truncate(c->text, 0);
+        c->reply_len = 0;
+        c->reply_lines = 0;
+        conn_reply(c, code, text);
+    }
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
@@ -707,37 +872,27 @@ static void on_read(struct bufferevent *bev, void *arg)
         size_t len;
         char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
         if (line == NULL) {
-            if (evbuffer_get_length(in) > REPLY_BOUND)
-                conn_setup_failed(c, 0, "reply line too long");
+            if (evbuffer_get_length(in) > LINE_BOUND)
+                conn_violation(c, "a reply line longer than 64 KiB");
             break;
         }
-        if (len < 3 || !g_ascii_isdigit(line[0]) || !g_ascii_isdigit(line[1]) ||
-            !g_ascii_isdigit(line[2]) || c->text->len > REPLY_BOUND) {
-            g_free(line);
-            if (c->st == ST_READY || c->st == ST_QUIT)
-                conn_fail(c, NULL);
-            else
-                conn_setup_failed(c, 444, "connection failure");
-            break;
-        }
-        const char *rest = len > 3 ? line + 4 : "";
-        if (c->text->len)
-            g_string_append_c(c->text, ' ');
-        g_string_append(c->text, rest);
-        if (c->st == ST_EHLO)
-            g_ptr_array_add(c->lines, g_strdup(rest));
-        bool last = len == 3 || line[3] != '-';
-        int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+        conn_line(c, line, len);
         g_free(line);
-        if (last) {
-            g_autofree char *text = g_strdup(c->text->str);
-            g_string_truncate(c->text, 0);
-            conn_reply(c, code, text);
-        }
     }
+    /* The wait for what is expected now (RFC 5321 §4.5.3.2). */
+    if (!c->dead && c->bev == bev)
+        conn_timeouts(c);
     c->in_read = false;
     if (c->dead)
         g_free(c);
+}
+
+/* The output buffer is empty: a message may have gone out. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (c->bev == bev && c->st >= ST_READY)
+        conn_timeouts(c);
 }
 
 static void conn_try_connect(struct conn *c);
@@ -811,9 +966,13 @@ static void conn_try_connect(struct conn *c)
      * a message take several turns. */
     bufferevent_set_max_single_write(c->bev, WRITE_MAX);
     conn_use_bev(c, c->bev);
-    struct timeval tv = {(time_t)cap(c, WAIT_DEFAULT), 0};
-    bufferevent_set_timeouts(c->bev, &tv, &tv);
-    c->timeout = (unsigned)tv.tv_sec;
+    /* libevent times a connect out with the write timeout. */
+    struct timeval tv = ms_tv(cap(c, WAIT_DEFAULT));
+    bufferevent_set_timeouts(c->bev, NULL, &tv);
+    c->write_timeout = true;
+    c->timeout = cap(c, WAIT_DEFAULT);
+    c->timeout_key = (guint64)c->st << 32 | c->replies;
+    evtimer_add(c->deadline, &tv);
     if (bufferevent_socket_connect(c->bev, c->ai->ai_addr, (int)c->ai->ai_addrlen) < 0) {
         /* No socket at all: reported from the loop, like a refusal. */
         c->connect_err = errno ? errno : ECONNREFUSED;
@@ -854,18 +1013,25 @@ static void conn_later(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* The awaited reply did not come in time. */
+static void conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    on_event(c->bev, BEV_EVENT_TIMEOUT | BEV_EVENT_READING, c);
+}
+
 static void conn_open(struct deliver_smtp_pool *p)
 {
     struct conn *c = g_new0(struct conn, 1);
     c->p = p;
     c->st = ST_CONNECTING;
     c->text = g_string_new(NULL);
-    c->lines = g_ptr_array_new_with_free_func(g_free);
     g_queue_init(&c->expect);
     g_ptr_array_add(p->conns, c);
     p->open++;
     p->setting_up++;
     c->later = evtimer_new(p->base, conn_later, c);
+    c->deadline = evtimer_new(p->base, conn_deadline, c);
     struct timeval now = {0, 0};
     evtimer_add(c->later, &now);
 }
@@ -880,6 +1046,7 @@ struct deliver_smtp_pool *deliver_smtp_pool_new(const struct deliver_smtp_option
     p->peer = g_strdup_printf("%s:%u", o->host, o->port);
     p->base = event_base_new();
     p->max_conns = conns > 0 ? conns : 1;
+    p->run_max = p->max_conns;
     p->per_conn = per_conn;
     p->conns = g_ptr_array_new();
     g_queue_init(&p->pending);
@@ -890,12 +1057,21 @@ void deliver_smtp_pool_run(struct deliver_smtp_pool *p, const struct deliver_smt
 {
     p->src = src;
     p->exhausted = false;
+    p->run_max = p->max_conns;
     pool_kick(p);
     while (!p->exhausted || p->outstanding > 0) {
         if (event_base_loop(p->base, EVLOOP_ONCE) != 0) {
             /* Nothing to wait for: cannot happen while work is out; do
              * not hang if it does. */
             g_warning("deliver_smtp: no connection for %u transactions", p->outstanding);
+            /* Whatever is still on a connection goes back to pending
+             * (or is done), and then everything pending is failed: no
+             * transaction is left without its done(). */
+            for (guint i = p->conns->len; i-- > 0;) {
+                struct conn *c = p->conns->pdata[i];
+                if (c->st != ST_QUIT)
+                    conn_fail(c, NULL);
+            }
             struct deliver_smtp_txn *t;
             while ((t = g_queue_pop_head(&p->pending))) {
                 fail_rest(t, 444, "connection failure");

@@ -17,7 +17,8 @@
  * limit), then QUIT and a new one. Timeouts per RFC 5321 §4.5.3.2: 5
  * minutes for the greeting, MAIL, RCPT and the rest, 2 for the reply to
  * DATA, 3 for sending a data block, 10 for the reply to the final ".";
- * options.timeout_s, when non-zero, caps them all (for tests).
+ * options.timeout_s, when non-zero, caps them all, and options.timeout_div
+ * divides them all (both for tests).
  *
  * With STARTTLS requested and not offered the connection is not used
  * (never in clear). The certificate checks are deliver_tls's. The password
@@ -34,7 +35,16 @@
  * waiting transaction with 444 and the reason, "<host>:<port>: <what>"
  * (e.g. "127.0.0.1:25: AUTH PLAIN as lists: 535 5.7.8 ..."), and another
  * connection is tried for the rest, so an MTA that is down costs one
- * attempt per transaction.
+ * attempt per transaction. While another connection to the MTA works (or
+ * is still being set up), a failed set-up fails nothing: the run goes on
+ * with the connections that work (an MTA that limits connections per
+ * client).
+ *
+ * A server that breaks the protocol (a code whose first digit is not 2 to
+ * 5, one reply with different codes, a reply to no command or to one not
+ * sent yet, anything but 354 or 4yz/5yz to DATA, a line over 64 KiB or a
+ * reply over 1 MiB) or says 421 in a transaction: its connection is
+ * dropped, as if it had broken.
  *
  * The pool owns its event_base; connections stay open between runs for the
  * next entry (a connection the MTA closed meanwhile is noticed and
@@ -59,7 +69,8 @@ struct deliver_smtp_options {
     const char *host;
     unsigned port;
     const char *helo;
-    unsigned timeout_s; /* 0: RFC 5321's; else a cap on every timeout */
+    unsigned timeout_s;   /* 0: RFC 5321's; else a cap on every timeout */
+    unsigned timeout_div; /* 0 or 1: RFC 5321's; else each divided by it */
     enum deliver_smtp_security security;
     const struct deliver_tls_ctx *tls; /* unless security is DELIVER_SMTP_PLAIN */
     const char *user, *pass;           /* AUTH when both are non-empty */

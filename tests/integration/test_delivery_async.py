@@ -367,3 +367,33 @@ def test_kill_out_runner_with_four_connections(daemon):
         assert dups <= 4 * chunk + chunk, dups
     finally:
         controller.stop()
+
+
+@pytest.mark.parametrize("before", ["unit bulk 1\ndone 2\n", "done 2\n"],
+                         ids=["max_recipients-changed", "no-unit"])
+def test_progress_cut_another_way_is_not_trusted(crier, before):
+    """A fan-out resumed after a crash with max_recipients changed in
+    between: the progress log numbers transactions (here: two chunks of
+    one recipient answered), which mean other recipients now. It is
+    ignored and everyone gets the message (repeats are allowed, losses
+    are not)."""
+    sink = PipeSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        base = (f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {free_port()}\n"
+                f"smtp_host: 127.0.0.1\nsmtp_port: {port}\n")
+        crier.write_config(extra=base + "max_recipients: 1\n")
+        crier.ok("create", "ant@example.com")
+        rcpts = [f"p{i}@example.com" for i in range(4)]
+        inject_out(crier, rcpts, "nodecorate=true")
+        [entry] = queue(crier, "out")
+        entry.with_suffix(".prg").write_text(before)
+        crier.write_config(extra=base + "max_recipients: 10\n")
+        crier.ok("start", "-q")
+        assert wait_until(lambda: queue(crier, "out") == [])
+        assert wait_until(lambda: sorted(sink.delivered()) == rcpts), sink.delivered()
+    finally:
+        crier.run("stop", "-q")
+        controller.stop()
