@@ -218,15 +218,18 @@ static int entry_unlink(struct queue_entry *e, char **error_r)
 {
     g_autofree char *bak = g_strconcat(e->base, QUEUE_EXT_CLAIMED, NULL);
     e->done = true;
-    progress_drop(e);
     /* No directory fsync: should the removal be lost in a crash, the entry
      * is recovered and processed again (at least once), and the next fsync
-     * of any directory on ext4 commits it anyway. */
+     * of any directory on ext4 commits it anyway. The entry goes before
+     * its progress: a crash between the two leaves a progress log without
+     * an entry, which recovery removes, never an entry without the log
+     * that says how far its delivery went. */
     if (unlinkat(e->queue->dirfd, bak, 0) != 0) {
         *error_r = g_strdup_printf("queue %s: cannot remove %s: %s", e->queue->name, bak,
                                    g_strerror(errno));
         return -1;
     }
+    progress_drop(e);
     return 0;
 }
 
@@ -391,8 +394,10 @@ int queue_bad(struct queue_entry *e, char **error_r)
         return -1;
     g_autofree char *bak = g_strconcat(e->base, QUEUE_EXT_CLAIMED, NULL);
     e->done = true;
-    progress_drop(e);
-    return queue_preserve(e->queue, bak, e->base, error_r);
+    int rc = queue_preserve(e->queue, bak, e->base, error_r);
+    if (rc == 0)
+        progress_drop(e); /* after the entry, as in entry_unlink */
+    return rc;
 }
 
 int queue_preserve(struct queue *q, const char *name, const char *base, char **error_r)
