@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# LMTP intake with different [runner.lmtp] sync_threads, side by side: one
+# crier instance per value (in runner off), smtp-source -L runs alternating
+# between them so that every value sees the same moments of a shared disk.
+# Usage: bench/sync_threads.sh [VALUE...] (default: 1 2 4)
+# Env: MSGS (per run, 1000), REPS (runs per value, 4), CONNS ("4 16").
+. "$(dirname "$0")/lib.sh"
+[ $# -gt 0 ] || set -- 1 2 4
+msgs=${MSGS:-1000} reps=${REPS:-4} conns_list=${CONNS:-"4 16"}
+[ -x "$CRIER" ] || { echo "build crier first (make)" >&2; exit 1; }
+command -v smtp-source >/dev/null || { echo "needs postfix's smtp-source (scripts/install-deps.sh test)" >&2; exit 1; }
+declare -A port dir
+cleanup() {
+    for t in "${!dir[@]}"; do
+        crier_cmd "${dir[$t]}" stop -q >/dev/null 2>&1 || true
+        rm -rf "$(dirname "${dir[$t]}")"
+    done
+}
+trap cleanup EXIT
+echo "# LMTP intake by sync_threads, $msgs messages of 10240 bytes per run, $reps runs per value"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(machine), load at start: $(loadavg)"
+for t in "$@"; do
+    d=$(mktemp -d "${BENCH_TMP:-/tmp}/crier-bench.XXXXXX")/crier
+    p=$(free_port)
+    port_is_free "$p"
+    crier_setup "$d" "$p"
+    printf '[runner.in]\nstart: no\n[runner.lmtp]\nsync_threads: %s\n' "$t" >>"$d/mailman.cfg"
+    crier_cmd "$d" create ant@example.com >/dev/null
+    crier_cmd "$d" start -q
+    port[$t]=$p dir[$t]=$d
+done
+for c in $conns_list; do
+    declare -A got=()
+    for r in $(seq "$reps"); do
+        for t in "$@"; do
+            rm -f "${dir[$t]}"/var/queue/in/*.pck
+            t0=$(now)
+            smtp-source -L -s "$c" -m "$msgs" -l 10240 -f bench@example.org \
+                -t ant@example.com 127.0.0.1:"${port[$t]}"
+            t1=$(now)
+            n=$(find "${dir[$t]}/var/queue/in" -name '*.pck' | wc -l)
+            [ "$n" = "$msgs" ] || { echo "sync_threads $t queued $n of $msgs" >&2; exit 1; }
+            got[$t]="${got[$t]:-} $(awk -v n="$msgs" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}')"
+        done
+    done
+    for t in "$@"; do
+        m=$(printf '%s\n' ${got[$t]} | median); mm=$(printf '%s\n' ${got[$t]} | minmax)
+        echo "connections=$c sync_threads=$t msg/s median $m (${mm% *}-${mm#* }) runs:${got[$t]}"
+    done
+    unset got
+done
+echo "# load at end: $(loadavg)"
