@@ -2,7 +2,8 @@
 # LMTP intake with different [runner.lmtp] sync_threads, side by side: one
 # crier instance per value (in runner off), smtp-source -L runs alternating
 # between them so that every value sees the same moments of a shared disk.
-# Usage: bench/sync_threads.sh [VALUE...] (default: 1 2 4)
+# Usage: bench/sync_threads.sh [VALUE...] (default: 1 2 4). A value is a
+# number of threads, optionally with a sync_method: 4, 1/syncfs, 2/fdatasync.
 # Env: MSGS (per run, 1000), REPS (runs per value, 4), CONNS ("4 16").
 . "$(dirname "$0")/lib.sh"
 [ $# -gt 0 ] || set -- 1 2 4
@@ -17,14 +18,15 @@ cleanup() {
     done
 }
 trap cleanup EXIT
-echo "# LMTP intake by sync_threads, $msgs messages of 10240 bytes per run, $reps runs per value"
+echo "# LMTP intake by sync_threads[/sync_method], $msgs messages of 10240 bytes per run, $reps runs per value"
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(machine), load at start: $(loadavg)"
 for t in "$@"; do
     d=$(mktemp -d "${BENCH_TMP:-/tmp}/crier-bench.XXXXXX")/crier
     p=$(free_port)
     port_is_free "$p"
     crier_setup "$d" "$p"
-    printf '[runner.in]\nstart: no\n[runner.lmtp]\nsync_threads: %s\n' "$t" >>"$d/mailman.cfg"
+    printf '[runner.in]\nstart: no\n[runner.lmtp]\nsync_threads: %s\n' "${t%%/*}" >>"$d/mailman.cfg"
+    [ "${t#*/}" = "$t" ] || printf 'sync_method: %s\n' "${t#*/}" >>"$d/mailman.cfg"
     crier_cmd "$d" create ant@example.com >/dev/null
     crier_cmd "$d" start -q
     port[$t]=$p dir[$t]=$d

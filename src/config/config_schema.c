@@ -112,6 +112,7 @@ const struct config_key config_schema[] = {
     I("runner.lmtp", "max_recipients", "1000", 1, 100000),
     I("runner.lmtp", "max_connections", "512", 1, 65536),
     I("runner.lmtp", "sync_threads", "1", 1, 64),
+    C("runner.lmtp", "sync_method", "writeback", "writeback fdatasync syncfs"),
     D("runner.lmtp", "command_timeout", "5m"),
     D("runner.lmtp", "data_timeout", "10m"),
     D("runner.lmtp", "session_timeout", "1h"),

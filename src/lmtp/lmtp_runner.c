@@ -371,6 +371,10 @@ int lmtp_runner_start(struct runner *r, char **error_r)
     s->r = r;
     struct config *cfg = r->cfg;
     r->qroot = queue_root_new(config_path(cfg, "queue_dir"));
+    const char *method = config_get(cfg, "runner.lmtp", "sync_method");
+    queue_root_set_sync(r->qroot, strcmp(method, "syncfs") == 0      ? QUEUE_SYNC_SYNCFS
+                                  : strcmp(method, "fdatasync") == 0 ? QUEUE_SYNC_FDATASYNC
+                                                                     : QUEUE_SYNC_WRITEBACK);
     s->db_url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
     /* Not fatal: RCPT answers 451 until the database can be read. */
     (void)store_ready(s);

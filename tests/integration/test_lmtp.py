@@ -261,8 +261,9 @@ def test_bad_limit_refused(crier):
     assert "[runner.lmtp] max_line_length: invalid value '100'" in proc.stderr
 
 
-@pytest.mark.parametrize("sync_threads", [1, 4])
-def test_concurrent_sessions_share_sync_threads(crier, sync_threads):
+@pytest.mark.parametrize("sync_threads,sync_method", [
+    (1, "writeback"), (4, "writeback"), (1, "syncfs"), (2, "fdatasync")])
+def test_concurrent_sessions_share_sync_threads(crier, sync_threads, sync_method):
     """16 sessions at once, each sending as fast as its replies come: with
     one sync thread the batches are flushed one after another, with four
     side by side; either way every message answered 250 is in the queue,
@@ -279,6 +280,7 @@ def test_concurrent_sessions_share_sync_threads(crier, sync_threads):
         lmtp_port: {port}
         [runner.lmtp]
         sync_threads: {sync_threads}
+        sync_method: {sync_method}
         """)
     crier.ok("create", "ant@example.com")
     crier.ok("start", "-q")
@@ -315,7 +317,9 @@ def test_concurrent_sessions_share_sync_threads(crier, sync_threads):
         crier.run("stop", "-q")
 
 
-def test_sync_threads_out_of_range_refused(crier):
-    crier.write_config(extra="[runner.lmtp]\nsync_threads: 0\n")
+@pytest.mark.parametrize("line,key", [("sync_threads: 0", "sync_threads"),
+                                      ("sync_method: fsync", "sync_method")])
+def test_sync_settings_out_of_range_refused(crier, line, key):
+    crier.write_config(extra=f"[runner.lmtp]\n{line}\n")
     proc = crier.run("start", check=1)
-    assert "sync_threads" in proc.stderr
+    assert key in proc.stderr
