@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <glib.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -351,15 +352,16 @@ static void on_synced(evutil_socket_t fd, short what, void *arg)
     uint64_t n;
     if (read(s->done_fd, &n, sizeof n) < 0 && errno != EAGAIN)
         log_error("lmtp: eventfd: %s", g_strerror(errno));
-    bool done[s->nslots];
+    uint64_t done = 0; /* bit k: slot k is done (sync_threads <= 64) */
     pthread_mutex_lock(&s->lock);
     for (unsigned k = 0; k < s->nslots; k++)
-        done[k] = s->slots[k].batch != NULL && s->slots[k].done;
+        if (s->slots[k].batch != NULL && s->slots[k].done)
+            done |= UINT64_C(1) << k;
     pthread_mutex_unlock(&s->lock);
     /* A slot marked done is left alone by its thread until it gets a new
      * batch, which only this thread gives. */
     for (unsigned k = 0; k < s->nslots; k++)
-        if (done[k])
+        if (done & (UINT64_C(1) << k))
             slot_finish(&s->slots[k]);
     start_commit(s); /* what arrived meanwhile */
 }
