@@ -112,6 +112,8 @@ const struct config_key config_schema[] = {
     I("runner.lmtp", "max_recipients", "1000", 1, 100000),
     I("runner.lmtp", "max_connections", "512", 1, 65536),
     I("runner.lmtp", "sync_threads", "1", 1, 64),
+    I("runner.pipeline", "roster_cache_bytes", "67108864", 0, 1LL << 40),
+    I("runner.pipeline", "roster_cache_min_members", "10000", 1, 1LL << 32),
     C("runner.lmtp", "sync_method", "writeback", "writeback fdatasync syncfs"),
     D("runner.lmtp", "command_timeout", "5m"),
     D("runner.lmtp", "data_timeout", "10m"),

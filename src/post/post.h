@@ -29,6 +29,8 @@ struct store_list;
 
 enum post_verdict { POST_ACCEPT, POST_HOLD, POST_REJECT, POST_DISCARD, POST_OWNER };
 
+struct post_roster_cache;
+
 struct post_ctx {
     struct config *cfg;
     struct store *st;
@@ -50,6 +52,9 @@ struct post_ctx {
      * to-digest); NULL: those handlers do nothing. */
     int (*enqueue)(void *ud, const char *queue, struct queue_meta *meta, const char *msg,
                    size_t len, char **error_r);
+    /* Large rosters kept between posts (the pipeline runner's); NULL:
+     * member-recipients reads the roster every time. */
+    struct post_roster_cache *rosters;
 };
 
 void post_ctx_init(struct post_ctx *c, struct config *cfg, struct store *st,

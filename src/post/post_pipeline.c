@@ -8,6 +8,7 @@
 #include "post/post_digest.h"
 #include "post/post_dmarc.h"
 #include "post/post_recipients.h"
+#include "post/post_roster_cache.h"
 #include "post/post_template_uri.h"
 #include "queue/queue.h"
 #include "store/store.h"
@@ -295,20 +296,135 @@ struct rcpt_ctx {
     unsigned n;
 };
 
+/* Whether a member of the roster gets this post; notes the Cc addresses
+ * to drop and the X-Mailman-Copy ones on the way. */
+static bool rcpt_take(struct rcpt_ctx *r, const char *email, bool receive_list_copy)
+{
+    if (r->exclude && strcmp(email, r->exclude) == 0)
+        return false;
+    if (r->explicit_ && g_hash_table_contains(r->explicit_, email)) {
+        if (!receive_list_copy) {
+            g_hash_table_add(r->cc_drop, g_strdup(email));
+            return false;
+        }
+        g_string_append_printf(r->dup, "%s%s", r->dup->len ? "\n" : "", email);
+    }
+    return true;
+}
+
 static int add_recipient(const struct store_recipient *m, void *p)
 {
     struct rcpt_ctx *r = p;
-    if (r->exclude && strcmp(m->email, r->exclude) == 0)
-        return 0;
-    if (r->explicit_ && g_hash_table_contains(r->explicit_, m->email)) {
-        if (!m->receive_list_copy) {
-            g_hash_table_add(r->cc_drop, g_strndup(m->email, m->len));
-            return 0;
-        }
-        g_string_append_printf(r->dup, "%s%s", r->dup->len ? "\n" : "", m->email);
+    if (rcpt_take(r, m->email, m->receive_list_copy)) {
+        post_recipients_add(r->out, m->email, m->len);
+        r->n++;
     }
-    post_recipients_add(r->out, m->email, m->len);
-    r->n++;
+    return 0;
+}
+
+/* The whole roster, for the cache: every address, and those that want no
+ * list copy when they are named explicitly. */
+struct full_ctx {
+    struct post_recipients *out;
+    GHashTable *no_copy;
+};
+
+static int add_full(const struct store_recipient *m, void *p)
+{
+    struct full_ctx *f = p;
+    post_recipients_add(f->out, m->email, m->len);
+    if (!m->receive_list_copy)
+        g_hash_table_add(f->no_copy, g_strndup(m->email, m->len));
+    return 0;
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Appends entries [from, to) of ro to out at *o, "\n"-joined. */
+static void copy_entries(const struct post_roster *ro, size_t from, size_t to, char *out, size_t *o)
+{
+    if (from >= to)
+        return;
+    size_t start = ro->offsets[from];
+    size_t stop = to < ro->n ? ro->offsets[to] - 1 : ro->len;
+    if (*o > 0)
+        out[(*o)++] = '\n';
+    memcpy(out + *o, ro->all + start, stop - start);
+    *o += stop - start;
+}
+
+/* member-recipients through the cache: the same list add_recipient builds
+ * (sorted by bytes, the same drops and duplicates), from the roster kept
+ * since the last post when nothing changed, else from a fresh scan that
+ * is kept for the next one. */
+static int recipients_cached(struct post_ctx *c, struct rcpt_ctx *r, char **all_r, size_t *len_r,
+                             char **error_r)
+{
+    int64_t version = 0;
+    if (store_roster_version(c->st, &version, error_r) < 0)
+        return -1;
+    const char *list_id = c->list->list_id;
+    const struct post_roster *ro = post_roster_cache_get(c->rosters, list_id, version);
+    struct post_roster *own = NULL;
+    if (ro == NULL) {
+        struct full_ctx f = {post_recipients_new(),
+                             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+        int rc = store_roster_recipients(c->st, list_id, add_full, &f, error_r);
+        if (rc != 0) {
+            post_recipients_free(f.out);
+            g_hash_table_unref(f.no_copy);
+            return rc;
+        }
+        size_t len;
+        char *all = post_recipients_finish(f.out, &len);
+        bool kept;
+        struct post_roster *fresh =
+            post_roster_cache_put(c->rosters, list_id, version, all, len, f.no_copy, &kept);
+        if (!kept)
+            own = fresh;
+        ro = fresh;
+    }
+    /* The few entries this post leaves out, found by binary search. */
+    GArray *drop = g_array_new(FALSE, FALSE, sizeof(size_t));
+    GPtrArray *named = g_ptr_array_new();
+    if (r->exclude)
+        g_ptr_array_add(named, (gpointer)r->exclude);
+    if (r->explicit_) {
+        GHashTableIter it;
+        gpointer k;
+        g_hash_table_iter_init(&it, r->explicit_);
+        while (g_hash_table_iter_next(&it, &k, NULL))
+            g_ptr_array_add(named, k);
+    }
+    for (guint i = 0; i < named->len; i++) {
+        const char *a = named->pdata[i];
+        ptrdiff_t at = post_roster_find(ro, a);
+        if (at < 0 || (i > 0 && r->exclude && strcmp(a, r->exclude) == 0))
+            continue;
+        if (!rcpt_take(r, a, !g_hash_table_contains(ro->no_copy, a)))
+            g_array_append_val(drop, at);
+    }
+    g_ptr_array_free(named, TRUE);
+    if (drop->len > 1)
+        qsort(drop->data, drop->len, sizeof(size_t), cmp_index);
+    char *out = g_malloc(ro->len + 1);
+    size_t o = 0, next = 0;
+    for (guint i = 0; i < drop->len; i++) {
+        size_t d = g_array_index(drop, size_t, i);
+        copy_entries(ro, next, d, out, &o);
+        next = MAX(next, d + 1);
+    }
+    copy_entries(ro, next, ro->n, out, &o);
+    out[o] = '\0';
+    r->n = (unsigned)(ro->n - drop->len);
+    g_array_free(drop, TRUE);
+    post_roster_free(own);
+    *all_r = out;
+    *len_r = o;
     return 0;
 }
 
@@ -357,13 +473,21 @@ static int member_recipients(struct post_ctx *c, char **error_r)
     }
     r.explicit_ = explicit_recipients(c);
     r.cc_drop = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    int rc = store_roster_recipients(c->st, c->list->list_id, add_recipient, &r, error_r);
+    char *all = NULL;
+    size_t len = 0;
+    int rc;
+    if (c->rosters != NULL) {
+        rc = recipients_cached(c, &r, &all, &len, error_r);
+    } else {
+        rc = store_roster_recipients(c->st, c->list->list_id, add_recipient, &r, error_r);
+        if (rc == 0) {
+            all = post_recipients_finish(r.out, &len);
+            r.out = NULL;
+        }
+    }
     if (rc == 0) {
         /* The list is handed over, not copied: a million members are one
          * buffer of about 25 MB from here to the out queue's file. */
-        size_t len;
-        char *all = post_recipients_finish(r.out, &len);
-        r.out = NULL;
         queue_meta_set_owned(c->meta, "recipients", all, len);
         if (r.dup->len) /* Mailman's add-dup-header: X-Mailman-Copy at delivery */
             queue_meta_set(c->meta, "add_dup_header", r.dup->str);

@@ -6,6 +6,7 @@
 #include "mail/notice.h"
 #include "post/post.h"
 #include "post/post_moderate.h"
+#include "post/post_roster_cache.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
 #include "store/store.h"
@@ -16,6 +17,7 @@
 
 struct post_state {
     struct store *store;
+    struct post_roster_cache *rosters; /* the pipeline runner's, or NULL */
 };
 
 int runner_post_start(struct runner *r, char **error_r)
@@ -23,6 +25,11 @@ int runner_post_start(struct runner *r, char **error_r)
     struct post_state *s = g_new0(struct post_state, 1);
     r->state = s;
     g_autofree char *url = config_expand(r->cfg, config_get(r->cfg, "database", "url"), NULL);
+    long long cache = config_get_int(r->cfg, "runner.pipeline", "roster_cache_bytes");
+    if (strcmp(r->kind->name, "pipeline") == 0 && cache > 0)
+        s->rosters = post_roster_cache_new(
+            (size_t)config_get_int(r->cfg, "runner.pipeline", "roster_cache_min_members"),
+            (size_t)cache);
     return store_open(url, &s->store, error_r);
 }
 
@@ -38,6 +45,7 @@ void runner_post_stop(struct runner *r)
         return;
     if (s->store)
         store_close(s->store);
+    post_roster_cache_free(s->rosters);
     g_free(s);
     r->state = NULL;
 }
@@ -427,6 +435,7 @@ int runner_pipeline_handle(struct runner *r, struct queue_entry *e, char **error
     c.notice = pipeline_notice;
     c.notice_ud = &nud;
     c.enqueue = pipeline_enqueue;
+    c.rosters = s->rosters;
     int rc = post_pipeline_run(&c, pipeline, error_r);
     if (rc == 1) {
         filtered(r, &c, pipeline);

@@ -443,6 +443,9 @@ struct store_recipient {
     bool receive_own_postings; /* resolved as in store_member */
     bool receive_list_copy;
 };
+/* A number that changes whenever anything store_roster_recipients could
+ * return changes, for any list (database triggers keep it). */
+int store_roster_version(struct store *st, int64_t *version_r, char **error_r);
 int store_roster_recipients(struct store *st, const char *list_id,
                             int (*fn)(const struct store_recipient *r, void *ctx), void *ctx,
                             char **error_r);

@@ -98,6 +98,15 @@ int store_roster(struct store *st, const struct store_roster_filter *f,
     "WHERE m.list = $1 AND m.role = $2 AND COALESCE(m.p_mode, a.p_mode, u.p_mode, 1) = $3 "        \
     "AND COALESCE(m.p_status, a.p_status, u.p_status, 1) = $4"
 
+int store_roster_version(struct store *st, int64_t *version_r, char **error_r)
+{
+    int rc =
+        store_db_query_int(st, "SELECT v FROM roster_version WHERE id = 1", version_r, error_r, 0);
+    if (rc == 0)
+        *error_r = g_strdup("the roster_version row is missing");
+    return rc < 0 ? rc : (rc == 1 ? 0 : STORE_ERR);
+}
+
 int store_roster_recipients(struct store *st, const char *list_id,
                             int (*fn)(const struct store_recipient *r, void *ctx), void *ctx,
                             char **error_r)

@@ -159,6 +159,26 @@ static const struct schema_step schema_steps[] = {
         " name TEXT NOT NULL,"
         " enabled INTEGER NOT NULL,"
         " PRIMARY KEY (list, name));"},
+    /* A counter that every change a roster can see moves, kept by
+     * triggers (so also for writes from outside crier): the pipeline
+     * runner reuses a large list's recipients while it stays the same. */
+    {4, "CREATE TABLE roster_version (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " v INTEGER NOT NULL);"
+        "INSERT INTO roster_version (id, v) VALUES (1, 0);"
+        "CREATE TRIGGER roster_member_ins AFTER INSERT ON member BEGIN UPDATE roster_version SET v "
+        "= v + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER roster_member_del AFTER DELETE ON member BEGIN UPDATE roster_version SET v "
+        "= v + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER roster_member_upd AFTER UPDATE OF list, role, address, p_rlc, p_rop,"
+        " p_mode, p_status ON member BEGIN UPDATE roster_version SET v = v + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER roster_address_upd AFTER UPDATE OF email, user_row, p_rlc, p_rop,"
+        " p_mode, p_status ON address BEGIN UPDATE roster_version SET v = v + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER roster_address_del AFTER DELETE ON address BEGIN UPDATE roster_version SET "
+        "v = v + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER roster_users_upd AFTER UPDATE OF p_rlc, p_rop, p_mode, p_status ON users"
+        " BEGIN UPDATE roster_version SET v = v + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER roster_users_del AFTER DELETE ON users BEGIN UPDATE roster_version SET v = "
+        "v + 1 WHERE id = 1; END;"},
 };
 
 int store_sqlite_schema_latest(void)

@@ -43,8 +43,10 @@ def out_recipients(site):
     return []
 
 
-@pytest.fixture
-def site(crier):
+@pytest.fixture(params=["cache", "nocache"])
+def site(crier, request):
+    """A list whose out entries wait; the pipeline keeps rosters of any size
+    between posts (cache), or reads the roster for every post (nocache)."""
     sink = Sink()
     smtp_port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
@@ -52,7 +54,10 @@ def site(crier):
     crier.sink = sink
     crier.lmtp_port = free_port()
     crier.base_config = (f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {crier.lmtp_port}\n"
-                         f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n")
+                         f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n"
+                         "[runner.pipeline]\n" +
+                         ("roster_cache_min_members: 1\n" if request.param == "cache"
+                          else "roster_cache_bytes: 0\n"))
     # The out runner waits, so that the entry the pipeline wrote can be read.
     crier.write_config(extra=crier.base_config + "[runner.out]\nstart: no\n")
     crier.ok("create", "-o", "boss@example.org", "fan@example.com")
@@ -127,3 +132,47 @@ def test_thousands_of_members_in_one_entry_reach_the_sink(site):
     time.sleep(0.2)
     assert sorted(rcpts()) == sorted(emails)
     assert not list((site.var / "queue" / "out").glob("*.pck"))
+
+
+def take_out_entry(site):
+    """The recipients of the waiting out entry, which is then removed."""
+    assert wait_until(lambda: out_recipients(site) is not None)
+    got = out_recipients(site)
+    for p in (site.var / "queue" / "out").glob("*.pck"):
+        p.unlink()
+    return got
+
+
+def test_roster_changes_reach_the_next_post(site):
+    """Whatever changes the roster between two posts shows in the second
+    one, also when the pipeline kept the first one's roster: a member
+    added or removed, and preferences changed by crier or straight in the
+    database, at member, address and user level."""
+    members = ["a@example.org", "b@example.org", "c@example.org", "d@example.org",
+               "e@example.org", "f@example.org"]
+    site.ok("addmembers", "-", "fan@example.com", input="\n".join(members) + "\n")
+    site.ok("start", "-q")
+    assert site.post("r1@example.org", "a@example.org") == {}
+    assert take_out_entry(site) == members
+    # the same roster again (the kept one, with the cache)
+    assert site.post("r2@example.org", "b@example.org") == {}
+    assert take_out_entry(site) == members
+    site.ok("delmembers", "-l", "fan@example.com", "-m", "b@example.org")
+    site.ok("addmembers", "-", "fan@example.com", input="g@example.org\n")
+    addr = "(SELECT id FROM address WHERE email = ?)"
+    set_pref(site, f"UPDATE member SET p_status = 2 WHERE address = {addr}", "c@example.org")
+    set_pref(site, f"UPDATE member SET p_mode = NULL WHERE address = {addr}", "d@example.org")
+    set_pref(site, "UPDATE users SET p_mode = 2 WHERE id = (SELECT user_row FROM address "
+                   "WHERE email = ?)", "d@example.org")
+    assert site.post("r3@example.org", "a@example.org") == {}
+    assert take_out_entry(site) == ["a@example.org", "e@example.org", "f@example.org",
+                                    "g@example.org"]
+    # back: the user's preference cleared, the address's status set
+    set_pref(site, "UPDATE users SET p_mode = NULL WHERE id = (SELECT user_row FROM address "
+                   "WHERE email = ?)", "d@example.org")
+    set_pref(site, f"UPDATE member SET p_status = NULL WHERE address = {addr}", "e@example.org")
+    set_pref(site, f"UPDATE address SET p_status = 3 WHERE id = {addr}", "e@example.org")
+    assert site.post("r4@example.org", "a@example.org",
+                     extra="Cc: f@example.org\n") == {}
+    assert take_out_entry(site) == ["a@example.org", "d@example.org", "f@example.org",
+                                    "g@example.org"]
