@@ -23,8 +23,8 @@
 /* Page cache, as PRAGMA cache_size (negative: KiB): 64 MiB normally (see
  * the open below), 2 MiB during a roster scan, which reads each page once
  * and would otherwise fill the whole cache of the reading process. */
-#define STORE_SQLITE_CACHE_KIB      "-65536"
-#define STORE_SQLITE_SCAN_CACHE_KIB "-2048"
+#define STORE_SQLITE_CACHE_PRAGMA      "PRAGMA cache_size=-65536"
+#define STORE_SQLITE_SCAN_CACHE_PRAGMA "PRAGMA cache_size=-2048"
 
 struct store_stmt {
     struct store *st;
@@ -80,7 +80,7 @@ int store_db_open(struct store *st, const char *path, char **error_r)
         "PRAGMA foreign_keys=ON",
         /* 64 MiB of page cache: a bulk import of 100,000 members fits, so
          * pages are not spilled to the WAL again and again mid-transaction. */
-        "PRAGMA cache_size=" STORE_SQLITE_CACHE_KIB,
+        STORE_SQLITE_CACHE_PRAGMA,
         "PRAGMA temp_store=MEMORY",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(pragmas); i++) {
@@ -97,10 +97,7 @@ void store_db_scan_mode(struct store *st, bool on)
 {
     /* Shrinking frees the pages beyond the new size; failing, the scan only
      * runs with the larger cache. */
-    store_db_exec(st,
-                  on ? "PRAGMA cache_size=" STORE_SQLITE_SCAN_CACHE_KIB
-                     : "PRAGMA cache_size=" STORE_SQLITE_CACHE_KIB,
-                  NULL);
+    store_db_exec(st, on ? STORE_SQLITE_SCAN_CACHE_PRAGMA : STORE_SQLITE_CACHE_PRAGMA, NULL);
 }
 
 void store_db_close(struct store *st)
