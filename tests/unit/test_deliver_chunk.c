@@ -38,6 +38,10 @@ static void test_chunks(void **state)
         /* The largest bucket first; other TLDs share bucket 0; sorted inside. */
         {"z@a.de y@b.fr x@c.com", 10, "[y@b.fr z@a.de][x@c.com]"},
         {"a@x.edu b@y.us c@z.ca d@w.com", 10, "[a@x.edu b@y.us c@z.ca][d@w.com]"},
+        /* Already sorted (as the pipeline hands them over): kept as they are. */
+        {"a@c.com b@c.com c@c.com", 2, "[a@c.com b@c.com][c@c.com]"},
+        /* Sorted but for the last of a chunk. */
+        {"a@c.com c@c.com b@c.com", 3, "[a@c.com b@c.com c@c.com]"},
         /* max 0: one chunk. */
         {"a@x.com b@y.org c@z.net", 0, "[a@x.com b@y.org c@z.net]"},
         {"", 500, ""},
