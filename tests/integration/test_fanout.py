@@ -176,3 +176,95 @@ def test_roster_changes_reach_the_next_post(site):
                      extra="Cc: f@example.org\n") == {}
     assert take_out_entry(site) == ["a@example.org", "d@example.org", "f@example.org",
                                     "g@example.org"]
+
+
+def test_roster_follows_list_recreation_address_changes_and_user_deletion(site):
+    """Paths that change a roster without touching a preference: the list
+    removed and created again under the same List-ID (a new list row, the
+    same key), a membership moved to another address (changeaddress), an
+    address's user deleted (ON DELETE SET NULL), users merged."""
+    site.ok("addmembers", "-", "fan@example.com", input="a@example.org\nb@example.org\n")
+    site.ok("start", "-q")
+    assert site.post("q1@example.org", "a@example.org") == {}
+    assert take_out_entry(site) == ["a@example.org", "b@example.org"]
+    site.ok("stop", "-q")
+    site.ok("remove", "fan@example.com")
+    site.ok("create", "-o", "boss@example.org", "fan@example.com")
+    site.ok("addmembers", "-", "fan@example.com", input="a@example.org\nc@example.org\n")
+    site.ok("create", "-o", "boss@example.org", "other@example.com")
+    site.ok("addmembers", "-", "other@example.com", input="e@example.org\n")
+    site.ok("start", "-q")
+    assert site.post("q2@example.org", "a@example.org") == {}
+    assert take_out_entry(site) == ["a@example.org", "c@example.org"]
+    # c's membership moves to e's address
+    set_pref(site, "UPDATE member SET address = (SELECT id FROM address WHERE email = ?) "
+                   "WHERE address = (SELECT id FROM address WHERE email = ?) AND list = "
+                   "(SELECT id FROM mailinglist WHERE list_id = 'fan.example.com')",
+             "e@example.org", "c@example.org")
+    assert site.post("q3@example.org", "a@example.org") == {}
+    assert take_out_entry(site) == ["a@example.org", "e@example.org"]
+    # e's user wants digests; then the user goes, and with it the preference
+    set_pref(site, "UPDATE member SET p_mode = NULL WHERE address = "
+                   "(SELECT id FROM address WHERE email = ?)", "e@example.org")
+    set_pref(site, "UPDATE users SET p_mode = 2 WHERE id = (SELECT user_row FROM address "
+                   "WHERE email = ?)", "e@example.org")
+    assert site.post("q4@example.org", "a@example.org") == {}
+    assert take_out_entry(site) == ["a@example.org"]
+    set_pref(site, "DELETE FROM users WHERE id = (SELECT user_row FROM address WHERE email = ?)",
+             "e@example.org")
+    assert site.post("q5@example.org", "a@example.org") == {}
+    assert take_out_entry(site) == ["a@example.org", "e@example.org"]
+    # e's address joins a's user, whose preference is digests
+    set_pref(site, "UPDATE users SET p_mode = 2 WHERE id = (SELECT user_row FROM address "
+                   "WHERE email = ?)", "c@example.org")
+    set_pref(site, "UPDATE address SET user_row = (SELECT user_row FROM address WHERE email = ?)"
+                   " WHERE email = ?", "c@example.org", "e@example.org")
+    assert site.post("q6@example.org", "a@example.org") == {}
+    assert take_out_entry(site) == ["a@example.org"]
+
+
+def out_entry(site):
+    """The metadata (unescaped) and the message of the waiting out entry,
+    which is then removed."""
+    assert wait_until(lambda: out_recipients(site) is not None)
+    path = next((site.var / "queue" / "out").glob("*.pck"))
+    head, msg = path.read_bytes().split(b"\n\n", 1)
+    path.unlink()
+    meta = {}
+    for line in head.split(b"\n"):
+        key, _, value = line.partition(b":")
+        meta[key.decode()] = unescape(value[1:]).decode()
+    return meta, msg.decode()
+
+
+def test_explicit_recipients_and_the_sender_alike_with_and_without_the_cache(site):
+    """avoid-duplicates and the sender's own copy: the sender named in Cc
+    too, the same member named twice in different case, a member with and
+    one without receive_list_copy, a non-member; then a roster of one
+    member who is the sender (an empty list) and of one other member."""
+    members = ["a@example.org", "b@example.org", "c@example.org", "d@example.org"]
+    site.ok("addmembers", "-", "fan@example.com", input="\n".join(members) + "\n")
+    addr = "(SELECT id FROM address WHERE email = ?)"
+    set_pref(site, f"UPDATE member SET p_rop = 0, p_rlc = 0 WHERE address = {addr}",
+             "a@example.org")
+    set_pref(site, f"UPDATE member SET p_rlc = 0 WHERE address = {addr}", "b@example.org")
+    site.ok("start", "-q")
+    for n in range(2):  # the second post finds the kept roster
+        assert site.post(f"x{n}@example.org", "a@example.org",
+                         extra="Cc: A@example.org, B@Example.org, b@example.org, "
+                               "c@example.org, C@EXAMPLE.ORG, x@example.net\n") == {}
+        meta, msg = out_entry(site)
+        assert meta["recipients"].split("\n") == ["c@example.org", "d@example.org"]
+        assert meta["add_dup_header"] == "c@example.org"
+        assert "\nCC: A@example.org, c@example.org, x@example.net\n" in msg
+    site.ok("delmembers", "-l", "fan@example.com", "-m", "b@example.org", "-m",
+            "c@example.org", "-m", "d@example.org")
+    assert site.post("x2@example.org", "a@example.org") == {}
+    meta, _ = out_entry(site)
+    assert meta["recipients"] == ""
+    site.ok("addmembers", "-", "fan@example.com", input="d@example.org\n")
+    site.ok("delmembers", "-l", "fan@example.com", "-m", "a@example.org")
+    assert site.post("x3@example.org", "d@example.org", extra="Cc: D@example.org\n") == {}
+    meta, msg = out_entry(site)
+    assert meta["recipients"] == "d@example.org"
+    assert meta["add_dup_header"] == "d@example.org"
