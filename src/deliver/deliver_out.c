@@ -449,6 +449,15 @@ static void put_back_recipients(struct queue_entry *e, char *all, size_t len)
     queue_meta_set_owned(e->meta, "recipients", all, len);
 }
 
+/* Sets key back to value, or removes it when it had none. */
+static void meta_restore(struct queue_meta *meta, const char *key, const char *value)
+{
+    if (value != NULL)
+        queue_meta_set(meta, key, value);
+    else
+        queue_meta_remove(meta, key);
+}
+
 int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
 {
     struct out_state *s = r->state;
@@ -580,8 +589,12 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
             g_ptr_array_add(o.temp, NULL);
             g_autofree char *left = g_strjoinv("\n", (char **)o.temp->pdata);
             g_autofree char *dl = g_strdup_printf("%" G_GINT64_FORMAT, deadline);
+            /* Should the retry entry not be written, the entry stays as it
+             * came (the runner shunts it): its marks are undone below and
+             * put_back_recipients gives it its whole list again. */
+            g_autofree char *until_was = g_strdup(until);
+            g_autofree char *nodecorate_was = g_strdup(queue_meta_get(e->meta, "nodecorate"));
             queue_meta_set(e->meta, "recipients", left);
-            g_clear_pointer(&all, g_free); /* replaced by what is left */
             queue_meta_set(e->meta, "deliver_until", dl);
             /* A bulk message goes to retry as it was sent, decorated once;
              * individual copies are made again next time. */
@@ -591,6 +604,12 @@ int deliver_out_handle(struct runner *r, struct queue_entry *e, char **error_r)
             rc = queue_root_get(r->qroot, "retry", &retry, error_r);
             if (rc == 0)
                 rc = queue_requeue(e, retry, bulk_msg, bulk_msg ? msg_len : 0, NULL, error_r);
+            if (rc == 0) {
+                g_clear_pointer(&all, g_free); /* replaced by what is left */
+            } else {
+                meta_restore(e->meta, "deliver_until", until_was);
+                meta_restore(e->meta, "nodecorate", nodecorate_was);
+            }
         }
     }
     g_ptr_array_free(o.temp, TRUE);

@@ -180,3 +180,23 @@ def test_parallel_connections_verp_and_failures(delivery):
         f"ant-bounces+v{i}=example.org@example.com" for i in range(7))
     retry = delivery.ok("qfile", str(queue(delivery, "retry")[0])).stdout
     assert "'recipients': 'later@example.org'" in retry
+
+
+def test_entry_that_cannot_go_to_retry_is_shunted_as_it_came(delivery):
+    """A temporary failure whose retry entry cannot be written: the handler
+    fails and the entry is shunted with its whole recipient list and
+    without the retry's marks (nodecorate would send the undecorated
+    message undecorated when it is unshunted)."""
+    delivery.start()
+    retry = delivery.var / "queue" / "retry"
+    if retry.is_dir():
+        for p in retry.iterdir():
+            p.unlink()
+        retry.rmdir()
+    retry.write_text("not a directory\n")
+    inject_out(delivery, ["good@example.com", "later@example.com"])
+    assert wait_until(lambda: len(queue(delivery, "shunt")) == 1)
+    assert [t[1] for t in delivery.sink.transactions] == [["good@example.com"]]
+    text = delivery.ok("qfile", str(queue(delivery, "shunt")[0])).stdout
+    assert "'recipients': 'good@example.com\\nlater@example.com'" in text
+    assert "nodecorate" not in text and "deliver_until" not in text
