@@ -350,12 +350,15 @@ class PrivatePostfix:
         self.cmd("reload")
         wait_for(lambda: not any(pid_alive(p) for p in old), 15)
 
-    def wait_resolver_fresh(self, timeout=15):
+    def wait_resolver_fresh(self, timeout=45):
         """Waits until every trivial-rewrite process that was running has
         exited. trivial-rewrite keeps its tables open for long-lived
         clients and looks for changed files only every 10 seconds; until it
         restarts, routing follows the old maps (smtpd's RCPT checks see a
-        change at the next connection)."""
+        change at the next connection). Having seen the change it still
+        waits for its clients (qmgr, cleanup) to let go of their
+        connections: in one CI run it noticed 9 s after the change and was
+        still running 15 s after it, hence the generous bound."""
         master = self.master_pid()
         old = children(master, {"trivial-rewrite"}) if master else []
         return wait_for(lambda: not any(pid_alive(p) for p in old), timeout, 0.2)

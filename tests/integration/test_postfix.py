@@ -45,7 +45,7 @@ class Stack:
         if self.mode == "regex":
             self.postfix.reload()
         else:
-            assert self.postfix.wait_resolver_fresh(15), self.postfix.log_tail()
+            assert self.postfix.wait_resolver_fresh(45), self.postfix.log_tail()
 
     def misrouted(self):
         """List mail that reached the relay sink instead of crier."""
