@@ -189,12 +189,14 @@ const char *queue_meta_nth(const struct queue_meta *meta, size_t i, const char *
 /* How many bytes escaping adds to each byte: 0 for those written as they
  * are, 1 for \\ \n \r, 3 for \xHH. A table, so that measuring and copying
  * a 25 MB value are plain loops. */
+/* clang-format off */
 static const unsigned char escape_extra[256] = {
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 3, 3, 1, 3, 3, /* 0x00-0x0f: LF, CR 1 */
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x10-0x1f */
     ['\\'] = 1,
     [0x7f] = 3,
 };
+/* clang-format on */
 
 /* Bytes written as themselves. */
 static bool plain_byte(unsigned char c)

@@ -405,10 +405,10 @@ static void test_unsubscribe_confirm_and_goodbye(void **state)
 static void test_unsubscription_policies(void **state)
 {
     struct fixture *f = *state;
-    CHECK(store_member_add(f->st, "ant.example.com", "lou@example.org", NULL, STORE_ROLE_MEMBER,
-                           0, NULL, &err));
-    CHECK(store_member_add(f->st, "ant.example.com", "max@example.org", NULL, STORE_ROLE_MEMBER,
-                           0, NULL, &err));
+    CHECK(store_member_add(f->st, "ant.example.com", "lou@example.org", NULL, STORE_ROLE_MEMBER, 0,
+                           NULL, &err));
+    CHECK(store_member_add(f->st, "ant.example.com", "max@example.org", NULL, STORE_ROLE_MEMBER, 0,
+                           NULL, &err));
     struct workflow_result r;
     /* moderate: the moderator's token, the member stays until approval */
     set(f, "unsubscription_policy", "moderate");
