@@ -3,6 +3,7 @@ import os
 import signal
 import smtplib
 import socket
+import textwrap
 import time
 from pathlib import Path
 
@@ -18,11 +19,12 @@ MSG = (b"From: anne@example.org\r\n"
        b"Hello, world.\r\n")
 
 
-@pytest.fixture
-def lmtp(crier):
+def start_lmtp_only(crier, lmtp_extra="", lists=("ant@example.com",)):
+    """A daemon whose LMTP runner queues into `in` and nothing takes the
+    entries out; [runner.lmtp] gets lmtp_extra."""
     port = free_port()
     crier.lmtp_port = port
-    crier.write_config(extra=f"""\
+    crier.write_config(extra=textwrap.dedent(f"""\
         [runner.rest]
         start: no
         [runner.bounces]
@@ -33,10 +35,16 @@ def lmtp(crier):
         start: no
         [mta]
         lmtp_port: {port}
-        """)
-    crier.ok("create", "ant@example.com")
-    crier.ok("create", "test-join@example.com")
+        [runner.lmtp]
+        """) + textwrap.dedent(lmtp_extra))
+    for name in lists:
+        crier.ok("create", name)
     crier.ok("start", "-q")
+
+
+@pytest.fixture
+def lmtp(crier):
+    start_lmtp_only(crier, lists=("ant@example.com", "test-join@example.com"))
     yield crier
     crier.run("stop", "-q")
 
@@ -208,26 +216,11 @@ def test_pipelined_burst_many_sessions(lmtp):
 
 @pytest.fixture
 def small_lmtp(crier):
-    port = free_port()
-    crier.lmtp_port = port
-    crier.write_config(extra=f"""\
-        [runner.rest]
-        start: no
-        [runner.bounces]
-        start: no
-        [runner.in]
-        start: no
-        [runner.command]
-        start: no
-        [mta]
-        lmtp_port: {port}
-        [runner.lmtp]
+    start_lmtp_only(crier, """\
         max_message_size: 2048
         max_recipients: 2
         command_timeout: 1s
         """)
-    crier.ok("create", "ant@example.com")
-    crier.ok("start", "-q")
     yield crier
     crier.run("stop", "-q")
 
@@ -269,21 +262,10 @@ def test_concurrent_sessions_share_sync_threads(crier, sync_threads, sync_method
     side by side; either way every message answered 250 is in the queue,
     once."""
     import threading
-    port = free_port()
-    crier.lmtp_port = port
-    crier.write_config(extra=f"""\
-        [runner.rest]
-        start: no
-        [runner.in]
-        start: no
-        [mta]
-        lmtp_port: {port}
-        [runner.lmtp]
+    start_lmtp_only(crier, f"""\
         sync_threads: {sync_threads}
         sync_method: {sync_method}
         """)
-    crier.ok("create", "ant@example.com")
-    crier.ok("start", "-q")
     try:
         accepted, errors = [], []
 
