@@ -75,9 +75,11 @@ struct post_roster *post_roster_cache_put(struct post_roster_cache *c, const cha
     r->len = len;
     r->no_copy = no_copy;
     *kept_r = false;
-    /* Offsets are 32-bit, as in post_recipients. */
+    /* Offsets are 32-bit, as in post_recipients, which stops before a
+     * list this long is built; a roster without offsets would send the
+     * post to no one, so this is never returned quietly. */
     if (len >= UINT32_MAX)
-        return r; /* found by nothing: post_roster_find answers -1 */
+        g_error("post_roster_cache: more than 4 GiB of addresses");
     size_t n = len ? 1 : 0;
     for (const char *p = all; (p = memchr(p, '\n', len - (size_t)(p - all))) != NULL; p++)
         n++;
@@ -121,8 +123,6 @@ static const char *entry_at(const struct post_roster *r, size_t i, size_t *len_r
 
 ptrdiff_t post_roster_find(const struct post_roster *r, const char *address)
 {
-    if (r->offsets == NULL)
-        return -1;
     size_t alen = strlen(address);
     size_t lo = 0, hi = r->n;
     while (lo < hi) {
