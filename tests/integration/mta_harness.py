@@ -162,9 +162,7 @@ def set_alias_domain(crier, mail_host, alias_domain):
 def settle_maps(crier):
     """Postfix notices a rewritten map by its mtime, in whole seconds:
     waits until a regeneration now gets a newer mtime than the last one."""
-    files = list(crier.data_dir.glob("postfix_*"))
-    newest = max((f.stat().st_mtime for f in files), default=0)
-    delay = int(newest) + 1 - time.time()
+    delay = int(maps_mtime(crier)) + 1 - time.time()
     if delay > 0:
         time.sleep(min(delay + 0.05, 1.1))
 
@@ -237,6 +235,24 @@ def children(ppid, names=None):
         if fields[0] != "Z" and int(fields[1]) == ppid and (names is None or comm in names):
             out.append(int(d.name))
     return out
+
+
+def process_start_time(pid):
+    """When process pid started, as a time.time() value (to the clock
+    tick); infinity once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("inf")
+    ticks = int(stat[stat.rindex(")") + 2:].split()[19])
+    booted = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+    return booted + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def maps_mtime(crier):
+    """When crier last rewrote its Postfix maps."""
+    return max((f.stat().st_mtime for f in crier.data_dir.glob("postfix_*")),
+               default=0)
 
 
 def snippet(crier, mta):
@@ -350,18 +366,21 @@ class PrivatePostfix:
         self.cmd("reload")
         wait_for(lambda: not any(pid_alive(p) for p in old), 15)
 
-    def wait_resolver_fresh(self, timeout=45):
-        """Waits until every trivial-rewrite process that was running has
-        exited. trivial-rewrite keeps its tables open for long-lived
-        clients and looks for changed files only every 10 seconds; until it
-        restarts, routing follows the old maps (smtpd's RCPT checks see a
-        change at the next connection). Having seen the change it still
-        waits for its clients (qmgr, cleanup) to let go of their
-        connections: in one CI run it noticed 9 s after the change and was
-        still running 15 s after it, hence the generous bound."""
+    def wait_resolver_fresh(self, since, timeout=45):
+        """Waits until every trivial-rewrite process that started before
+        `since` (the time the maps were last rewritten) has exited.
+        trivial-rewrite keeps its tables open for long-lived clients and
+        looks every 10 seconds whether an open table changed, then exits;
+        until then routing follows the old maps (smtpd's RCPT checks see a
+        change at the next connection). A process started after the change
+        opened the new tables and never exits for it: waiting for every
+        process that was running failed that way in CI."""
         master = self.master_pid()
-        old = children(master, {"trivial-rewrite"}) if master else []
-        return wait_for(lambda: not any(pid_alive(p) for p in old), timeout, 0.2)
+        if not master:
+            return False
+        return wait_for(lambda: all(
+            process_start_time(p) > since
+            for p in children(master, {"trivial-rewrite"})), timeout, 0.2)
 
     def master_pid(self):
         try:

@@ -12,7 +12,7 @@ import smtplib
 import pytest
 
 from mta_harness import (PrivatePostfix, Sink, free_port, have_postfix, make_crier,
-                         message, private_tmpdir, qfile, set_alias_domain, settle_maps,
+                         maps_mtime, message, private_tmpdir, qfile, set_alias_domain, settle_maps,
                          snippet, wait_entry, wait_for)
 
 pytestmark = pytest.mark.skipif(not have_postfix(), reason="postfix is not installed "
@@ -45,7 +45,8 @@ class Stack:
         if self.mode == "regex":
             self.postfix.reload()
         else:
-            assert self.postfix.wait_resolver_fresh(45), self.postfix.log_tail()
+            assert self.postfix.wait_resolver_fresh(maps_mtime(self.crier), 45), \
+                self.postfix.log_tail()
 
     def misrouted(self):
         """List mail that reached the relay sink instead of crier."""
