@@ -63,7 +63,7 @@ int deliver_out_start(struct runner *r, char **error_r)
     }
     long long conns = config_get_int(cfg, "mta", "max_delivery_threads");
     long long per_conn = config_get_int(cfg, "mta", "max_sessions_per_connection");
-    s->pool = deliver_smtp_pool_new(&s->smtp, conns > 0 ? (unsigned)conns : 1,
+    s->pool = deliver_smtp_pool_new(&s->smtp, conns > 0 ? (unsigned)conns : DELIVER_OUT_CONNECTIONS,
                                     per_conn > 0 ? (unsigned)MIN(per_conn, G_MAXUINT) : 0);
     g_autofree char *url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
     return store_open(url, &s->store, error_r);

@@ -7,7 +7,8 @@
  * the entry says `verp` or verp_delivery_interval asks for it.
  *
  * The transactions go to deliver_smtp's pool of [mta] max_delivery_threads
- * connections (0: 1), kept open from one entry to the next; individual
+ * connections (0, Mailman's default: DELIVER_OUT_CONNECTIONS), kept open
+ * from one entry to the next; individual
  * copies are made as a connection is about to take them.
  * Progress: the answered transactions are recorded in the entry's progress
  * log in the order the MTA answered them (see checkpoint() in
@@ -26,6 +27,12 @@
  */
 #ifndef CRIER_DELIVER_OUT_H
 #define CRIER_DELIVER_OUT_H
+
+/* Connections when [mta] max_delivery_threads is 0. Four delivered a
+ * 100,000-recipient fan-out 1.5 times faster than one on the 2-core test
+ * machine, eight slower than four (docs/delivery.md); a crash of the out
+ * runner repeats the transactions in flight, which grow with them. */
+#define DELIVER_OUT_CONNECTIONS 4
 
 struct runner;
 struct queue_entry;

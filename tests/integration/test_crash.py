@@ -27,6 +27,7 @@ from test_faults import Sink, start_sink, wait_until
 
 MEMBERS = [f"m{i}@example.org" for i in range(50)]
 CHUNK = 10
+CONNECTIONS = 4  # [mta] max_delivery_threads 0, the default: four connections
 ROUNDS = 2
 TARGETS = ["master", "in", "pipeline", "out", "lmtp", "virgin"]
 KILL_GAP = 1.2  # seconds of traffic between two kills
@@ -164,6 +165,10 @@ def test_kill_every_process_of_the_posting_path(site):
           f"during kills, {len(extra)} more delivered without a 250), "
           f"{len(want)} deliveries wanted, all made; {len(kills)} kills; "
           f"{final} duplicate deliveries, per kill {per_kill}; {elapsed:.1f} s")
+    # A kill repeats at most the transactions the MTA took but whose reply
+    # was not read: one per connection (the one pipelined behind it has not
+    # sent its message yet).
     for what, n in per_kill:
-        assert n <= CHUNK, f"{n} duplicates after killing {what}: more than one transaction"
+        assert n <= CONNECTIONS * CHUNK, (f"{n} duplicates after killing {what}: more than "
+                                          f"one transaction per connection")
     assert elapsed < 90

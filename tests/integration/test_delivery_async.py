@@ -101,8 +101,11 @@ def pipe(crier):
         controller.start()
         sink.controller = controller
         started.append(controller)
+        # One connection unless a test asks for more: these tests follow
+        # the transactions of one session.
         crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {free_port()}\n"
-                                 f"smtp_host: 127.0.0.1\nsmtp_port: {port}\n" + extra)
+                                 f"smtp_host: 127.0.0.1\nsmtp_port: {port}\n"
+                                 "max_delivery_threads: 1\n" + extra)
         crier.ok("create", "ant@example.com")
         crier.run("start", "-q", env=env, check=0)
         return sink

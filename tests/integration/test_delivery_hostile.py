@@ -154,8 +154,11 @@ def hostile(crier):
         crier.asan_dir.mkdir(exist_ok=True)
         full_env = {"ASAN_OPTIONS": f"log_path={crier.asan_dir}/asan:detect_leaks=0"}
         full_env.update(env or {})
+        # One connection unless a test asks for more: these tests follow
+        # what one session does with a peer's replies.
         crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {free_port()}\n"
-                                 f"smtp_host: 127.0.0.1\nsmtp_port: {peer.port}\n" + extra)
+                                 f"smtp_host: 127.0.0.1\nsmtp_port: {peer.port}\n"
+                                 "max_delivery_threads: 1\n" + extra)
         crier.ok("create", "ant@example.com")
         crier.run("start", "-q", env=full_env, check=0)
         return peer
