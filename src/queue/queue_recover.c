@@ -100,7 +100,31 @@ static bool orphan_progress(struct queue *q, const char *name, unsigned count, u
            fstatat(q->dirfd, bak, &st, AT_SYMLINK_NOFOLLOW) != 0;
 }
 
-static unsigned remove_stale_temps(struct queue *q, unsigned count, unsigned index)
+/* A stale "<base>.pck.tmp" that holds a whole entry: the writer synced it
+ * and then died before the rename, or the machine crashed after a requeue
+ * had removed the entry it replaced but before the new name reached the
+ * disk (possible on a file system without a journal, which may write the
+ * two directories in either order). The second case is the only copy of
+ * the message, and the two cannot be told apart: it is kept in bad,
+ * where an administrator can look (the first case is a duplicate). */
+static bool whole_entry(struct queue *q, const char *name)
+{
+    size_t len = strlen(name), el = strlen(QUEUE_EXT_WAITING QUEUE_EXT_TEMP);
+    if (len <= el || strcmp(name + len - el, QUEUE_EXT_WAITING QUEUE_EXT_TEMP) != 0)
+        return false;
+    g_autofree char *data = NULL;
+    g_autofree char *why = NULL;
+    size_t dlen, off;
+    struct queue_meta *meta = NULL;
+    if (queue_file_read(q->dirfd, name, &data, &dlen, &why) < 0 ||
+        queue_file_parse(data, dlen, &meta, &off, &why) < 0)
+        return false;
+    queue_meta_free(meta);
+    return true;
+}
+
+static unsigned remove_stale_temps(struct queue *q, unsigned count, unsigned index,
+                                   unsigned *preserved_r)
 {
     int fd = openat(q->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
@@ -124,6 +148,15 @@ static unsigned remove_stale_temps(struct queue *q, unsigned count, unsigned ind
             fstatat(q->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             now - st.st_mtime <= QUEUE_TEMP_MAX_AGE)
             continue;
+        if (whole_entry(q, de->d_name)) {
+            size_t el = strlen(QUEUE_EXT_WAITING QUEUE_EXT_TEMP);
+            g_autofree char *base = g_strndup(de->d_name, strlen(de->d_name) - el);
+            if (preserve(q, de->d_name, base,
+                         "a whole entry left under its temporary name by a crash (perhaps "
+                         "the only copy, perhaps a duplicate)") == PRESERVED)
+                (*preserved_r)++;
+            continue;
+        }
         if (unlinkat(q->dirfd, de->d_name, 0) == 0) {
             log_info("queue %s: removed stale %s", q->name, de->d_name);
             removed++;
@@ -159,7 +192,7 @@ int queue_recover(struct queue *q, unsigned count, unsigned index,
     /* One directory fsync covers every rename back to ".pck". */
     if (stats.restored > 0 && fsync(q->dirfd) != 0)
         log_error("queue %s: cannot sync %s: %s", q->name, q->dir, g_strerror(errno));
-    stats.temp_removed = remove_stale_temps(q, count, index);
+    stats.temp_removed = remove_stale_temps(q, count, index, &stats.preserved);
     if (stats_r != NULL)
         *stats_r = stats;
     return 0;

@@ -9,7 +9,10 @@
  * must not stop the queue). A ".bak" that cannot be parsed is preserved in
  * bad at once. "*.tmp" files older than QUEUE_TEMP_MAX_AGE seconds are
  * removed: no writer takes that long, and a younger one may belong to a
- * writer (the LMTP server) that is still at work.
+ * writer (the LMTP server) that is still at work; but a "<base>.pck.tmp"
+ * that holds a whole entry is preserved in bad instead, since after a
+ * machine crash on a file system without a journal it can be the only
+ * copy of a requeued message (queue_recover.c).
  *
  * Only one process may recover a given slice, before it claims anything.
  * Per-entry problems are logged (log.h) with the queue and base and counted;
@@ -25,7 +28,7 @@
 
 struct queue_recover_stats {
     unsigned restored;     /* ".bak" renamed back to ".pck" */
-    unsigned preserved;    /* moved to bad (count reached, or malformed) */
+    unsigned preserved;    /* moved to bad (count reached, malformed, whole stale ".pck.tmp") */
     unsigned temp_removed; /* stale ".tmp" files removed */
     unsigned failed;       /* left as they were after an error */
 };

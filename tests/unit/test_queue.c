@@ -294,16 +294,23 @@ static void test_recovery_malformed_and_temps(void **state)
     g_autofree char *bak = g_strconcat(b1, ".bak", NULL);
     g_autofree char *old_tmp = g_strconcat(b2, ".pck.tmp", NULL);
     g_autofree char *new_tmp = g_strconcat(b3, ".pck.tmp", NULL);
+    /* A whole entry under a stale temporary name may be the only copy of
+     * a requeued message (machine crash, no journal): kept in bad. */
+    const char *b4 = "1700000000.0000000+4444444444444444444444444444444444444444";
+    g_autofree char *whole_tmp = g_strconcat(b4, ".pck.tmp", NULL);
     write_file(in, bak, "crier-queue 1\nmessage-size: 99\n\ncut", 0);
     write_file(in, old_tmp, "partial", 120);
     write_file(in, new_tmp, "being written", 0);
+    write_file(in, whole_tmp, "crier-queue 1\nmessage-size: 6\n\nhello\n", 120);
     write_file(in, "README", "not an entry", 120);
     struct queue_recover_stats st;
     char *error = NULL;
     assert_int_equal(queue_recover(in, 1, 0, &st, &error), 0);
-    assert_int_equal(st.preserved, 1);
+    assert_int_equal(st.preserved, 2);
     assert_int_equal(st.temp_removed, 1);
     assert_true(exists(get(f, "bad"), b1, ".psv"));
+    assert_true(exists(get(f, "bad"), b4, ".psv"));
+    assert_false(exists(in, b4, ".pck.tmp"));
     assert_false(exists(in, b2, ".pck.tmp"));
     assert_true(exists(in, b3, ".pck.tmp"));
     g_autofree char *readme = g_build_filename(in->dir, "README", NULL);
