@@ -89,6 +89,24 @@ int queue_list_ext(struct queue *q, const char *ext, unsigned count, unsigned in
     return 0;
 }
 
+bool queue_busy(struct queue *q)
+{
+    int fd = openat(q->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (dir == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    bool busy = false;
+    struct dirent *de;
+    while (!busy && (de = readdir(dir)) != NULL)
+        busy = g_str_has_suffix(de->d_name, QUEUE_EXT_WAITING) ||
+               g_str_has_suffix(de->d_name, QUEUE_EXT_CLAIMED);
+    closedir(dir);
+    return busy;
+}
+
 int queue_list(struct queue *q, unsigned count, unsigned index, GPtrArray **bases_r, char **error_r)
 {
     return queue_list_ext(q, QUEUE_EXT_WAITING, count, index, bases_r, error_r);

@@ -65,6 +65,9 @@ int queue_enqueue(struct queue *q, const struct queue_meta *meta, const void *ms
  * names are not of the base form are ignored. */
 int queue_list_ext(struct queue *q, const char *ext, unsigned count, unsigned index,
                    GPtrArray **bases_r, char **error_r);
+/* Whether q holds an entry waiting or claimed (a "<base>.pck" or
+ * "<base>.bak"); false when it cannot be read. */
+bool queue_busy(struct queue *q);
 /* queue_list_ext for QUEUE_EXT_WAITING. */
 int queue_list(struct queue *q, unsigned count, unsigned index, GPtrArray **bases_r,
                char **error_r);

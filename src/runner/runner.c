@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "lib/log.h"
 #include "queue/queue.h"
+#include "queue/queue_file.h"
 #include "queue/queue_recover.h"
 #include "queue/queue_watch.h"
 
@@ -144,6 +145,28 @@ static void work_one(struct runner_proc *p, const char *base)
 /* One waiting entry of the slice per turn, in FIFO order: the bases are
  * listed once and worked through over several turns, listed again when
  * they are used up. Between turns the loop sees signals. */
+/* Whether a yielding runner should leave base waiting for now: queued less
+ * than RUNNER_YIELD_MAX_S ago while the posting path has entries. */
+static bool should_yield(struct runner *r, const char *base)
+{
+    struct queue_file_base b;
+    if (!queue_file_parse_base(base, strlen(base), &b) ||
+        (double)g_get_real_time() / G_USEC_PER_SEC - (double)b.seconds >= RUNNER_YIELD_MAX_S)
+        return false;
+    static const char *const path[] = {"in", "pipeline", "out"};
+    for (size_t i = 0; i < G_N_ELEMENTS(path); i++) {
+        struct queue *q;
+        char *err = NULL;
+        if (queue_root_get(r->qroot, path[i], &q, &err) < 0) {
+            g_free(err);
+            continue;
+        }
+        if (queue_busy(q))
+            return true;
+    }
+    return false;
+}
+
 static void runner_work(evutil_socket_t fd, short what, void *arg)
 {
     struct runner_proc *p = arg;
@@ -169,6 +192,10 @@ static void runner_work(evutil_socket_t fd, short what, void *arg)
             g_clear_pointer(&p->todo, g_ptr_array_unref);
             return;
         }
+    }
+    if (r->kind->yields && should_yield(r, p->todo->pdata[p->todo_next])) {
+        work_later(p, RUNNER_YIELD_PAUSE_S);
+        return;
     }
     work_one(p, p->todo->pdata[p->todo_next++]);
     if (!p->stopping && p->todo != NULL)

@@ -200,3 +200,24 @@ def test_plain_digest_scrubs_attachments(site):
     inner = mime.get_payload()[2].get_payload()[0].get_payload(0)
     assert inner.get_content_type() == "multipart/mixed"
     assert inner.get_payload()[1].get_payload(decode=True) == b"\x00\x01\x02\x03\x04\x05"
+
+
+def test_digest_waits_while_the_posting_path_is_busy(site):
+    """The digest runner leaves a digest waiting while an entry sits in the
+    in, pipeline or out queue (its roster scan would slow a fan-out), and
+    builds it once they are empty."""
+    import time
+    site.ok("start", "-q")
+    # An entry claimed in out that nothing will finish: the path is busy.
+    busy = site.var / "queue" / "out" / f"{time.time():.7f}+{'0' * 40}.bak"
+    busy.write_text("crier-queue 1\nmessage-size: 1\n\n\n")
+    post(site, 1)
+    assert wait_until(lambda: len(received(site.sink, "reg@example.org")) == 1)
+    digests = site.var / "queue" / "digest"
+    assert wait_until(lambda: list(digests.glob("*.pck")), timeout=5)
+    time.sleep(1.0)
+    assert received(site.sink, "mime@example.org") == []
+    assert list(digests.glob("*.pck")), "the digest entry was taken while out was busy"
+    busy.unlink()
+    assert wait_until(lambda: len(received(site.sink, "mime@example.org")) == 1 and
+                      len(received(site.sink, "Plain@Example.org")) == 1)
