@@ -32,8 +32,9 @@ struct runner_proc {
     struct event *sig_ev[4];
     GPtrArray *todo; /* bases listed and not yet handled, from todo_next */
     guint todo_next;
-    double backoff;   /* seconds of the current back-off; 0: none */
-    gint64 resume_at; /* monotonic µs: no entry is handled before this */
+    double backoff;     /* seconds of the current back-off; 0: none */
+    gint64 resume_at;   /* monotonic µs: no entry is handled before this */
+    gint64 yield_since; /* monotonic µs: first time the runner yielded; 0: not yielding */
 };
 
 int runner_parse_spec(const char *spec, char **name_r, unsigned *slice_r, unsigned *count_r)
@@ -146,12 +147,17 @@ static void work_one(struct runner_proc *p, const char *base)
  * listed once and worked through over several turns, listed again when
  * they are used up. Between turns the loop sees signals. */
 /* Whether a yielding runner should leave base waiting for now: queued less
- * than RUNNER_YIELD_MAX_S ago while the posting path has entries. */
-static bool should_yield(struct runner *r, const char *base)
+ * than RUNNER_YIELD_MAX_S ago (by its name, and by how long this runner has
+ * been yielding, should the clock have gone back) while the posting path
+ * has entries. */
+static bool should_yield(struct runner_proc *p, const char *base)
 {
+    struct runner *r = &p->r;
     struct queue_file_base b;
+    gint64 now = g_get_monotonic_time();
     if (!queue_file_parse_base(base, strlen(base), &b) ||
-        (double)g_get_real_time() / G_USEC_PER_SEC - (double)b.seconds >= RUNNER_YIELD_MAX_S)
+        (double)g_get_real_time() / G_USEC_PER_SEC - (double)b.seconds >= RUNNER_YIELD_MAX_S ||
+        (p->yield_since != 0 && now - p->yield_since >= RUNNER_YIELD_MAX_S * G_USEC_PER_SEC))
         return false;
     static const char *const path[] = {"in", "pipeline", "out"};
     for (size_t i = 0; i < G_N_ELEMENTS(path); i++) {
@@ -161,8 +167,11 @@ static bool should_yield(struct runner *r, const char *base)
             g_free(err);
             continue;
         }
-        if (queue_busy(q))
+        if (queue_busy(q)) {
+            if (p->yield_since == 0)
+                p->yield_since = now;
             return true;
+        }
     }
     return false;
 }
@@ -193,10 +202,11 @@ static void runner_work(evutil_socket_t fd, short what, void *arg)
             return;
         }
     }
-    if (r->kind->yields && should_yield(r, p->todo->pdata[p->todo_next])) {
+    if (r->kind->yields && should_yield(p, p->todo->pdata[p->todo_next])) {
         work_later(p, RUNNER_YIELD_PAUSE_S);
         return;
     }
+    p->yield_since = 0;
     work_one(p, p->todo->pdata[p->todo_next++]);
     if (!p->stopping && p->todo != NULL)
         work_later(p, 0);
