@@ -198,6 +198,17 @@ def test_four_connections_each_recipient_once(pipe):
     assert wait_until(lambda: queue(pipe, "out") == [])
 
 
+def test_default_zero_means_four_connections(pipe):
+    """[mta] max_delivery_threads: 0, Mailman's default, means
+    DELIVER_OUT_CONNECTIONS (4) connections."""
+    sink = pipe.start("[mta]\nmax_recipients: 2\nmax_delivery_threads: 0\n")
+    rcpts = [f"z{i:03d}@example.com" for i in range(200)]
+    inject_out(pipe, rcpts, "nodecorate=true")
+    assert wait_until(lambda: sum(sink.delivered().values()) == 200), smtp_log(pipe)
+    assert set(sink.delivered().values()) == {1}
+    assert len(sink.peers) == 4, sink.peers
+
+
 def test_verp_over_four_connections(pipe):
     sink = pipe.start("[mta]\nmax_delivery_threads: 4\n")
     rcpts = [f"v{i:02d}@example.org" for i in range(30)]

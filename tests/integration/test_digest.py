@@ -221,3 +221,31 @@ def test_digest_waits_while_the_posting_path_is_busy(site):
     busy.unlink()
     assert wait_until(lambda: len(received(site.sink, "mime@example.org")) == 1 and
                       len(received(site.sink, "Plain@Example.org")) == 1)
+
+
+
+def test_digest_waits_at_most_30_s_after_it_was_queued(site, tmp_path):
+    """A digest queued more than RUNNER_YIELD_MAX_S (30 s) ago is built at
+    once, even while the posting path is busy."""
+    import time
+    out = site.var / "queue" / "out"
+    digests = site.var / "queue" / "digest"
+    site.ok("start", "-q")
+    busy = out / f"{time.time():.7f}+{'0' * 40}.bak"
+    busy.write_text("crier-queue 1\nmessage-size: 1\n\n\n")
+    post(site, 1)
+    assert wait_until(lambda: list(digests.glob("*.pck")), timeout=10)
+    site.ok("stop", "-q")
+    # The digest entry put aside while crier starts again (whose out
+    # runner would recover the marker), then back under a name a minute old.
+    [entry] = list(digests.glob("*.pck"))
+    aside = tmp_path / entry.name
+    entry.rename(aside)
+    busy.unlink()
+    site.ok("start", "-q")
+    busy.write_text("crier-queue 1\nmessage-size: 1\n\n\n")
+    aside.rename(digests / f"{time.time() - 60:.7f}+{entry.name.split('+')[1]}")
+    assert wait_until(lambda: len(received(site.sink, "mime@example.org")) == 1 and
+                      len(received(site.sink, "Plain@Example.org")) == 1, timeout=10)
+    assert busy.exists()
+    busy.unlink()
