@@ -203,6 +203,9 @@ static void runner_work(evutil_socket_t fd, short what, void *arg)
         }
     }
     if (r->kind->yields && should_yield(p, p->todo->pdata[p->todo_next])) {
+        /* Listed again next time: an entry removed meanwhile is not
+         * waited for. */
+        g_clear_pointer(&p->todo, g_ptr_array_unref);
         work_later(p, RUNNER_YIELD_PAUSE_S);
         return;
     }
