@@ -96,20 +96,6 @@ static void flush(struct lmtp_session *s)
     evbuffer_add_buffer(bufferevent_get_output(s->bev), s->replies);
 }
 
-/* flush(), but replies go straight to the socket when nothing is waiting
- * before them: most fit its buffer, and each then spares the loop a round
- * for EPOLLOUT (two epoll_ctl calls and a wake-up) and reaches the client
- * sooner. What the socket does not take (or an error, which the
- * bufferevent then meets) goes the usual way. Not for closing: the write
- * callback that frees the session needs its output to drain. */
-static void flush_now(struct lmtp_session *s)
-{
-    if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0 &&
-        evbuffer_get_length(s->replies) > 0)
-        (void)evbuffer_write(s->replies, bufferevent_getfd(s->bev));
-    flush(s);
-}
-
 static size_t output_pending(struct lmtp_session *s)
 {
     return evbuffer_get_length(s->replies) + evbuffer_get_length(bufferevent_get_output(s->bev));
@@ -223,7 +209,7 @@ static void data_end(struct lmtp_session *s)
     s->delivery = d;
     lmtp_session_enter_state(s, LMTP_STATE_DELIVER);
     /* Replies queued so far (none in order, but cheap) leave now. */
-    flush_now(s);
+    flush(s);
     s->settings->deliver(s->settings->ctx, d, &d->message);
 }
 
@@ -329,28 +315,17 @@ static bool read_data(struct lmtp_session *s, struct evbuffer *in)
 static void process(struct lmtp_session *s)
 {
     struct evbuffer *in = bufferevent_get_input(s->bev);
-    for (;;) {
-        while (s->state != LMTP_STATE_DELIVER && s->state != LMTP_STATE_CLOSING) {
-            if (output_pending(s) > s->settings->limits.max_output_buffer) {
-                /* The client is not reading: stop taking its commands. */
-                s->out_paused = true;
-                break;
-            }
-            bool more = s->state == LMTP_STATE_DATA ? read_data(s, in) : read_command(s, in);
-            if (!more)
-                break;
+    while (s->state != LMTP_STATE_DELIVER && s->state != LMTP_STATE_CLOSING) {
+        if (output_pending(s) > s->settings->limits.max_output_buffer) {
+            /* The client is not reading: stop taking its commands. */
+            s->out_paused = true;
+            break;
         }
-        if (s->state == LMTP_STATE_CLOSING) {
-            flush(s);
-            return;
-        }
-        flush_now(s);
-        /* Paused, but the socket took every reply: no write callback will
-         * come to resume, so go on here. */
-        if (!s->out_paused || output_pending(s) > 0)
-            return;
-        s->out_paused = false;
+        bool more = s->state == LMTP_STATE_DATA ? read_data(s, in) : read_command(s, in);
+        if (!more)
+            break;
     }
+    flush(s);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -443,7 +418,7 @@ struct lmtp_session *lmtp_session_new(struct lmtp_server *server,
     evtimer_add(s->session_timer, &tv);
     log_debug("lmtp session %" PRIu64 ": connect from %s", id, s->peer);
     lmtp_session_reply(s, "220 %s", settings->greeting);
-    flush_now(s);
+    flush(s);
     lmtp_session_enter_state(s, LMTP_STATE_INIT); /* sets the timeouts */
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
     return s;
