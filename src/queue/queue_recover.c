@@ -106,21 +106,22 @@ static bool orphan_progress(struct queue *q, const char *name, unsigned count, u
  * disk (possible on a file system without a journal, which may write the
  * two directories in either order). The second case is the only copy of
  * the message, and the two cannot be told apart: it is kept in bad,
- * where an administrator can look (the first case is a duplicate). */
-static bool whole_entry(struct queue *q, const char *name)
+ * where an administrator can look (the first case is a duplicate).
+ * Returns its base (newly allocated), or NULL for anything else. */
+static char *whole_entry_base(struct queue *q, const char *name)
 {
-    size_t len = strlen(name), el = strlen(QUEUE_EXT_WAITING QUEUE_EXT_TEMP);
-    if (len <= el || strcmp(name + len - el, QUEUE_EXT_WAITING QUEUE_EXT_TEMP) != 0)
-        return false;
+    static const char ext[] = QUEUE_EXT_WAITING QUEUE_EXT_TEMP;
+    if (!g_str_has_suffix(name, ext))
+        return NULL;
     g_autofree char *data = NULL;
     g_autofree char *why = NULL;
     size_t dlen, off;
     struct queue_meta *meta = NULL;
     if (queue_file_read(q->dirfd, name, &data, &dlen, &why) < 0 ||
         queue_file_parse(data, dlen, &meta, &off, &why) < 0)
-        return false;
+        return NULL;
     queue_meta_free(meta);
-    return true;
+    return g_strndup(name, strlen(name) - (sizeof ext - 1));
 }
 
 static unsigned remove_stale_temps(struct queue *q, unsigned count, unsigned index,
@@ -148,9 +149,8 @@ static unsigned remove_stale_temps(struct queue *q, unsigned count, unsigned ind
             fstatat(q->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             now - st.st_mtime <= QUEUE_TEMP_MAX_AGE)
             continue;
-        if (whole_entry(q, de->d_name)) {
-            size_t el = strlen(QUEUE_EXT_WAITING QUEUE_EXT_TEMP);
-            g_autofree char *base = g_strndup(de->d_name, strlen(de->d_name) - el);
+        g_autofree char *base = whole_entry_base(q, de->d_name);
+        if (base != NULL) {
             if (preserve(q, de->d_name, base,
                          "a whole entry left under its temporary name by a crash (perhaps "
                          "the only copy, perhaps a duplicate)") == PRESERVED)

@@ -143,9 +143,6 @@ static void work_one(struct runner_proc *p, const char *base)
     queue_entry_free(e);
 }
 
-/* One waiting entry of the slice per turn, in FIFO order: the bases are
- * listed once and worked through over several turns, listed again when
- * they are used up. Between turns the loop sees signals. */
 /* Whether a yielding runner should leave base waiting for now: queued less
  * than RUNNER_YIELD_MAX_S ago (by its name, and by how long this runner has
  * been yielding, should the clock have gone back) while the posting path
@@ -176,6 +173,9 @@ static bool should_yield(struct runner_proc *p, const char *base)
     return false;
 }
 
+/* One waiting entry of the slice per turn, in FIFO order: the bases are
+ * listed once and worked through over several turns, listed again when
+ * they are used up. Between turns the loop sees signals. */
 static void runner_work(evutil_socket_t fd, short what, void *arg)
 {
     struct runner_proc *p = arg;
