@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,6 +205,40 @@ static bool plain_byte(unsigned char c)
     return escape_extra[c] == 0;
 }
 
+/* Eight bytes at a time: a mask with the high bit set in every byte of the
+ * word that is below 0x20, a backslash or DEL (the bytes that are not
+ * plain), by the classic has-zero / has-less bit tricks. Their borrows can
+ * also flag a byte above a true hit, never one below it, so the lowest
+ * flag is exact. */
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+static uint64_t word_specials(uint64_t w)
+{
+    uint64_t ctl = (w - ONES * 0x20) & ~w & HIGHS;
+    uint64_t bs = w ^ (ONES * '\\'), del = w ^ (ONES * 0x7f);
+    return ctl | ((bs - ONES) & ~bs & HIGHS) | ((del - ONES) & ~del & HIGHS);
+}
+
+/* The length of the run of plain bytes at the start of p[0, len): a
+ * recipient list is long runs (the addresses) between single newlines. */
+static size_t plain_run(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Little-endian: the word's lowest byte is the first in memory. */
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        uint64_t m = word_specials(w);
+        if (m != 0)
+            return i + (size_t)__builtin_ctzll(m) / 8;
+    }
+#endif
+    while (i < len && plain_byte(p[i]))
+        i++;
+    return i;
+}
+
 /* The escaped form is sized first and written in place: a recipient list of
  * 25 MB is one allocation and one pass of plain stores, not 25 million
  * appends. */
@@ -211,8 +246,11 @@ size_t queue_meta_escaped_len(const void *value, size_t len)
 {
     const unsigned char *p = value;
     size_t n = len;
-    for (size_t i = 0; i < len; i++)
-        n += escape_extra[p[i]];
+    for (size_t i = 0; i < len; i++) {
+        i += plain_run(p + i, len - i);
+        if (i < len)
+            n += escape_extra[p[i]];
+    }
     return n;
 }
 
@@ -224,10 +262,14 @@ void queue_meta_escape(GString *out, const void *value, size_t len)
     g_string_set_size(out, start + queue_meta_escaped_len(value, len));
     char *o = out->str + start;
     for (size_t i = 0; i < len; i++) {
+        size_t run = plain_run(p + i, len - i);
+        memcpy(o, p + i, run);
+        o += run;
+        i += run;
+        if (i == len)
+            break;
         unsigned char c = p[i];
-        if (plain_byte(c)) {
-            *o++ = (char)c;
-        } else if (c == '\\' || c == '\n' || c == '\r') {
+        if (c == '\\' || c == '\n' || c == '\r') {
             *o++ = '\\';
             *o++ = c == '\\' ? '\\' : c == '\n' ? 'n' : 'r';
         } else {
@@ -254,11 +296,13 @@ size_t queue_meta_unescape_to(char *out, const char *in, size_t len)
 {
     char *o = out;
     for (size_t i = 0; i < len; i++) {
+        size_t run = plain_run((const unsigned char *)in + i, len - i);
+        memcpy(o, in + i, run);
+        o += run;
+        i += run;
+        if (i == len)
+            break;
         unsigned char c = (unsigned char)in[i];
-        if (plain_byte(c)) {
-            *o++ = (char)c;
-            continue;
-        }
         /* A raw control byte means the writer was not ours: refuse it rather
          * than guess what it meant. */
         if (c != '\\' || ++i >= len)

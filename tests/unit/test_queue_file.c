@@ -68,6 +68,58 @@ static void test_escape_round_trip(void **state)
     }
 }
 
+/* The escaping as the format defines it, one byte at a time: the fast
+ * (word at a time) code must give the same bytes wherever a special byte
+ * falls in a word. */
+static GString *reference_escape(const unsigned char *p, size_t len)
+{
+    GString *out = g_string_new(NULL);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if (c == '\\')
+            g_string_append(out, "\\\\");
+        else if (c == '\n')
+            g_string_append(out, "\\n");
+        else if (c == '\r')
+            g_string_append(out, "\\r");
+        else if (c < 0x20 || c == 0x7f)
+            g_string_append_printf(out, "\\x%02x", c);
+        else
+            g_string_append_c(out, (char)c);
+    }
+    return out;
+}
+
+static void test_escape_any_byte_at_any_offset(void **state)
+{
+    unsigned char buf[40];
+    for (int c = 0; c < 256; c++) {
+        for (size_t at = 0; at < 24; at++) {
+            for (size_t len = at + 1; len <= at + 17; len += 8) {
+                memset(buf, 'a', sizeof buf);
+                buf[at] = (unsigned char)c;
+                GString *want = reference_escape(buf, len);
+                GString *got = g_string_new("prefix");
+                queue_meta_escape(got, buf, len);
+                assert_int_equal(queue_meta_escaped_len(buf, len), want->len);
+                assert_int_equal(got->len, 6 + want->len);
+                if (memcmp(got->str + 6, want->str, want->len) != 0)
+                    fail_msg("byte 0x%02x at %zu of %zu: escaped wrongly", c, at, len);
+                char back[sizeof buf];
+                assert_int_equal(queue_meta_unescape_to(back, got->str + 6, got->len - 6), len);
+                assert_memory_equal(back, buf, len);
+                /* Unescaped input with a raw control byte, DEL or a lone
+                 * backslash is refused wherever the byte is. */
+                if (c < 0x20 || c == 0x7f || c == '\\')
+                    assert_int_equal(queue_meta_unescape_to(back, (const char *)buf, at + 1),
+                                     (size_t)-1);
+                g_string_free(want, TRUE);
+                g_string_free(got, TRUE);
+            }
+        }
+    }
+}
+
 static void test_every_byte_and_long_value(void **state)
 {
     GString *value = g_string_new(NULL);
@@ -355,6 +407,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape_round_trip),
+        cmocka_unit_test(test_escape_any_byte_at_any_offset),
         cmocka_unit_test(test_every_byte_and_long_value),
         cmocka_unit_test(test_streaming_writer_matches_format),
         cmocka_unit_test(test_writer_refuses_what_reader_would),
