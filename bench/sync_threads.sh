@@ -3,22 +3,27 @@
 # crier instance per value (in runner off), smtp-source -L runs alternating
 # between them so that every value sees the same moments of a shared disk.
 # Usage: bench/sync_threads.sh [VALUE...] (default: 1 2 4). A value is a
-# number of threads, optionally with a sync_method: 4, 1/syncfs, 2/fdatasync.
-# Env: MSGS (per run, 1000), REPS (runs per value, 4), CONNS ("4 16").
+# number of threads, optionally with a sync_method: 4, 1/syncfs, 2/auto.
+# A value given twice gets two instances whose runs are counted together,
+# so "1/auto 1/writeback 1/writeback 1/auto" runs in A B B A order (the
+# order of runs matters on a shared disk).
+# Env: MSGS (per run, 1000), REPS (runs per instance, 4), CONNS ("4 16"),
+# SYNC_FIRST=1 to run sync(1) before each run, so that no run pays for
+# the previous one's unwritten pages.
 . "$(dirname "$0")/lib.sh"
 [ $# -gt 0 ] || set -- 1 2 4
 msgs=${MSGS:-1000} reps=${REPS:-4} conns_list=${CONNS:-"4 16"}
 [ -x "$CRIER" ] || { echo "build crier first (make)" >&2; exit 1; }
 command -v smtp-source >/dev/null || { echo "needs postfix's smtp-source (scripts/install-deps.sh test)" >&2; exit 1; }
-declare -A port dir
+declare -a port dir value
 cleanup() {
-    for t in "${!dir[@]}"; do
-        crier_cmd "${dir[$t]}" stop -q >/dev/null 2>&1 || true
-        rm -rf "$(dirname "${dir[$t]}")"
+    for k in "${!dir[@]}"; do
+        crier_cmd "${dir[$k]}" stop -q >/dev/null 2>&1 || true
+        rm -rf "$(dirname "${dir[$k]}")"
     done
 }
 trap cleanup EXIT
-echo "# LMTP intake by sync_threads[/sync_method], $msgs messages of 10240 bytes per run, $reps runs per value"
+echo "# LMTP intake by sync_threads[/sync_method], $msgs messages of 10240 bytes per run, $reps runs per instance${SYNC_FIRST:+, sync before each run}"
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(machine), load at start: $(loadavg)"
 for t in "$@"; do
     d=$(mktemp -d "${BENCH_TMP:-/tmp}/crier-bench.XXXXXX")/crier
@@ -29,25 +34,32 @@ for t in "$@"; do
     [ "${t#*/}" = "$t" ] || printf 'sync_method: %s\n' "${t#*/}" >>"$d/mailman.cfg"
     crier_cmd "$d" create ant@example.com >/dev/null
     crier_cmd "$d" start -q
-    port[$t]=$p dir[$t]=$d
+    port+=("$p") dir+=("$d") value+=("$t")
+done
+# The values, each once, in order of first appearance.
+values=()
+for t in "$@"; do
+    [[ " ${values[*]} " == *" $t "* ]] || values+=("$t")
 done
 for c in $conns_list; do
     declare -A got=()
     for r in $(seq "$reps"); do
-        for t in "$@"; do
+        for k in "${!dir[@]}"; do
+            t=${value[$k]}
             # Nothing is deleted between runs (bench/README.md: deleting
             # first slows the next creations on ext4 without a journal).
-            n0=$(find "${dir[$t]}/var/queue/in" -name '*.pck' | wc -l)
+            n0=$(find "${dir[$k]}/var/queue/in" -name '*.pck' | wc -l)
+            [ -z "${SYNC_FIRST:-}" ] || sync
             t0=$(now)
             smtp-source -L -s "$c" -m "$msgs" -l 10240 -f bench@example.org \
-                -t ant@example.com 127.0.0.1:"${port[$t]}"
+                -t ant@example.com 127.0.0.1:"${port[$k]}"
             t1=$(now)
-            n=$(( $(find "${dir[$t]}/var/queue/in" -name '*.pck' | wc -l) - n0 ))
+            n=$(( $(find "${dir[$k]}/var/queue/in" -name '*.pck' | wc -l) - n0 ))
             [ "$n" = "$msgs" ] || { echo "sync_threads $t queued $n of $msgs" >&2; exit 1; }
             got[$t]="${got[$t]:-} $(awk -v n="$msgs" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}')"
         done
     done
-    for t in "$@"; do
+    for t in "${values[@]}"; do
         m=$(printf '%s\n' ${got[$t]} | median); mm=$(printf '%s\n' ${got[$t]} | minmax)
         echo "connections=$c sync_threads=$t msg/s median $m (${mm% *}-${mm#* }) runs:${got[$t]}"
     done

@@ -114,7 +114,7 @@ const struct config_key config_schema[] = {
     I("runner.lmtp", "sync_threads", "1", 1, 64),
     I("runner.pipeline", "roster_cache_bytes", "67108864", 0, 1LL << 40),
     I("runner.pipeline", "roster_cache_min_members", "10000", 1, 1LL << 32),
-    C("runner.lmtp", "sync_method", "writeback", "writeback fdatasync syncfs"),
+    C("runner.lmtp", "sync_method", "auto", "auto writeback fdatasync syncfs"),
     D("runner.lmtp", "command_timeout", "5m"),
     D("runner.lmtp", "data_timeout", "10m"),
     D("runner.lmtp", "session_timeout", "1h"),

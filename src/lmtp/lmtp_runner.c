@@ -376,7 +376,8 @@ int lmtp_runner_start(struct runner *r, char **error_r)
     const char *method = config_get(cfg, "runner.lmtp", "sync_method");
     queue_root_set_sync(r->qroot, strcmp(method, "syncfs") == 0      ? QUEUE_SYNC_SYNCFS
                                   : strcmp(method, "fdatasync") == 0 ? QUEUE_SYNC_FDATASYNC
-                                                                     : QUEUE_SYNC_WRITEBACK);
+                                  : strcmp(method, "writeback") == 0 ? QUEUE_SYNC_WRITEBACK
+                                                                     : QUEUE_SYNC_AUTO);
     s->db_url = config_expand(cfg, config_get(cfg, "database", "url"), NULL);
     /* Not fatal: RCPT answers 451 until the database can be read. */
     (void)store_ready(s);

@@ -33,6 +33,7 @@ struct batch_entry {
 
 struct queue_batch {
     enum queue_sync sync;
+    struct queue_root *root;
     GArray *entries;  /* of struct batch_entry */
     size_t committed; /* entries before this index are done */
 };
@@ -53,6 +54,7 @@ struct queue_batch *queue_batch_new(struct queue_root *root)
 {
     struct queue_batch *batch = g_new0(struct queue_batch, 1);
     batch->sync = queue_root_sync(root);
+    batch->root = root;
     batch->entries = g_array_new(FALSE, TRUE, sizeof(struct batch_entry));
     g_array_set_clear_func(batch->entries, entry_clear);
     return batch;
@@ -137,11 +139,16 @@ static void entry_write(struct batch_entry *e)
         entry_fail(e, "cannot write %s: %s", tmp, g_strerror(errno));
 }
 
-/* Step 3: the data of every renamed entry in [from, to) reaches the disk. */
-static void sync_data(struct queue_batch *batch, size_t from, size_t to)
+/* Step 3: the data of every renamed entry in [from, to) reaches the disk.
+ * True when that was done by syncfs, which also made the renames durable. */
+static bool sync_data(struct queue_batch *batch, size_t from, size_t to)
 {
     struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
-    if (batch->sync == QUEUE_SYNC_SYNCFS) {
+    enum queue_sync mode = batch->sync;
+    if (mode == QUEUE_SYNC_AUTO)
+        mode = queue_root_syncfs_allowed(batch->root) ? QUEUE_SYNC_SYNCFS : QUEUE_SYNC_WRITEBACK;
+    if (mode == QUEUE_SYNC_SYNCFS) {
+        gint64 start = g_get_monotonic_time();
         /* One syncfs per file system; its error covers all of them. */
         for (size_t i = from; i < to; i++) {
             if (es[i].state != ENTRY_RENAMED)
@@ -157,7 +164,8 @@ static void sync_data(struct queue_batch *batch, size_t from, size_t to)
                 if (es[j].state == ENTRY_RENAMED && es[j].queue->dev == dev)
                     entry_fail(&es[j], "syncfs failed: %s", g_strerror(err));
         }
-        return;
+        queue_root_syncfs_took(batch->root, g_get_monotonic_time() - start);
+        return true;
     }
     if (batch->sync == QUEUE_SYNC_WRITEBACK && to - from > 1) {
         /* Start every write-out first, so that the fdatasync calls below
@@ -170,6 +178,7 @@ static void sync_data(struct queue_batch *batch, size_t from, size_t to)
     for (size_t i = from; i < to; i++)
         if (es[i].state == ENTRY_RENAMED && fdatasync(es[i].fd) != 0)
             entry_fail(&es[i], "cannot sync %s.pck: %s", es[i].base, g_strerror(errno));
+    return false;
 }
 
 /* Step 2: "<base>.pck.tmp" becomes "<base>.pck", the file still open.
@@ -233,10 +242,19 @@ static void commit_chunk(struct queue_batch *batch, size_t from, size_t to)
         entry_write(&es[i]);
     for (size_t i = from; i < to; i++)
         entry_rename(&es[i]);
-    sync_data(batch, from, to);
+    bool whole_fs = sync_data(batch, from, to);
     for (size_t i = from; i < to; i++)
         entry_close(&es[i]);
-    sync_dirs(batch, from, to);
+    if (!whole_fs) {
+        sync_dirs(batch, from, to);
+        return;
+    }
+    /* syncfs wrote back and committed everything of the file system,
+     * the renames of step 2 included: a directory fsync would find
+     * nothing left to do but still wait for a flush of the disk. */
+    for (size_t i = from; i < to; i++)
+        if (es[i].state == ENTRY_RENAMED)
+            es[i].state = ENTRY_DURABLE;
 }
 
 size_t queue_batch_commit(struct queue_batch *batch)

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* Mailman 3.3.8's queues (reference §10.3). */
@@ -20,8 +22,10 @@ static const char *const standard_names[] = {
 struct queue_root {
     char *dir;
     enum queue_sync sync;
-    GHashTable *paths;  /* name -> directory, every known queue */
-    GHashTable *queues; /* name -> struct queue, the opened ones */
+    gint64 syncfs_paused_until; /* monotonic µs; atomic, for AUTO */
+    unsigned syncfs_commits;    /* atomic */
+    GHashTable *paths;          /* name -> directory, every known queue */
+    GHashTable *queues;         /* name -> struct queue, the opened ones */
 };
 
 static void queue_close(gpointer p)
@@ -76,9 +80,39 @@ int queue_root_set_path(struct queue_root *root, const char *name, const char *d
     return 0;
 }
 
+/* Whether syncfs(2) reports write-back errors: Linux 5.8 and later. */
+static bool syncfs_reports_errors(void)
+{
+    struct utsname u;
+    unsigned major = 0, minor = 0;
+    if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+        return false;
+    return major > 5 || (major == 5 && minor >= 8);
+}
+
 void queue_root_set_sync(struct queue_root *root, enum queue_sync sync)
 {
+    if (sync == QUEUE_SYNC_AUTO && !syncfs_reports_errors())
+        sync = QUEUE_SYNC_WRITEBACK;
     root->sync = sync;
+}
+
+bool queue_root_syncfs_allowed(struct queue_root *root)
+{
+    return g_get_monotonic_time() >= __atomic_load_n(&root->syncfs_paused_until, __ATOMIC_RELAXED);
+}
+
+unsigned queue_root_syncfs_commits(struct queue_root *root)
+{
+    return __atomic_load_n(&root->syncfs_commits, __ATOMIC_RELAXED);
+}
+
+void queue_root_syncfs_took(struct queue_root *root, gint64 usec)
+{
+    __atomic_add_fetch(&root->syncfs_commits, 1, __ATOMIC_RELAXED);
+    if (usec > QUEUE_SYNCFS_SLOW_US)
+        __atomic_store_n(&root->syncfs_paused_until, g_get_monotonic_time() + QUEUE_SYNCFS_PAUSE_US,
+                         __ATOMIC_RELAXED);
 }
 
 enum queue_sync queue_root_sync(const struct queue_root *root)

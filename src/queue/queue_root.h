@@ -32,7 +32,16 @@ enum queue_sync {
     /* one syncfs(2) per file system: fastest on a quiet, dedicated spool
      * file system, but it also flushes everyone else's dirty data there. */
     QUEUE_SYNC_SYNCFS,
+    /* syncfs while it is quick; after one that took longer than
+     * QUEUE_SYNCFS_SLOW_US (other processes had much dirty data there),
+     * writeback for QUEUE_SYNCFS_PAUSE_US, then syncfs is tried again.
+     * writeback on kernels before Linux 5.8, whose syncfs does not report
+     * write-back errors. The default. */
+    QUEUE_SYNC_AUTO,
 };
+
+#define QUEUE_SYNCFS_SLOW_US  (10 * 1000)
+#define QUEUE_SYNCFS_PAUSE_US (60 * G_USEC_PER_SEC)
 
 /* One queue directory. Read-only for users of the module. */
 struct queue {
@@ -51,8 +60,18 @@ const char *queue_root_dir(const struct queue_root *root);
 /* Sets the directory of queue name (before it is first opened). */
 int queue_root_set_path(struct queue_root *root, const char *name, const char *dir, char **error_r);
 
+/* QUEUE_SYNC_AUTO becomes QUEUE_SYNC_WRITEBACK on a kernel whose syncfs
+ * does not report errors. */
 void queue_root_set_sync(struct queue_root *root, enum queue_sync sync);
 enum queue_sync queue_root_sync(const struct queue_root *root);
+
+/* Safe from any thread: whether QUEUE_SYNC_AUTO may use syncfs now, and
+ * the duration of a group commit's syncfs (a slow one pauses AUTO's). */
+bool queue_root_syncfs_allowed(struct queue_root *root);
+void queue_root_syncfs_took(struct queue_root *root, gint64 usec);
+
+/* How many group commits of this root used syncfs (tests, diagnostics). */
+unsigned queue_root_syncfs_commits(struct queue_root *root);
 
 /* Whether name is a queue of this root. */
 bool queue_root_known(const struct queue_root *root, const char *name);

@@ -255,7 +255,8 @@ def test_bad_limit_refused(crier):
 
 
 @pytest.mark.parametrize("sync_threads,sync_method", [
-    (1, "writeback"), (4, "writeback"), (1, "syncfs"), (2, "fdatasync")])
+    (1, "writeback"), (4, "writeback"), (1, "syncfs"), (2, "fdatasync"), (1, "auto"),
+    (2, "auto")])
 def test_concurrent_sessions_share_sync_threads(crier, sync_threads, sync_method):
     """16 sessions at once, each sending as fast as its replies come: with
     one sync thread the batches are flushed one after another, with four

@@ -70,7 +70,7 @@ static void test_batch_many_queues(void **state)
     struct fixture *f = *state;
     static const char *const names[] = {"in", "command", "bounces"};
     static const enum queue_sync modes[] = {QUEUE_SYNC_WRITEBACK, QUEUE_SYNC_FDATASYNC,
-                                            QUEUE_SYNC_SYNCFS};
+                                            QUEUE_SYNC_SYNCFS, QUEUE_SYNC_AUTO};
     for (size_t m = 0; m < G_N_ELEMENTS(modes); m++) {
         struct queue_batch *batch = queue_batch_new(f->root);
         queue_batch_set_sync(batch, modes[m]);
@@ -108,6 +108,56 @@ static void test_batch_many_queues(void **state)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
         assert_int_equal(count_files(get(f, names[i])->dir, ".tmp"), 0);
+}
+
+/* Commits one entry to "in" with the root's sync mode; its base. */
+static char *commit_one(struct fixture *f)
+{
+    struct queue_batch *batch = queue_batch_new(f->root);
+    struct queue_meta *meta = queue_meta_new();
+    queue_batch_add(batch, get(f, "in"), meta, "x", 1);
+    queue_meta_free(meta);
+    assert_int_equal(queue_batch_commit(batch), 0);
+    const char *base = NULL;
+    assert_int_equal(queue_batch_result(batch, 0, &base, NULL), 0);
+    char *copy = g_strdup(base);
+    queue_batch_free(batch);
+    return copy;
+}
+
+/* auto: syncfs while it is quick; one slower than QUEUE_SYNCFS_SLOW_US
+ * pauses it (per-file syncs meanwhile), and the entries are durable
+ * either way. On a kernel before 5.8 auto is writeback from the start. */
+static void test_batch_auto_pauses_after_slow_syncfs(void **state)
+{
+    struct fixture *f = *state;
+    queue_root_set_sync(f->root, QUEUE_SYNC_AUTO);
+    bool has_auto = queue_root_sync(f->root) == QUEUE_SYNC_AUTO;
+    g_free(commit_one(f));
+    assert_int_equal(queue_root_syncfs_commits(f->root), has_auto ? 1 : 0);
+    if (!has_auto) {
+        assert_int_equal(queue_root_sync(f->root), QUEUE_SYNC_WRITEBACK);
+        return;
+    }
+    /* A quick one changes nothing. */
+    queue_root_syncfs_took(f->root, QUEUE_SYNCFS_SLOW_US);
+    assert_true(queue_root_syncfs_allowed(f->root));
+    queue_root_syncfs_took(f->root, QUEUE_SYNCFS_SLOW_US + 1);
+    assert_false(queue_root_syncfs_allowed(f->root));
+    unsigned before = queue_root_syncfs_commits(f->root);
+    char *base = commit_one(f);
+    assert_int_equal(queue_root_syncfs_commits(f->root), before); /* per-file syncs */
+    struct queue_entry *e = NULL;
+    char *err = NULL;
+    assert_int_equal(queue_claim(get(f, "in"), base, &e, &err), 1);
+    assert_memory_equal(e->msg, "x", 1);
+    assert_int_equal(queue_finish(e, &err), 0);
+    queue_entry_free(e);
+    g_free(base);
+    /* An explicit syncfs is never paused. */
+    queue_root_set_sync(f->root, QUEUE_SYNC_SYNCFS);
+    g_free(commit_one(f));
+    assert_int_equal(queue_root_syncfs_commits(f->root), before + 1);
 }
 
 /* One bad entry fails alone; the others are durable. */
@@ -242,6 +292,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_batch_many_queues, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_auto_pauses_after_slow_syncfs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_per_entry_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_larger_than_chunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_sees_other_process, setup, teardown),
