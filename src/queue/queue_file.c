@@ -396,10 +396,17 @@ char *queue_file_new_base(const void *part1, size_t len1, const void *part2, siz
         struct timespec ts;
         pid_t pid;
         uint64_t counter;
-    } unique = {ts, getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED)};
+        uint64_t len1, len2;
+    } unique;
+    memset(&unique, 0, sizeof unique); /* the padding too: all of it is hashed */
+    unique.ts = ts;
+    unique.pid = getpid();
+    unique.counter = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    unique.len1 = len1;
+    unique.len2 = len2;
     g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA1);
-    g_checksum_update(sha, part1, (gssize)len1);
-    g_checksum_update(sha, part2, (gssize)len2);
+    g_checksum_update(sha, part1, (gssize)MIN(len1, QUEUE_FILE_BASE_HASHED));
+    g_checksum_update(sha, part2, (gssize)MIN(len2, QUEUE_FILE_BASE_HASHED));
     g_checksum_update(sha, (const guchar *)&unique, sizeof unique);
     return g_strdup_printf("%s+%s", stamp, g_checksum_get_string(sha));
 }

@@ -80,7 +80,12 @@ int queue_file_write_all(int fd, const void *head, size_t head_len, const void *
 int queue_file_rename_noreplace(int from_dirfd, const char *from, int to_dirfd, const char *to);
 
 /* A new, unique base name for content: the current time and the SHA-1 of
- * the parts, the time, the pid and a process-wide counter. */
+ * the parts (their first QUEUE_FILE_BASE_HASHED bytes each, and their
+ * lengths), the time, the pid and a process-wide counter. The time, pid
+ * and counter make it unique; the hash, as in Mailman's names, only ties
+ * the name to the content, so a large message is not hashed whole on
+ * every hop. */
+#define QUEUE_FILE_BASE_HASHED 4096
 char *queue_file_new_base(const void *part1, size_t len1, const void *part2, size_t len2);
 
 /* What a base name tells: its time (for FIFO order) and the top 64 bits of
