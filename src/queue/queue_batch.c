@@ -167,7 +167,7 @@ static bool sync_data(struct queue_batch *batch, size_t from, size_t to)
         queue_root_syncfs_took(batch->root, g_get_monotonic_time() - start);
         return true;
     }
-    if (batch->sync == QUEUE_SYNC_WRITEBACK && to - from > 1) {
+    if (mode == QUEUE_SYNC_WRITEBACK && to - from > 1) {
         /* Start every write-out first, so that the fdatasync calls below
          * find their data already on its way and the disk sees them
          * together. Errors show up again in fdatasync. */
