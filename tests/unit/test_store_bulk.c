@@ -15,19 +15,10 @@
 
 #include "lib/fsutil.h"
 #include "store/store.h"
+#include "unit_check.h"
 
 #define BULK_MEMBERS 100000
 #define BULK_BOUND_S 60.0
-
-static char *err;
-
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        g_clear_pointer(&err, g_free);                                                             \
-        int rc_ = (call);                                                                          \
-        if (rc_ < 0)                                                                               \
-            fail_msg("%s -> %d: %s", #call, rc_, err ? err : "(no message)");                      \
-    } while (0)
 
 struct tally {
     int64_t count;

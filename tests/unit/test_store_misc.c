@@ -13,58 +13,17 @@
 
 #include "lib/fsutil.h"
 #include "store/store.h"
-
-struct fixture {
-    char *dir;
-    char *path;
-    struct store *st;
-};
-
-static char *err;
-
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        g_clear_pointer(&err, g_free);                                                             \
-        int rc_ = (call);                                                                          \
-        if (rc_ < 0)                                                                               \
-            fail_msg("%s -> %d: %s", #call, rc_, err ? err : "(no message)");                      \
-    } while (0)
-
-#define EXPECT_FAIL(call, code, text)                                                              \
-    do {                                                                                           \
-        g_clear_pointer(&err, g_free);                                                             \
-        int rc_ = (call);                                                                          \
-        assert_int_equal(rc_, code);                                                               \
-        assert_non_null(err);                                                                      \
-        if (strstr(err, text) == NULL)                                                             \
-            fail_msg("message \"%s\" lacks \"%s\"", err, text);                                    \
-    } while (0)
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-    struct fixture *f = g_new0(struct fixture, 1);
-    f->dir = g_dir_make_tmp("crier-store-XXXXXX", NULL);
-    assert_non_null(f->dir);
-    f->path = g_build_filename(f->dir, "mailman.db", NULL);
-    g_autofree char *url = g_strconcat("sqlite://", f->path, NULL);
-    CHECK(store_open(url, &f->st, &err));
-    CHECK(store_domain_create(f->st, "example.com", NULL, NULL, NULL, &err));
-    CHECK(store_list_create(f->st, "ant@example.com", NULL, NULL, &err));
-    CHECK(store_list_create(f->st, "bee@example.com", NULL, NULL, &err));
-    *state = f;
+    *state = store_fixture_new((const char *const[]){"ant@example.com", "bee@example.com", NULL});
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    store_close(f->st);
-    char *e = NULL;
-    assert_int_equal(fs_remove_tree(f->dir, &e), 0);
-    g_free(f->dir);
-    g_free(f->path);
-    g_free(f);
-    g_clear_pointer(&err, g_free);
+    store_fixture_free(*state);
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "queue/queue.h"
 #include "store/store.h"
 #include "workflow/workflow.h"
+#include "unit_check.h"
 
 struct fixture {
     char *dir;
@@ -26,16 +27,6 @@ struct fixture {
     struct store_list *l;
     struct workflow_ctx w;
 };
-
-static char *err;
-
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        g_clear_pointer(&err, g_free);                                                             \
-        int rc_ = (call);                                                                          \
-        if (rc_ < 0)                                                                               \
-            fail_msg("%s -> %d: %s", #call, rc_, err ? err : "(no message)");                      \
-    } while (0)
 
 #define EXPECT(call, code)                                                                         \
     do {                                                                                           \
