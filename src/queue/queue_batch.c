@@ -139,9 +139,8 @@ static void entry_write(struct batch_entry *e)
         entry_fail(e, "cannot write %s: %s", tmp, g_strerror(errno));
 }
 
-/* Step 3: the data of every renamed entry in [from, to) reaches the disk.
- * True when that was done by syncfs, which also made the renames durable. */
-static bool sync_data(struct queue_batch *batch, size_t from, size_t to)
+/* Step 3: the data of every renamed entry in [from, to) reaches the disk. */
+static void sync_data(struct queue_batch *batch, size_t from, size_t to)
 {
     struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
     enum queue_sync mode = batch->sync;
@@ -165,7 +164,7 @@ static bool sync_data(struct queue_batch *batch, size_t from, size_t to)
                     entry_fail(&es[j], "syncfs failed: %s", g_strerror(err));
         }
         queue_root_syncfs_took(batch->root, g_get_monotonic_time() - start);
-        return true;
+        return;
     }
     if (mode == QUEUE_SYNC_WRITEBACK && to - from > 1) {
         /* Start every write-out first, so that the fdatasync calls below
@@ -178,7 +177,6 @@ static bool sync_data(struct queue_batch *batch, size_t from, size_t to)
     for (size_t i = from; i < to; i++)
         if (es[i].state == ENTRY_RENAMED && fdatasync(es[i].fd) != 0)
             entry_fail(&es[i], "cannot sync %s.pck: %s", es[i].base, g_strerror(errno));
-    return false;
 }
 
 /* Step 2: "<base>.pck.tmp" becomes "<base>.pck", the file still open.
@@ -242,19 +240,15 @@ static void commit_chunk(struct queue_batch *batch, size_t from, size_t to)
         entry_write(&es[i]);
     for (size_t i = from; i < to; i++)
         entry_rename(&es[i]);
-    bool whole_fs = sync_data(batch, from, to);
+    sync_data(batch, from, to);
     for (size_t i = from; i < to; i++)
         entry_close(&es[i]);
-    if (!whole_fs) {
-        sync_dirs(batch, from, to);
-        return;
-    }
-    /* syncfs wrote back and committed everything of the file system,
-     * the renames of step 2 included: a directory fsync would find
-     * nothing left to do but still wait for a flush of the disk. */
-    for (size_t i = from; i < to; i++)
-        if (es[i].state == ENTRY_RENAMED)
-            es[i].state = ENTRY_DURABLE;
+    /* Also after a syncfs: on a file system without a journal (ext4 made
+     * without one, ext2) syncfs(2) flushes the disk's cache before it
+     * writes the last metadata (the inodes' extents, the directory
+     * blocks), so only the directory fsync's flush makes the entries
+     * durable there. With a journal the fsync costs one more flush. */
+    sync_dirs(batch, from, to);
 }
 
 size_t queue_batch_commit(struct queue_batch *batch)

@@ -8,8 +8,7 @@
  *   1. every entry is written to "<base>.pck.tmp" (O_EXCL),
  *   2. each is renamed to "<base>.pck" (never replacing a file),
  *   3. the data of all of them is synced (see enum queue_sync),
- *   4. each directory that received an entry is fsynced once (not after
- *      a syncfs, which has committed the renames already).
+ *   4. each directory that received an entry is fsynced once.
  * (Renaming before syncing lets one journal commit cover steps 2-4 on
  * ext4/xfs; see queue_batch.c for why an unsynced ".pck" is harmless.)
  * An entry is durable, and its result 0, only after step 4 for its

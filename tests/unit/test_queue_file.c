@@ -90,6 +90,25 @@ static GString *reference_escape(const unsigned char *p, size_t len)
     return out;
 }
 
+/* Escapes p[0, len) after other text and checks the bytes and the length
+ * against reference_escape, and that unescaping gives p back. */
+static bool escape_matches_reference(const unsigned char *p, size_t len)
+{
+    GString *want = reference_escape(p, len);
+    GString *got = g_string_new("prefix");
+    queue_meta_escape(got, p, len);
+    assert_int_equal(queue_meta_escaped_len(p, len), want->len);
+    assert_int_equal(got->len, 6 + want->len);
+    bool same = memcmp(got->str + 6, want->str, want->len) == 0;
+    char *back = g_malloc(len + 1);
+    assert_int_equal(queue_meta_unescape_to(back, got->str + 6, got->len - 6), len);
+    assert_memory_equal(back, p, len);
+    g_free(back);
+    g_string_free(want, TRUE);
+    g_string_free(got, TRUE);
+    return same;
+}
+
 static void test_escape_any_byte_at_any_offset(void **state)
 {
     unsigned char buf[40];
@@ -98,26 +117,88 @@ static void test_escape_any_byte_at_any_offset(void **state)
             for (size_t len = at + 1; len <= at + 17; len += 8) {
                 memset(buf, 'a', sizeof buf);
                 buf[at] = (unsigned char)c;
-                GString *want = reference_escape(buf, len);
-                GString *got = g_string_new("prefix");
-                queue_meta_escape(got, buf, len);
-                assert_int_equal(queue_meta_escaped_len(buf, len), want->len);
-                assert_int_equal(got->len, 6 + want->len);
-                if (memcmp(got->str + 6, want->str, want->len) != 0)
+                if (!escape_matches_reference(buf, len))
                     fail_msg("byte 0x%02x at %zu of %zu: escaped wrongly", c, at, len);
-                char back[sizeof buf];
-                assert_int_equal(queue_meta_unescape_to(back, got->str + 6, got->len - 6), len);
-                assert_memory_equal(back, buf, len);
                 /* Unescaped input with a raw control byte, DEL or a lone
                  * backslash is refused wherever the byte is. */
+                char back[sizeof buf];
                 if (c < 0x20 || c == 0x7f || c == '\\')
                     assert_int_equal(queue_meta_unescape_to(back, (const char *)buf, at + 1),
                                      (size_t)-1);
-                g_string_free(want, TRUE);
-                g_string_free(got, TRUE);
             }
         }
     }
+}
+
+/* Unescaping as the format defines it, one byte at a time (the code
+ * before the word-at-a-time loop): the decoded length, or -1 for a raw
+ * control byte, DEL, or a bad or cut escape. */
+static size_t reference_unescape(char *out, const unsigned char *in, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = in[i];
+        if (c >= 0x20 && c != 0x7f && c != '\\') {
+            out[o++] = (char)c;
+            continue;
+        }
+        if (c != '\\' || ++i >= len)
+            return (size_t)-1;
+        if (in[i] == '\\' || in[i] == 'n' || in[i] == 'r') {
+            out[o++] = in[i] == '\\' ? '\\' : in[i] == 'n' ? '\n' : '\r';
+        } else if (in[i] == 'x' && i + 2 < len && g_ascii_isxdigit(in[i + 1]) &&
+                   g_ascii_isxdigit(in[i + 2])) {
+            out[o++] =
+                (char)(g_ascii_xdigit_value(in[i + 1]) << 4 | g_ascii_xdigit_value(in[i + 2]));
+            i += 2;
+        } else {
+            return (size_t)-1;
+        }
+    }
+    return o;
+}
+
+/* A byte for the random buffers below: often one that the word-at-a-time
+ * tricks treat specially (controls, the bytes next to 0x20, '\\' and DEL,
+ * and those >= 0x80, which are plain), so that several fall in one word. */
+static unsigned char random_byte(GRand *rnd)
+{
+    static const unsigned char edge[] = {0x00, 0x01, 0x0a, 0x0d, 0x1f, 0x20, 0x21, 0x5b,
+                                         0x5c, 0x5d, 0x7e, 0x7f, 0x80, 0x81, 0x9f, 0xa0,
+                                         0xdc, 0xfe, 0xff, 'x',  'n',  'r',  '0',  'f'};
+    if (g_rand_int_range(rnd, 0, 3) == 0)
+        return edge[g_rand_int_range(rnd, 0, G_N_ELEMENTS(edge))];
+    return (unsigned char)g_rand_int_range(rnd, 0, 256);
+}
+
+/* Random buffers of 0..80 bytes at every alignment, compared with the
+ * byte-at-a-time references: escape, its length and the round trip, and
+ * unescape (its result or its refusal) of random text. */
+static void test_escape_matches_reference_on_random_buffers(void **state)
+{
+    GRand *rnd = g_rand_new_with_seed(20261201);
+    unsigned char buf[96], back[96], want_back[96];
+    for (int round = 0; round < 200000; round++) {
+        size_t off = (size_t)g_rand_int_range(rnd, 0, 8);
+        size_t len = (size_t)g_rand_int_range(rnd, 0, 81);
+        int density = g_rand_int_range(rnd, 1, 9); /* 1 in density bytes random */
+        for (size_t i = 0; i < len; i++)
+            buf[off + i] = g_rand_int_range(rnd, 0, density) == 0 ? random_byte(rnd) : 'a';
+        const unsigned char *p = buf + off;
+
+        if (!escape_matches_reference(p, len))
+            fail_msg("round %d: escaped wrongly", round);
+
+        /* The same bytes read as an escaped value. */
+        size_t want_n = reference_unescape((char *)want_back, p, len);
+        size_t got_n = queue_meta_unescape_to((char *)back, (const char *)p, len);
+        if (got_n != want_n)
+            fail_msg("round %d: unescape gave %zd, want %zd", round, (ssize_t)got_n,
+                     (ssize_t)want_n);
+        if (want_n != (size_t)-1)
+            assert_memory_equal(back, want_back, want_n);
+    }
+    g_rand_free(rnd);
 }
 
 static void test_every_byte_and_long_value(void **state)
@@ -408,6 +489,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape_round_trip),
         cmocka_unit_test(test_escape_any_byte_at_any_offset),
+        cmocka_unit_test(test_escape_matches_reference_on_random_buffers),
         cmocka_unit_test(test_every_byte_and_long_value),
         cmocka_unit_test(test_streaming_writer_matches_format),
         cmocka_unit_test(test_writer_refuses_what_reader_would),
