@@ -144,8 +144,17 @@ static void sync_data(struct queue_batch *batch, size_t from, size_t to)
 {
     struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
     enum queue_sync mode = batch->sync;
-    if (mode == QUEUE_SYNC_AUTO)
-        mode = queue_root_syncfs_allowed(batch->root) ? QUEUE_SYNC_SYNCFS : QUEUE_SYNC_WRITEBACK;
+    if (mode == QUEUE_SYNC_AUTO) {
+        size_t n = 0;
+        bool sound = queue_root_syncfs_allowed(batch->root);
+        for (size_t i = from; i < to && sound; i++) {
+            if (es[i].state != ENTRY_RENAMED)
+                continue;
+            n++;
+            sound = es[i].queue->syncfs_sound;
+        }
+        mode = sound && n >= QUEUE_SYNCFS_MIN_BATCH ? QUEUE_SYNC_SYNCFS : QUEUE_SYNC_WRITEBACK;
+    }
     if (mode == QUEUE_SYNC_SYNCFS) {
         gint64 start = g_get_monotonic_time();
         /* One syncfs per file system; its error covers all of them. */

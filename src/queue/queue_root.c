@@ -8,6 +8,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -162,6 +163,25 @@ static int make_dir(const char *dir, char **error_r)
     return make_dir(dir, error_r);
 }
 
+/* Whether syncfs(2) makes the files on fd's file system durable: the
+ * local file systems that implement ->sync_fs. On others it may return
+ * without asking the file system to sync (FUSE, except virtiofs, does),
+ * so QUEUE_SYNC_AUTO uses per-file syncs there. */
+static bool syncfs_sound(int fd)
+{
+    struct statfs sf;
+    if (fstatfs(fd, &sf) != 0)
+        return false;
+    switch ((unsigned long)sf.f_type) {
+    case 0xEF53UL:     /* ext2, ext3, ext4 */
+    case 0x58465342UL: /* xfs */
+    case 0x9123683EUL: /* btrfs */
+        return true;
+    default:
+        return false;
+    }
+}
+
 int queue_root_get(struct queue_root *root, const char *name, struct queue **queue_r,
                    char **error_r)
 {
@@ -190,6 +210,7 @@ int queue_root_get(struct queue_root *root, const char *name, struct queue **que
     q->dir = g_strdup(dir);
     q->dirfd = fd;
     q->dev = st.st_dev;
+    q->syncfs_sound = syncfs_sound(fd);
     q->root = root;
     g_hash_table_insert(root->queues, q->name, q);
     *queue_r = q;

@@ -36,19 +36,23 @@ enum queue_sync {
      * QUEUE_SYNCFS_SLOW_US (other processes had much dirty data there),
      * writeback for QUEUE_SYNCFS_PAUSE_US, then syncfs is tried again.
      * writeback on kernels before Linux 5.8, whose syncfs does not report
-     * write-back errors. The default. */
+     * write-back errors, and for a batch with an entry on a file system
+     * other than ext2/3/4, xfs or btrfs (FUSE's syncfs, for one, may not
+     * sync at all). The default. */
     QUEUE_SYNC_AUTO,
 };
 
-#define QUEUE_SYNCFS_SLOW_US  (10 * 1000)
-#define QUEUE_SYNCFS_PAUSE_US (60 * G_USEC_PER_SEC)
+#define QUEUE_SYNCFS_SLOW_US   (10 * 1000)
+#define QUEUE_SYNCFS_MIN_BATCH 4
+#define QUEUE_SYNCFS_PAUSE_US  (60 * G_USEC_PER_SEC)
 
 /* One queue directory. Read-only for users of the module. */
 struct queue {
     char *name;
     char *dir;
-    int dirfd; /* O_DIRECTORY descriptor of dir */
-    dev_t dev; /* file system of dir, to group syncfs calls */
+    int dirfd;         /* O_DIRECTORY descriptor of dir */
+    dev_t dev;         /* file system of dir, to group syncfs calls */
+    bool syncfs_sound; /* syncfs makes its files durable (see QUEUE_SYNC_AUTO) */
     struct queue_root *root;
 };
 
