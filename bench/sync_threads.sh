@@ -23,7 +23,8 @@ cleanup() {
     done
 }
 trap cleanup EXIT
-echo "# LMTP intake by sync_threads[/sync_method], $msgs messages of 10240 bytes per run, $reps runs per instance${SYNC_FIRST:+, sync before each run}"
+sync_note=$([ "${SYNC_FIRST:-0}" != 1 ] || echo ", sync before each run")
+echo "# LMTP intake by sync_threads[/sync_method], $msgs messages of 10240 bytes per run, $reps runs per instance$sync_note"
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(machine), load at start: $(loadavg)"
 for t in "$@"; do
     d=$(mktemp -d "${BENCH_TMP:-/tmp}/crier-bench.XXXXXX")/crier
@@ -32,9 +33,10 @@ for t in "$@"; do
     crier_setup "$d" "$p"
     printf '[runner.in]\nstart: no\n[runner.lmtp]\nsync_threads: %s\n' "${t%%/*}" >>"$d/mailman.cfg"
     [ "${t#*/}" = "$t" ] || printf 'sync_method: %s\n' "${t#*/}" >>"$d/mailman.cfg"
+    # Known to the cleanup before it starts, should the start fail.
+    port+=("$p") dir+=("$d") value+=("$t")
     crier_cmd "$d" create ant@example.com >/dev/null
     crier_cmd "$d" start -q
-    port+=("$p") dir+=("$d") value+=("$t")
 done
 # The values, each once, in order of first appearance.
 values=()
@@ -49,7 +51,7 @@ for c in $conns_list; do
             # Nothing is deleted between runs (bench/README.md: deleting
             # first slows the next creations on ext4 without a journal).
             n0=$(find "${dir[$k]}/var/queue/in" -name '*.pck' | wc -l)
-            [ -z "${SYNC_FIRST:-}" ] || sync
+            [ "${SYNC_FIRST:-0}" != 1 ] || sync
             t0=$(now)
             smtp-source -L -s "$c" -m "$msgs" -l 10240 -f bench@example.org \
                 -t ant@example.com 127.0.0.1:"${port[$k]}"
