@@ -10,11 +10,9 @@ import time
 from email.header import decode_header, make_header
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import test_posting
-from conftest import free_port
-from test_posting import wait_until
+from test_posting import set_list_attr, start_sink_site, wait_until
 
 
 class Sink(test_posting.Sink):
@@ -46,25 +44,8 @@ RESULTS = "The results of your email commands"
 
 @pytest.fixture
 def site(crier):
-    sink = Sink()
-    smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    crier.sink = sink
-    crier.lmtp_port = free_port()
-    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {crier.lmtp_port}\n"
-                             f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n")
-    crier.ok("create", "-o", "boss@example.org", "ant@example.com")
-
-    def set_attr(name, value):
-        db = sqlite3.connect(crier.data_dir / "mailman.db")
-        with db:
-            row = db.execute("SELECT id FROM mailinglist WHERE list_id='ant.example.com'").fetchone()
-            db.execute("DELETE FROM list_attr WHERE list=? AND name=?", (row[0], name))
-            db.execute("INSERT INTO list_attr (list, name, value) VALUES (?, ?, ?)",
-                       (row[0], name, value))
-        db.close()
-    crier.set_attr = set_attr
+    controller = start_sink_site(crier, sink_class=Sink)
+    crier.set_attr = lambda name, value: set_list_attr(crier, name, value)
 
     def send(msg, rcpt="ant-request@example.com", sender="anne@example.org"):
         if isinstance(msg, str):

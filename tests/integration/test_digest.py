@@ -7,10 +7,8 @@ import smtplib
 import sqlite3
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from conftest import free_port
-from test_posting import Sink, wait_until
+from test_posting import set_list_attr, start_sink_site, wait_until
 
 
 def received(sink, rcpt):
@@ -19,15 +17,7 @@ def received(sink, rcpt):
 
 @pytest.fixture
 def site(crier):
-    sink = Sink()
-    smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    crier.sink = sink
-    crier.lmtp_port = free_port()
-    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {crier.lmtp_port}\n"
-                             f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n")
-    crier.ok("create", "-o", "boss@example.org", "ant@example.com")
+    controller = start_sink_site(crier)
     crier.ok("addmembers", "-", "ant@example.com", input="reg@example.org\n")
     crier.ok("addmembers", "-d", "mime", "-", "ant@example.com", input="mime@example.org\n")
     crier.ok("addmembers", "-d", "plain", "-", "ant@example.com", input="Plain@Example.org\n")
@@ -39,14 +29,7 @@ def site(crier):
 
 
 def set_threshold(site, kb):
-    db = sqlite3.connect(site.data_dir / "mailman.db")
-    with db:
-        row = db.execute("SELECT id FROM mailinglist WHERE list_id='ant.example.com'").fetchone()
-        db.execute("DELETE FROM list_attr WHERE list=? AND name='digest_size_threshold'",
-                   (row[0],))
-        db.execute("INSERT INTO list_attr (list, name, value) "
-                   "VALUES (?, 'digest_size_threshold', ?)", (row[0], str(kb)))
-    db.close()
+    set_list_attr(site, "digest_size_threshold", str(kb))
 
 
 def post(site, n, subject=None):

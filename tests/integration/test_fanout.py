@@ -7,10 +7,8 @@ import sqlite3
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from conftest import free_port
-from test_posting import Sink, wait_until
+from test_posting import start_sink_site, wait_until
 
 
 def unescape(value):
@@ -47,20 +45,12 @@ def out_recipients(site):
 def site(crier, request):
     """A list whose out entries wait; the pipeline keeps rosters of any size
     between posts (cache), or reads the roster for every post (nocache)."""
-    sink = Sink()
-    smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    crier.sink = sink
-    crier.lmtp_port = free_port()
-    crier.base_config = (f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {crier.lmtp_port}\n"
-                         f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n"
-                         "[runner.pipeline]\n" +
-                         ("roster_cache_min_members: 1\n" if request.param == "cache"
-                          else "roster_cache_bytes: 0\n"))
+    pipeline = "[runner.pipeline]\n" + ("roster_cache_min_members: 1\n" if request.param == "cache"
+                                        else "roster_cache_bytes: 0\n")
     # The out runner waits, so that the entry the pipeline wrote can be read.
-    crier.write_config(extra=crier.base_config + "[runner.out]\nstart: no\n")
-    crier.ok("create", "-o", "boss@example.org", "fan@example.com")
+    controller = start_sink_site(crier, "fan@example.com",
+                                 extra=pipeline + "[runner.out]\nstart: no\n")
+    crier.base_config = crier.site_config + pipeline
 
     def post(msgid, sender, extra=""):
         msg = (f"From: {sender}\nTo: fan@example.com\nSubject: hi\n"

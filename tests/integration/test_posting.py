@@ -38,29 +38,44 @@ def wait_until(pred, timeout=20):
 MEMBERS = ["m1@example.org", "m2@example.org", "m3@example.net"]
 
 
-@pytest.fixture
-def site(crier):
-    sink = Sink()
+def start_sink_site(crier, fqdn="ant@example.com", config="[runner.rest]\nstart: no\n",
+                    extra="", sink_class=None):
+    """What the posting-path fixtures share: an aiosmtpd Sink on a free port
+    as crier's MTA (crier.sink, crier.smtp_port), a free LMTP port
+    (crier.lmtp_port), the configuration (config, then the [mta] ports, then
+    extra; crier.site_config keeps the first two) and the list fqdn, owned by
+    boss@example.org. Returns the sink's controller, for the fixture to stop."""
+    sink = (sink_class or Sink)()
     smtp_port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     crier.sink = sink
-    crier.lmtp_port = free_port()
     crier.smtp_port = smtp_port
-    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\nlmtp_port: {crier.lmtp_port}\n"
-                             f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n")
-    crier.ok("create", "-o", "boss@example.org", "ant@example.com")
-    crier.ok("addmembers", "-", "ant@example.com", input="\n".join(MEMBERS) + "\n")
+    crier.lmtp_port = free_port()
+    crier.site_config = (f"{config}[mta]\nlmtp_port: {crier.lmtp_port}\n"
+                         f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n")
+    crier.write_config(extra=crier.site_config + extra)
+    crier.ok("create", "-o", "boss@example.org", fqdn)
+    return controller
 
-    def set_attr(name, value):
-        db = sqlite3.connect(crier.data_dir / "mailman.db")
-        with db:
-            row = db.execute("SELECT id FROM mailinglist WHERE list_id='ant.example.com'").fetchone()
-            db.execute("DELETE FROM list_attr WHERE list=? AND name=?", (row[0], name))
-            db.execute("INSERT INTO list_attr (list, name, value) VALUES (?, ?, ?)",
-                       (row[0], name, value))
-        db.close()
-    crier.set_attr = set_attr
+
+def set_list_attr(crier, name, value, list_id="ant.example.com"):
+    """Sets a list attribute straight in the database (no CLI sets every
+    attribute), replacing any value it had."""
+    db = sqlite3.connect(crier.data_dir / "mailman.db")
+    with db:
+        row = db.execute("SELECT id FROM mailinglist WHERE list_id=?", (list_id,)).fetchone()
+        db.execute("DELETE FROM list_attr WHERE list=? AND name=?", (row[0], name))
+        db.execute("INSERT INTO list_attr (list, name, value) VALUES (?, ?, ?)",
+                   (row[0], name, value))
+    db.close()
+
+
+@pytest.fixture
+def site(crier):
+    controller = start_sink_site(crier)
+    crier.ok("addmembers", "-", "ant@example.com", input="\n".join(MEMBERS) + "\n")
+    crier.set_attr = lambda name, value: set_list_attr(crier, name, value)
 
     def post(msg, rcpt="ant@example.com", sender="m1@example.org"):
         with smtplib.LMTP("127.0.0.1", crier.lmtp_port, timeout=10) as c:

@@ -4,10 +4,9 @@ moderated through mailmanclient, and the decisions take effect."""
 import email
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from conftest import free_port
-from test_posting import MEMBERS, Sink, delivered, message, wait_until
+from test_posting import MEMBERS, delivered, message, start_sink_site, wait_until
 from test_rest import call
 
 mailmanclient = pytest.importorskip("mailmanclient")
@@ -15,18 +14,10 @@ mailmanclient = pytest.importorskip("mailmanclient")
 
 @pytest.fixture
 def site(crier):
-    sink = Sink()
-    smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    crier.sink = sink
-    crier.lmtp_port = free_port()
     crier.rest_port = free_port()
     crier.base = f"http://127.0.0.1:{crier.rest_port}/3.1"
-    crier.write_config(extra=f"[webservice]\nhostname: 127.0.0.1\nport: {crier.rest_port}\n"
-                             f"[mta]\nlmtp_port: {crier.lmtp_port}\n"
-                             f"smtp_host: 127.0.0.1\nsmtp_port: {smtp_port}\n")
-    crier.ok("create", "-o", "boss@example.org", "ant@example.com")
+    controller = start_sink_site(
+        crier, config=f"[webservice]\nhostname: 127.0.0.1\nport: {crier.rest_port}\n")
     crier.ok("addmembers", "-", "ant@example.com", input="\n".join(MEMBERS) + "\n")
     crier.ok("start", "-q")
 
