@@ -219,6 +219,32 @@ def check_alias_domain(send, crier, log_tail, tag, list_name, mail_host, alias):
     assert listid in qfile(crier, post)
 
 
+def check_post_reaches_every_member(stack, members, msgid, log_tail, incoming=None):
+    """The full loop through an MTA: members join the list ant@example.com,
+    crier restarts with its posting runners on (the MTA modules' other tests
+    keep them off), a post submitted to the MTA (stack.send) reaches crier
+    over LMTP and comes back through the MTA to every member at stack.sink,
+    from ant-bounces@example.com. incoming sets [mta] incoming."""
+    crier = stack.crier
+    crier.ok("addmembers", "-", "ant@example.com", input="\n".join(members) + "\n")
+    crier.run("stop", "-q")
+    crier.write_config(extra="[runner.rest]\nstart: no\n[mta]\n" +
+                             (f"incoming: {incoming}\n" if incoming else "") +
+                             f"lmtp_port: {crier.lmtp_port}\nsmtp_host: 127.0.0.1\n"
+                             f"smtp_port: {crier.smtp_port}\n")
+    crier.ok("start", "-q")
+    assert stack.send(["ant@example.com"], message(msgid, "ant@example.com", sender=members[0]),
+                      sender=members[0]) == {}
+
+    def mine():
+        return [t for t in stack.sink.transactions if msgid.encode() in t[2]]
+
+    def delivered():
+        return sorted(r for t in mine() for r in t[1]) == sorted(members)
+    assert wait_for(delivered, 30), (stack.sink.transactions, log_tail())
+    assert {t[0] for t in mine()} == {"ant-bounces@example.com"}
+
+
 def children(ppid, names=None):
     """Pids of the live children of ppid (optionally only those whose
     command name is in names), from /proc."""

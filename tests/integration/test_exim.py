@@ -12,9 +12,10 @@ import smtplib
 
 import pytest
 
-from mta_harness import (PrivateExim, Sink, check_alias_domain, exim_user_exists,
-                         find_exim, free_port, make_crier, message, namespace_works, private_tmpdir, qfile,
-                         set_alias_domain, snippet, wait_entry, wait_for)
+from mta_harness import (PrivateExim, Sink, check_alias_domain, check_post_reaches_every_member,
+                         exim_user_exists, find_exim, free_port, make_crier, message,
+                         namespace_works, private_tmpdir, qfile, set_alias_domain, snippet,
+                         wait_entry, wait_for)
 
 class Stack:
     def __init__(self, crier, exim, sink):
@@ -203,20 +204,6 @@ def test_crier_outgoing_relays_through_exim(stack):
 
 def test_post_reaches_every_member_through_exim(stack):
     """The full loop through Exim; see test_postfix.py's twin."""
-    crier = stack.crier
-    members = ["m1@elsewhere.example", "m2@elsewhere.example"]
-    crier.ok("addmembers", "-", "ant@example.com", input="\n".join(members) + "\n")
-    crier.run("stop", "-q")
-    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\n"
-                             f"incoming: mailman.mta.exim4.LMTP\n"
-                             f"lmtp_port: {crier.lmtp_port}\nsmtp_host: 127.0.0.1\n"
-                             f"smtp_port: {crier.smtp_port}\n")
-    crier.ok("start", "-q")
-    assert stack.send(["ant@example.com"], message("exim-fanout@example.org", "ant@example.com",
-                                                   sender=members[0]),
-                      sender=members[0]) == {}
-
-    def delivered():
-        got = [r for t in stack.sink.transactions if b"exim-fanout@" in t[2] for r in t[1]]
-        return sorted(got) == sorted(members)
-    assert wait_for(delivered, 30), (stack.sink.transactions, stack.exim.log_tail())
+    check_post_reaches_every_member(stack, ["m1@elsewhere.example", "m2@elsewhere.example"],
+                                    "exim-fanout@example.org", stack.exim.log_tail,
+                                    incoming="mailman.mta.exim4.LMTP")

@@ -11,9 +11,9 @@ import smtplib
 
 import pytest
 
-from mta_harness import (PrivatePostfix, Sink, free_port, have_postfix, make_crier,
-                         maps_mtime, message, private_tmpdir, qfile, set_alias_domain, settle_maps,
-                         snippet, wait_entry, wait_for)
+from mta_harness import (PrivatePostfix, Sink, check_post_reaches_every_member, free_port,
+                         have_postfix, make_crier, maps_mtime, message, private_tmpdir, qfile,
+                         set_alias_domain, settle_maps, snippet, wait_entry, wait_for)
 
 pytestmark = pytest.mark.skipif(not have_postfix(), reason="postfix is not installed "
                                 "(scripts/install-deps.sh test installs it)")
@@ -219,22 +219,6 @@ def test_post_reaches_every_member_through_postfix(stack):
     """The full loop: a post submitted to Postfix reaches crier over LMTP,
     goes through in -> pipeline -> out, and comes back through Postfix to
     every member at the sink."""
-    crier = stack.crier
-    members = ["m1@example.org", "m2@example.org", "m3@elsewhere.example"]
-    crier.ok("addmembers", "-", "ant@example.com", input="\n".join(members) + "\n")
-    # Turn the posting runners on; the module's other tests keep them off.
-    crier.run("stop", "-q")
-    crier.write_config(extra=f"[runner.rest]\nstart: no\n[mta]\n"
-                             f"lmtp_port: {crier.lmtp_port}\nsmtp_host: 127.0.0.1\n"
-                             f"smtp_port: {crier.smtp_port}\n")
-    crier.ok("start", "-q")
-    msgid = f"fanout-{stack.mode}@example.org"
-    assert stack.send(["ant@example.com"], message(msgid, "ant@example.com", sender=members[0]),
-                      sender=members[0]) == {}
-
-    def delivered():
-        got = [r for t in stack.sink.transactions if msgid.encode() in t[2] for r in t[1]]
-        return sorted(got) == sorted(members)
-    assert wait_for(delivered, 30), (stack.sink.transactions, stack.postfix.log_tail())
-    senders = {t[0] for t in stack.sink.transactions if msgid.encode() in t[2]}
-    assert senders == {"ant-bounces@example.com"}
+    check_post_reaches_every_member(stack, ["m1@example.org", "m2@example.org",
+                                            "m3@elsewhere.example"],
+                                    f"fanout-{stack.mode}@example.org", stack.postfix.log_tail)
