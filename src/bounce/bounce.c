@@ -2,6 +2,7 @@
 #include "bounce/bounce.h"
 
 #include "lib/regex.h"
+#include "mail/gmime_safe.h"
 
 #include <gmime/gmime.h>
 #include <stdbool.h>
@@ -19,11 +20,7 @@ static void bounce_gmime_init(void)
 static GMimeMessage *parse(const char *msg, size_t len)
 {
     bounce_gmime_init();
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(msg, len);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    GMimeMessage *m = g_mime_parser_construct_message(parser, NULL);
-    g_object_unref(parser);
-    g_object_unref(stream);
+    GMimeMessage *m = gmime_safe_message_parse(msg, len);
     return m;
 }
 
@@ -52,7 +49,7 @@ static GHashTable *verp_scan(const char *msg, size_t len, const GRegex *verp_re,
         if (value == NULL)
             continue;
         /* parseaddr(): the first address of the field. */
-        InternetAddressList *al = internet_address_list_parse(NULL, value);
+        InternetAddressList *al = gmime_safe_address_list_parse(value);
         if (al == NULL)
             continue;
         InternetAddress *a =

@@ -3,6 +3,7 @@
 #include "bounce/bounce.h"
 
 #include "mail/address.h"
+#include "mail/gmime_safe.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
@@ -40,9 +41,7 @@ static char *report_text(const char *msg, size_t len)
         g_mime_init();
         g_once_init_leave(&once, 1);
     }
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(st);
-    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+    GMimeMessage *m = gmime_safe_message_parse(msg, len);
     struct texts t = {g_string_new(NULL), 0};
     if (m) {
         GMimeObject *body = g_mime_message_get_mime_part(m);
@@ -52,8 +51,6 @@ static char *report_text(const char *msg, size_t len)
             g_mime_message_foreach(m, add_text, &t);
         g_object_unref(m);
     }
-    g_object_unref(p);
-    g_object_unref(st);
     if (!g_utf8_validate(t.all->str, (gssize)t.all->len, NULL)) {
         char *v = g_utf8_make_valid(t.all->str, (gssize)t.all->len);
         g_string_free(t.all, TRUE);

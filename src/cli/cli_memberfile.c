@@ -4,6 +4,7 @@
 #include "cli/cli_memberfile.h"
 #include "lib/fsutil.h"
 #include "mail/address.h"
+#include "mail/gmime_safe.h"
 
 #include <gmime/gmime.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@ bool memberfile_parse(const char *text, char **display_name_r, char **email_r)
         g_once_init_leave(&init, 1);
     }
     *display_name_r = *email_r = NULL;
-    InternetAddressList *list = internet_address_list_parse(NULL, text);
+    InternetAddressList *list = gmime_safe_address_list_parse(text);
     if (list == NULL)
         return false;
     bool ok = false;

@@ -1,6 +1,8 @@
 /* notice - see notice.h. */
 #include "mail/notice.h"
 
+#include "mail/gmime_safe.h"
+
 #include <glib.h>
 #include <gmime/gmime.h>
 #include <stdbool.h>
@@ -42,14 +44,14 @@ static GMimeMessage *notice_new(const char *from, const char *to_header,
 {
     notice_gmime_init();
     GMimeMessage *msg = g_mime_message_new(TRUE);
-    InternetAddressList *fl = internet_address_list_parse(NULL, from);
+    InternetAddressList *fl = gmime_safe_address_list_parse(from);
     if (fl) {
         internet_address_list_append(g_mime_message_get_from(msg), fl);
         g_object_unref(fl);
     }
     const char *single[] = {to_header, NULL};
     for (const char *const *r = to_header ? single : recipients; *r; r++) {
-        InternetAddressList *tl = internet_address_list_parse(NULL, *r);
+        InternetAddressList *tl = gmime_safe_address_list_parse(*r);
         if (tl) {
             internet_address_list_append(g_mime_message_get_to(msg), tl);
             g_object_unref(tl);
@@ -118,11 +120,7 @@ char *notice_build_with_message(const char *from, const char *to_header,
     g_mime_multipart_add(mixed, GMIME_OBJECT(part));
     g_object_unref(part);
 
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(attached, attached_len);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    GMimeMessage *inner = g_mime_parser_construct_message(parser, NULL);
-    g_object_unref(parser);
-    g_object_unref(stream);
+    GMimeMessage *inner = gmime_safe_message_parse(attached, attached_len);
     if (inner != NULL) {
         GMimeMessagePart *mp = g_mime_message_part_new_with_message("rfc822", inner);
         g_mime_multipart_add(mixed, GMIME_OBJECT(mp));

@@ -2,6 +2,7 @@
 #include "post/pmsg.h"
 
 #include "mail/address.h"
+#include "mail/gmime_safe.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
@@ -345,11 +346,7 @@ GMimeMessage *pmsg_to_gmime(const struct pmsg *m)
     pmsg_gmime_init();
     size_t len;
     g_autofree char *raw = pmsg_serialize(m, &len);
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(st);
-    GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
-    g_object_unref(p);
-    g_object_unref(st);
+    GMimeMessage *msg = gmime_safe_message_parse(raw, len);
     return msg;
 }
 
@@ -409,7 +406,7 @@ GPtrArray *pmsg_mailboxes(const struct pmsg *m, const char *name)
         g_autofree char *unfolded = g_mime_utils_header_unfold(f->value);
         if (!g_utf8_validate(unfolded, -1, NULL))
             continue;
-        InternetAddressList *l = internet_address_list_parse(NULL, unfolded);
+        InternetAddressList *l = gmime_safe_address_list_parse(unfolded);
         collect_mailboxes(l, out);
         if (l)
             g_object_unref(l);

@@ -1,6 +1,7 @@
 /* post_dmarc - see post_dmarc.h. */
 #include "post/post_dmarc.h"
 
+#include "mail/gmime_safe.h"
 #include "mail/notice.h"
 
 #include "config/config.h"
@@ -565,11 +566,7 @@ static char *wrapped_body(const char *text, const char *raw, size_t len)
         g_mime_init();
         g_once_init_leave(&once, 1);
     }
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, len);
-    GMimeParser *p = g_mime_parser_new_with_stream(st);
-    GMimeMessage *orig = g_mime_parser_construct_message(p, NULL);
-    g_object_unref(p);
-    g_object_unref(st);
+    GMimeMessage *orig = gmime_safe_message_parse(raw, len);
     if (orig == NULL)
         return NULL;
     GMimeMultipart *mp = g_mime_multipart_new_with_subtype("mixed");

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "lib/log.h"
 #include "lib/regex.h"
+#include "mail/gmime_safe.h"
 #include "post/pmsg.h"
 #include "queue/queue.h"
 #include "runner/runner.h"
@@ -126,11 +127,7 @@ static void find_in_message(struct runner *r, const struct queue_entry *e, const
             g_string_append_c(ascii, *p);
     g_ptr_array_add(f->lines, g_string_free(ascii, FALSE));
 
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(e->msg, e->msg_len);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-    g_object_unref(parser);
-    g_object_unref(stream);
+    GMimeMessage *msg = gmime_safe_message_parse(e->msg, e->msg_len);
     GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
     GMimeObject *part = first_plain(top, 0);
     if (part == NULL || part != top)

@@ -3,6 +3,7 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "mail/gmime_safe.h"
 #include "mail/notice.h"
 #include "post/pmsg.h"
 #include "post/post.h"
@@ -100,7 +101,7 @@ static void toc_add(GString *toc, GMimeMessage *m, unsigned n, const char *prefi
     g_autofree char *shown = toc_subject(subj ? subj : "(no subject)", prefix);
     g_autofree char *who = NULL;
     g_autofree char *from = header_oneline(GMIME_OBJECT(m), "From");
-    InternetAddressList *al = from ? internet_address_list_parse(NULL, from) : NULL;
+    InternetAddressList *al = from ? gmime_safe_address_list_parse(from) : NULL;
     if (al && internet_address_list_length(al) > 0) {
         InternetAddress *a = internet_address_list_get_address(al, 0);
         const char *name = internet_address_get_name(a);
@@ -276,11 +277,7 @@ struct digests {
 
 static GMimeMessage *parse_post(const char *raw)
 {
-    GMimeStream *st = g_mime_stream_mem_new_with_buffer(raw, strlen(raw));
-    GMimeParser *p = g_mime_parser_new_with_stream(st);
-    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
-    g_object_unref(p);
-    g_object_unref(st);
+    GMimeMessage *m = gmime_safe_message_parse(raw, strlen(raw));
     return m ? m : g_mime_message_new(TRUE);
 }
 

@@ -3,6 +3,7 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "mail/gmime_safe.h"
 #include "mail/notice.h"
 #include "post/post.h"
 #include "post/post_moderate.h"
@@ -202,11 +203,7 @@ static int hold(struct runner *r, struct post_ctx *c, char **error_r)
         g_autofree char *notice =
             notice_build_with_message(owner, owner, rcpts, subj, text, raw, len, host, &n);
         /* the third part: the confirmation a moderator can reply to */
-        GMimeStream *st = g_mime_stream_mem_new_with_buffer(notice, n);
-        GMimeParser *p = g_mime_parser_new_with_stream(st);
-        GMimeMessage *nm = g_mime_parser_construct_message(p, NULL);
-        g_object_unref(p);
-        g_object_unref(st);
+        GMimeMessage *nm = gmime_safe_message_parse(notice, n);
         GMimeObject *top = nm ? g_mime_message_get_mime_part(nm) : NULL;
         if (top && GMIME_IS_MULTIPART(top)) {
             GMimeMessage *confirm = g_mime_message_new(TRUE);
