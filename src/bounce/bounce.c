@@ -20,8 +20,7 @@ static void bounce_gmime_init(void)
 static GMimeMessage *parse(const char *msg, size_t len)
 {
     bounce_gmime_init();
-    GMimeMessage *m = gmime_safe_message_parse(msg, len);
-    return m;
+    return gmime_safe_message_parse(msg, len);
 }
 
 static GHashTable *new_set(void)

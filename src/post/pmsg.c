@@ -346,8 +346,7 @@ GMimeMessage *pmsg_to_gmime(const struct pmsg *m)
     pmsg_gmime_init();
     size_t len;
     g_autofree char *raw = pmsg_serialize(m, &len);
-    GMimeMessage *msg = gmime_safe_message_parse(raw, len);
-    return msg;
+    return gmime_safe_message_parse(raw, len);
 }
 
 char *pmsg_first_text(const struct pmsg *m)

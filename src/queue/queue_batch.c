@@ -157,10 +157,12 @@ static void sync_data(struct queue_batch *batch, size_t from, size_t to)
     }
     if (mode == QUEUE_SYNC_SYNCFS) {
         gint64 start = g_get_monotonic_time();
+        bool called = false;
         /* One syncfs per file system; its error covers all of them. */
         for (size_t i = from; i < to; i++) {
             if (es[i].state != ENTRY_RENAMED)
                 continue;
+            called = true;
             bool seen = false;
             for (size_t j = from; j < i && !seen; j++)
                 seen = es[j].state == ENTRY_RENAMED && es[j].queue->dev == es[i].queue->dev;
@@ -172,7 +174,8 @@ static void sync_data(struct queue_batch *batch, size_t from, size_t to)
                 if (es[j].state == ENTRY_RENAMED && es[j].queue->dev == dev)
                     entry_fail(&es[j], "syncfs failed: %s", g_strerror(err));
         }
-        queue_root_syncfs_took(batch->root, g_get_monotonic_time() - start);
+        if (called)
+            queue_root_syncfs_took(batch->root, g_get_monotonic_time() - start);
         return;
     }
     if (mode == QUEUE_SYNC_WRITEBACK && to - from > 1) {

@@ -32,7 +32,9 @@ enum queue_sync {
     /* one syncfs(2) per file system: fastest on a quiet, dedicated spool
      * file system, but it also flushes everyone else's dirty data there. */
     QUEUE_SYNC_SYNCFS,
-    /* syncfs while it is quick; after one that took longer than
+    /* syncfs for a batch of QUEUE_SYNCFS_MIN_BATCH entries or more (where
+     * one flush replaces several), writeback for smaller ones; syncfs
+     * only while it is quick: after one that took longer than
      * QUEUE_SYNCFS_SLOW_US (other processes had much dirty data there),
      * writeback for QUEUE_SYNCFS_PAUSE_US, then syncfs is tried again.
      * writeback on kernels before Linux 5.8, whose syncfs does not report
