@@ -5,34 +5,22 @@
 
 unsigned gmime_safe_open_comments(const char *text, size_t len, bool *escape_r)
 {
+    /* Quoted strings and domain literals are not skipped: GMime's
+     * recovery from a malformed one (an unterminated quote) can reach a
+     * '(' inside it, and a ')' too many is harmless to it (it parses
+     * "\"a (b\" <x@y.example>)" as the one mailbox). */
     unsigned depth = 0;
-    bool quote = false, literal = false, escape = false;
+    bool escape = false;
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
-        if (escape) {
+        if (escape)
             escape = false;
-            continue;
-        }
-        if (c == '\\') {
+        else if (c == '\\' && depth > 0) /* a quoted-pair, in a comment */
             escape = true;
-            continue;
-        }
-        if (depth > 0) {
-            if (c == '(')
-                depth++;
-            else if (c == ')')
-                depth--;
-        } else if (quote) {
-            quote = c != '"';
-        } else if (literal) {
-            literal = c != ']';
-        } else if (c == '"') {
-            quote = true;
-        } else if (c == '[') {
-            literal = true;
-        } else if (c == '(') {
-            depth = 1;
-        }
+        else if (c == '(')
+            depth++;
+        else if (c == ')' && depth > 0)
+            depth--;
     }
     if (escape_r != NULL)
         *escape_r = escape;
@@ -71,9 +59,13 @@ InternetAddressList *gmime_safe_address_list_parse(const char *text)
     return internet_address_list_parse(NULL, closed != NULL ? closed : text);
 }
 
-/* The address fields GMime parses into a message's address lists. */
+/* The address fields GMime parses into a message's address lists. The
+ * name is what precedes the colon, blanks before it ignored, as GMime
+ * does ("To :"). */
 static bool address_field(const char *name, size_t len)
 {
+    while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+        len--;
     static const char *const names[] = {
         "from",        "sender",        "reply-to",        "to",        "cc",        "bcc",
         "resent-from", "resent-sender", "resent-reply-to", "resent-to", "resent-cc", "resent-bcc"};

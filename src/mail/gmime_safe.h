@@ -21,9 +21,9 @@
 #include <stddef.h>
 
 /* How many comments are open at the end of len bytes of an RFC 5322
- * structured field value (quoted strings, domain literals and
- * quoted-pairs are skipped); *escape_r: the text ends in a lone
- * backslash. */
+ * structured field value: '(' and ')' anywhere, a ')' with none open
+ * ignored, quoted-pairs in comments skipped; *escape_r: the text ends in a
+ * comment's lone backslash. Quoted strings count too (see the .c). */
 unsigned gmime_safe_open_comments(const char *text, size_t len, bool *escape_r);
 
 /* text with every open comment closed (a space first after a lone

@@ -24,11 +24,12 @@ static void test_open_comments(void **state)
         {"x@[a]((b)", 1, false},
         {"(a(b", 2, false},
         {"(c) x@[a]", 0, false},
-        {"\"(\" <x@a.example>", 0, false}, /* in a quoted string */
-        {"x@[(] y", 0, false},             /* in a domain literal */
+        {"\"(\" <x@a.example>", 1, false}, /* counted in a quoted string too */
+        {"x@[(] y", 1, false},             /* and in a domain literal */
+        {") (", 1, false},                 /* a ')' with none open is ignored */
         {"x (\\)", 1, false},              /* an escaped ')' does not close */
         {"x (\\", 1, true},
-        {"x \\(", 0, false},
+        {"x \\(", 1, false}, /* a backslash escapes only in a comment */
         {"", 0, false},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -55,7 +56,7 @@ static void test_close_comments(void **state)
 static void test_address_list_parse(void **state)
 {
     static const char *const inputs[] = {"x@[a] (Anne", "x@[\xe5](", "a@b.example, x@[a]((b",
-                                         "x@[a](\\"};
+                                         "x@[a](\\", "F.e, \"\xc9\xc9 From: x@[a] ("};
     for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
         InternetAddressList *l = gmime_safe_address_list_parse(inputs[i]);
         assert_non_null(l);
@@ -85,6 +86,12 @@ static void test_repair_headers(void **state)
     assert_int_equal(len, strlen(fixed));
     assert_string_equal(fixed,
                         "Subject: s\r\nFROM: x@[a]\r\n (Anne)\r\nTo: y@[b] ()\r\n\r\n(body\r\n");
+    g_free(fixed);
+    /* Blanks before the colon still name an address field, as for GMime
+     * (found by fuzz_pmsg). */
+    static const char spaced[] = "To :y@[b]($c\n\nbody\n";
+    fixed = gmime_safe_repair_headers(spaced, strlen(spaced), &len);
+    assert_string_equal(fixed, "To :y@[b]($c)\n\nbody\n");
     g_free(fixed);
     /* A header block without a body, LF only. */
     static const char tail[] = "Cc: z@[c] ((";
