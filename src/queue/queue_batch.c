@@ -2,6 +2,7 @@
 #include "queue/queue_batch.h"
 
 #include "queue/queue_file.h"
+#include "queue/sync_pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -139,56 +140,106 @@ static void entry_write(struct batch_entry *e)
         entry_fail(e, "cannot write %s: %s", tmp, g_strerror(errno));
 }
 
-/* Step 3: the data of every renamed entry in [from, to) reaches the disk. */
-static void sync_data(struct queue_batch *batch, size_t from, size_t to)
+/* Whether the renamed entries in [from, to) are synced with syncfs. */
+static bool chunk_uses_syncfs(struct queue_batch *batch, size_t from, size_t to)
 {
     struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
-    enum queue_sync mode = batch->sync;
-    if (mode == QUEUE_SYNC_AUTO) {
-        size_t n = 0;
-        bool sound = queue_root_syncfs_allowed(batch->root);
-        for (size_t i = from; i < to && sound; i++) {
-            if (es[i].state != ENTRY_RENAMED)
-                continue;
-            n++;
-            sound = es[i].queue->syncfs_sound;
-        }
-        mode = sound && n >= QUEUE_SYNCFS_MIN_BATCH ? QUEUE_SYNC_SYNCFS : QUEUE_SYNC_WRITEBACK;
+    if (batch->sync != QUEUE_SYNC_AUTO)
+        return batch->sync == QUEUE_SYNC_SYNCFS;
+    size_t n = 0;
+    bool sound = queue_root_syncfs_allowed(batch->root);
+    for (size_t i = from; i < to && sound; i++) {
+        if (es[i].state != ENTRY_RENAMED)
+            continue;
+        n++;
+        sound = es[i].queue->syncfs_sound;
     }
-    if (mode == QUEUE_SYNC_SYNCFS) {
-        gint64 start = g_get_monotonic_time();
-        bool called = false;
-        /* One syncfs per file system; its error covers all of them. */
-        for (size_t i = from; i < to; i++) {
-            if (es[i].state != ENTRY_RENAMED)
-                continue;
-            called = true;
-            bool seen = false;
-            for (size_t j = from; j < i && !seen; j++)
-                seen = es[j].state == ENTRY_RENAMED && es[j].queue->dev == es[i].queue->dev;
-            if (seen || syncfs(es[i].fd) == 0)
-                continue;
-            int err = errno;
-            dev_t dev = es[i].queue->dev;
-            for (size_t j = i; j < to; j++)
-                if (es[j].state == ENTRY_RENAMED && es[j].queue->dev == dev)
-                    entry_fail(&es[j], "syncfs failed: %s", g_strerror(err));
-        }
-        if (called)
-            queue_root_syncfs_took(batch->root, g_get_monotonic_time() - start);
-        return;
+    return sound && n >= QUEUE_SYNCFS_MIN_BATCH;
+}
+
+/* Step 3 with syncfs: one call per file system; its error covers all of
+ * that file system's entries. */
+static void sync_by_syncfs(struct queue_batch *batch, size_t from, size_t to)
+{
+    struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
+    gint64 start = g_get_monotonic_time();
+    bool called = false;
+    for (size_t i = from; i < to; i++) {
+        if (es[i].state != ENTRY_RENAMED)
+            continue;
+        called = true;
+        bool seen = false;
+        for (size_t j = from; j < i && !seen; j++)
+            seen = es[j].state == ENTRY_RENAMED && es[j].queue->dev == es[i].queue->dev;
+        if (seen || syncfs(es[i].fd) == 0)
+            continue;
+        int err = errno;
+        dev_t dev = es[i].queue->dev;
+        for (size_t j = i; j < to; j++)
+            if (es[j].state == ENTRY_RENAMED && es[j].queue->dev == dev)
+                entry_fail(&es[j], "syncfs failed: %s", g_strerror(err));
     }
-    if (mode == QUEUE_SYNC_WRITEBACK && to - from > 1) {
-        /* Start every write-out first, so that the fdatasync calls below
-         * find their data already on its way and the disk sees them
-         * together. Errors show up again in fdatasync. */
-        for (size_t i = from; i < to; i++)
-            if (es[i].state == ENTRY_RENAMED)
-                sync_file_range(es[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    }
+    if (called)
+        queue_root_syncfs_took(batch->root, g_get_monotonic_time() - start);
+}
+
+/* Step 3 with fdatasync: one file after the other. */
+static void sync_one_by_one(struct queue_batch *batch, size_t from, size_t to)
+{
+    struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
     for (size_t i = from; i < to; i++)
         if (es[i].state == ENTRY_RENAMED && fdatasync(es[i].fd) != 0)
             entry_fail(&es[i], "cannot sync %s.pck: %s", es[i].base, g_strerror(errno));
+}
+
+/* Steps 3 and 4 together (writeback): every renamed entry's fdatasync and
+ * every directory's fsync side by side (sync_pool.h). Each call starts
+ * after the renames, so each covers what it must: the entries are durable
+ * once all have returned, whatever order they finished in. */
+static void sync_side_by_side(struct queue_batch *batch, size_t from, size_t to)
+{
+    struct batch_entry *es = (struct batch_entry *)(void *)batch->entries->data;
+    GArray *calls = g_array_sized_new(FALSE, FALSE, sizeof(struct sync_call), to - from + 1);
+    GPtrArray *dirs = g_ptr_array_new();
+    for (size_t i = from; i < to; i++) {
+        if (es[i].state != ENTRY_RENAMED)
+            continue;
+        struct sync_call c = {.fd = es[i].fd, .data_only = true};
+        g_array_append_val(calls, c);
+        if (!g_ptr_array_find(dirs, es[i].queue, NULL))
+            g_ptr_array_add(dirs, es[i].queue);
+    }
+    guint nfiles = calls->len;
+    for (guint d = 0; d < dirs->len; d++) {
+        struct sync_call c = {.fd = ((struct queue *)dirs->pdata[d])->dirfd};
+        g_array_append_val(calls, c);
+    }
+    /* Every write-out starts first, so that the disk sees them together.
+     * Errors show up again in fdatasync. */
+    if (nfiles > 1)
+        for (size_t i = from; i < to; i++)
+            if (es[i].state == ENTRY_RENAMED)
+                sync_file_range(es[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    struct sync_call *cs = (struct sync_call *)(void *)calls->data;
+    sync_pool_run(cs, calls->len);
+    /* The first nfiles calls are the renamed entries', in order. */
+    guint k = 0;
+    for (size_t i = from; i < to; i++) {
+        if (es[i].state != ENTRY_RENAMED)
+            continue;
+        int err = cs[k++].err;
+        if (err != 0)
+            entry_fail(&es[i], "cannot sync %s.pck: %s", es[i].base, g_strerror(err));
+    }
+    for (guint d = 0; d < dirs->len; d++) {
+        const struct queue *q = dirs->pdata[d];
+        int err = cs[nfiles + d].err;
+        for (size_t i = from; i < to && err != 0; i++)
+            if (es[i].state == ENTRY_RENAMED && es[i].queue == q)
+                entry_fail(&es[i], "cannot sync directory %s: %s", q->dir, g_strerror(err));
+    }
+    g_ptr_array_free(dirs, TRUE);
+    g_array_free(calls, TRUE);
 }
 
 /* Step 2: "<base>.pck.tmp" becomes "<base>.pck", the file still open.
@@ -252,7 +303,19 @@ static void commit_chunk(struct queue_batch *batch, size_t from, size_t to)
         entry_write(&es[i]);
     for (size_t i = from; i < to; i++)
         entry_rename(&es[i]);
-    sync_data(batch, from, to);
+    if (chunk_uses_syncfs(batch, from, to)) {
+        sync_by_syncfs(batch, from, to);
+    } else if (batch->sync == QUEUE_SYNC_FDATASYNC) {
+        sync_one_by_one(batch, from, to);
+    } else {
+        sync_side_by_side(batch, from, to);
+        for (size_t i = from; i < to; i++)
+            entry_close(&es[i]);
+        for (size_t i = from; i < to; i++)
+            if (es[i].state == ENTRY_RENAMED)
+                es[i].state = ENTRY_DURABLE;
+        return;
+    }
     for (size_t i = from; i < to; i++)
         entry_close(&es[i]);
     /* Also after a syncfs: on a file system without a journal (ext4 made

@@ -10,7 +10,9 @@
  *   3. the data of all of them is synced (see enum queue_sync),
  *   4. each directory that received an entry is fsynced once.
  * (Renaming before syncing lets one journal commit cover steps 2-4 on
- * ext4/xfs; see queue_batch.c for why an unsynced ".pck" is harmless.)
+ * ext4/xfs; see queue_batch.c for why an unsynced ".pck" is harmless.
+ * With QUEUE_SYNC_WRITEBACK, steps 3 and 4 run side by side: each sync
+ * starts after the renames, so none needs another to finish first.)
  * An entry is durable, and its result 0, only after step 4 for its
  * directory. A failed entry leaves nothing behind (its temporary or final
  * file is removed) and has an error message; others are unaffected, except

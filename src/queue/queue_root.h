@@ -24,8 +24,10 @@
 /* How a batch of new entries is made durable before being renamed into
  * place (measured in docs/queues.md). */
 enum queue_sync {
-    /* sync_file_range(WRITE) on every file, then fdatasync each: the disk
-     * writes overlap, and only our own files are flushed. The default. */
+    /* sync_file_range(WRITE) on every file, then every file's fdatasync
+     * and every directory's fsync side by side (sync_pool.h): the disk
+     * writes overlap, the block layer joins the flushes, and only our own
+     * files are flushed. */
     QUEUE_SYNC_WRITEBACK,
     /* fdatasync each file in turn. */
     QUEUE_SYNC_FDATASYNC,

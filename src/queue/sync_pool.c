@@ -1,0 +1,141 @@
+/* sync_pool - see sync_pool.h. */
+#include "queue/sync_pool.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+struct sync_group {
+    size_t left; /* calls not yet returned */
+    pthread_cond_t done;
+};
+
+struct sync_job {
+    struct sync_call *call;
+    struct sync_group *group;
+    struct sync_job *next;
+};
+
+/* pool_lock guards everything below it. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
+static struct sync_job *queue_head, **queue_tail = &queue_head;
+static unsigned pool_threads; /* started */
+static unsigned pool_idle;    /* waiting for work */
+
+static int (*call_fn)(int fd, bool data_only);
+
+void sync_pool_set_fn(int (*fn)(int fd, bool data_only))
+{
+    call_fn = fn;
+}
+
+static void call_run(struct sync_call *c)
+{
+    int rc = call_fn != NULL ? call_fn(c->fd, c->data_only)
+             : c->data_only  ? fdatasync(c->fd)
+                             : fsync(c->fd);
+    c->err = rc == 0 ? 0 : errno;
+}
+
+/* The oldest job, or NULL. */
+static struct sync_job *job_take(void)
+{
+    struct sync_job *j = queue_head;
+    if (j == NULL)
+        return NULL;
+    queue_head = j->next;
+    if (queue_head == NULL)
+        queue_tail = &queue_head;
+    return j;
+}
+
+/* Runs j with the lock released, then counts it done. Its group (and j)
+ * may be gone once the count reaches 0, so j is not touched after. */
+static void job_run(struct sync_job *j)
+{
+    struct sync_group *g = j->group;
+    pthread_mutex_unlock(&pool_lock);
+    call_run(j->call);
+    pthread_mutex_lock(&pool_lock);
+    if (--g->left == 0)
+        pthread_cond_signal(&g->done);
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&pool_lock);
+    for (;;) {
+        struct sync_job *j = job_take();
+        if (j != NULL) {
+            job_run(j);
+            continue;
+        }
+        pool_idle++;
+        pthread_cond_wait(&pool_work, &pool_lock);
+        pool_idle--;
+    }
+    return NULL;
+}
+
+/* Starts threads for the waiting jobs that the idle ones cannot take. */
+static void pool_grow(size_t waiting)
+{
+    if (pool_idle >= waiting || pool_threads >= SYNC_POOL_THREADS)
+        return;
+    /* Signals stay with the threads that handle them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    for (size_t have = pool_idle; have < waiting && pool_threads < SYNC_POOL_THREADS; have++) {
+        pthread_t t;
+        if (pthread_create(&t, &attr, worker_main, NULL) != 0)
+            break; /* the caller runs what no thread takes */
+        pool_threads++;
+    }
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void sync_pool_run(struct sync_call *calls, size_t n)
+{
+    if (n <= 1) {
+        if (n == 1)
+            call_run(&calls[0]);
+        return;
+    }
+    /* calls[0] is the caller's; the others are offered to the pool. */
+    struct sync_job *jobs = g_new(struct sync_job, n - 1);
+    struct sync_group g = {.left = n - 1};
+    pthread_cond_init(&g.done, NULL);
+    pthread_mutex_lock(&pool_lock);
+    for (size_t i = 1; i < n; i++) {
+        jobs[i - 1] = (struct sync_job){.call = &calls[i], .group = &g};
+        *queue_tail = &jobs[i - 1];
+        queue_tail = &jobs[i - 1].next;
+    }
+    pool_grow(n - 1);
+    if (n == 2)
+        pthread_cond_signal(&pool_work);
+    else
+        pthread_cond_broadcast(&pool_work);
+    pthread_mutex_unlock(&pool_lock);
+    call_run(&calls[0]);
+    pthread_mutex_lock(&pool_lock);
+    /* Whatever no thread has taken yet, the caller runs (another caller's
+     * jobs too: they are ahead of ours). */
+    struct sync_job *j;
+    while (g.left > 0 && (j = job_take()) != NULL)
+        job_run(j);
+    while (g.left > 0)
+        pthread_cond_wait(&g.done, &pool_lock);
+    pthread_mutex_unlock(&pool_lock);
+    pthread_cond_destroy(&g.done);
+    g_free(jobs);
+}
