@@ -91,9 +91,25 @@ int lmtp_session_reply_checked(struct lmtp_session *s, const struct lmtp_reply *
     return (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 }
 
+/* Hands the replies to the socket. When nothing is queued before them
+ * they are written at once: going through the bufferevent would cost two
+ * epoll_ctl calls and one more pass of the loop for every reply. What the
+ * socket does not take (or an error, which the bufferevent then meets
+ * itself) is left to the bufferevent. Not while paused or closing: those
+ * wait for the bufferevent's write callback, which only a write through
+ * the bufferevent brings. */
 static void flush(struct lmtp_session *s)
 {
-    evbuffer_add_buffer(bufferevent_get_output(s->bev), s->replies);
+    struct evbuffer *out = bufferevent_get_output(s->bev);
+    if (!s->out_paused && s->state != LMTP_STATE_CLOSING && evbuffer_get_length(out) == 0 &&
+        evbuffer_get_length(s->replies) > 0)
+        evbuffer_write(s->replies, bufferevent_getfd(s->bev));
+    if (evbuffer_get_length(s->replies) > 0) {
+        evbuffer_add_buffer(out, s->replies);
+        /* Writing stays off until there is something to write: enabled
+         * on an empty buffer it would only wake the loop to be disabled. */
+        bufferevent_enable(s->bev, EV_WRITE);
+    }
 }
 
 static size_t output_pending(struct lmtp_session *s)
@@ -420,7 +436,7 @@ struct lmtp_session *lmtp_session_new(struct lmtp_server *server,
     lmtp_session_reply(s, "220 %s", settings->greeting);
     flush(s);
     lmtp_session_enter_state(s, LMTP_STATE_INIT); /* sets the timeouts */
-    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+    bufferevent_enable(s->bev, EV_READ);
     return s;
 }
 
