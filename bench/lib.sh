@@ -45,3 +45,21 @@ CFG
 }
 
 crier_cmd() { "$CRIER" -C "$1/mailman.cfg" $ROOT_FLAG "${@:2}"; }
+
+# One LMTP intake run: $4 messages of 10 KB over $3 connections into the
+# crier instance in $1 listening on $2, with its in runner off; prints the
+# messages per second. Fails unless every message is in the in queue
+# (counted there: nothing is deleted between runs). SYNC_FIRST=1 runs
+# sync(1) first, so that no run pays for the previous one's dirty pages.
+intake_run() {
+    local dir=$1 port=$2 conns=$3 msgs=$4 n0 n t0 t1
+    n0=$(find "$dir/var/queue/in" -name '*.pck' | wc -l)
+    [ "${SYNC_FIRST:-0}" != 1 ] || sync
+    t0=$(now)
+    smtp-source -L -s "$conns" -m "$msgs" -l 10240 -f bench@example.org \
+        -t ant@example.com 127.0.0.1:"$port"
+    t1=$(now)
+    n=$(($(find "$dir/var/queue/in" -name '*.pck' | wc -l) - n0))
+    [ "$n" = "$msgs" ] || { echo "$dir: queued $n of $msgs" >&2; return 1; }
+    awk -v n="$msgs" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}'
+}

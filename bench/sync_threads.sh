@@ -50,15 +50,8 @@ for c in $conns_list; do
             t=${value[$k]}
             # Nothing is deleted between runs (bench/README.md: deleting
             # first slows the next creations on ext4 without a journal).
-            n0=$(find "${dir[$k]}/var/queue/in" -name '*.pck' | wc -l)
-            [ "${SYNC_FIRST:-0}" != 1 ] || sync
-            t0=$(now)
-            smtp-source -L -s "$c" -m "$msgs" -l 10240 -f bench@example.org \
-                -t ant@example.com 127.0.0.1:"${port[$k]}"
-            t1=$(now)
-            n=$(( $(find "${dir[$k]}/var/queue/in" -name '*.pck' | wc -l) - n0 ))
-            [ "$n" = "$msgs" ] || { echo "sync_threads $t queued $n of $msgs" >&2; exit 1; }
-            got[$t]="${got[$t]:-} $(awk -v n="$msgs" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}')"
+            r_=$(intake_run "${dir[$k]}" "${port[$k]}" "$c" "$msgs") || exit 1
+            got[$t]="${got[$t]:-} $r_"
         done
     done
     for t in "${values[@]}"; do
