@@ -344,10 +344,39 @@ static void process(struct lmtp_session *s)
     flush(s);
 }
 
+#define LMTP_LIBEVENT_READ 4096  /* libevent 2.1's EVBUFFER_MAX_READ */
+#define LMTP_READ_REST     16384 /* at most, in one recv */
+
+/* libevent 2.1 reads at most 4096 octets at a time (EVBUFFER_MAX_READ),
+ * each read one more pass of the loop: a 10 KB message took three. When
+ * the bufferevent's read filled a whole 4096, up to LMTP_READ_REST more
+ * is taken now in one recv (never beyond the high-water mark). A hang-up
+ * or an error is left for the bufferevent's next read to report. */
+static void read_rest(struct lmtp_session *s, struct evbuffer *in)
+{
+    size_t have = evbuffer_get_length(in);
+    size_t max = s->settings->limits.max_input_buffer;
+    if (have < LMTP_LIBEVENT_READ || have >= max)
+        return;
+    /* A bufferevent keeps its input's end frozen except while it reads. */
+    evbuffer_unfreeze(in, 0);
+    struct evbuffer_iovec v;
+    size_t want = MIN(max - have, LMTP_READ_REST);
+    if (evbuffer_reserve_space(in, (ev_ssize_t)want, &v, 1) == 1) {
+        ssize_t n = recv(bufferevent_getfd(s->bev), v.iov_base, MIN(v.iov_len, want), 0);
+        if (n > 0) { /* else nothing reserved is kept */
+            v.iov_len = (size_t)n;
+            evbuffer_commit_space(in, &v, 1);
+        }
+    }
+    evbuffer_freeze(in, 0);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
     struct lmtp_session *s = arg;
     s->last_active_ms = g_get_monotonic_time() / 1000;
+    read_rest(s, bufferevent_get_input(bev));
     process(s);
 }
 
