@@ -224,16 +224,29 @@ static void sync_side_by_side(struct queue_batch *batch, size_t from, size_t to)
     sync_pool_run(cs, calls->len);
     /* The first nfiles calls are the renamed entries', in order. */
     guint k = 0;
+    bool file_failed = false;
     for (size_t i = from; i < to; i++) {
         if (es[i].state != ENTRY_RENAMED)
             continue;
         int err = cs[k++].err;
+        file_failed |= err != 0;
         if (err != 0)
             entry_fail(&es[i], "cannot sync %s.pck: %s", es[i].base, g_strerror(err));
     }
     for (guint d = 0; d < dirs->len; d++) {
         const struct queue *q = dirs->pdata[d];
         int err = cs[nfiles + d].err;
+        /* A file's error may be its directory's: on ext4 without a journal
+         * a new file's fdatasync writes its directory's blocks too
+         * (ext4_sync_parent), and a write error there goes to that call
+         * alone, while the directory's fsync beside it may have found
+         * nothing left to write and succeeded. By now the error is in the
+         * directory's error state, which an fsync run after reports. */
+        if (err == 0 && file_failed) {
+            struct sync_call again = {.fd = q->dirfd};
+            sync_pool_run(&again, 1);
+            err = again.err;
+        }
         for (size_t i = from; i < to && err != 0; i++)
             if (es[i].state == ENTRY_RENAMED && es[i].queue == q)
                 entry_fail(&es[i], "cannot sync directory %s: %s", q->dir, g_strerror(err));

@@ -24,6 +24,7 @@ static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
 static struct sync_job *queue_head, **queue_tail = &queue_head;
 static unsigned pool_threads; /* started */
 static unsigned pool_idle;    /* waiting for work */
+static pthread_once_t pool_atfork_once = PTHREAD_ONCE_INIT;
 
 static int (*call_fn)(int fd, bool data_only);
 
@@ -81,6 +82,38 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* fork() copies the pool's state but none of its threads. A child that
+ * does not exec (tests fork to enqueue from "another process") starts
+ * with an empty pool: the jobs queued are its parent's callers', and the
+ * condition variable still counts the parent's waiting threads, for whom
+ * a broadcast would wait forever (glibc 2.36 pthread_cond_broadcast). The
+ * lock is held across the fork so that the state copied is whole. */
+static void pool_prepare(void)
+{
+    pthread_mutex_lock(&pool_lock);
+}
+
+static void pool_parent(void)
+{
+    pthread_mutex_unlock(&pool_lock);
+}
+
+static void pool_child(void)
+{
+    static const pthread_cond_t fresh = PTHREAD_COND_INITIALIZER;
+    pool_work = fresh;
+    queue_head = NULL;
+    queue_tail = &queue_head;
+    pool_threads = 0;
+    pool_idle = 0;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+static void pool_atfork(void)
+{
+    pthread_atfork(pool_prepare, pool_parent, pool_child);
+}
+
 /* Starts threads for the waiting jobs that the idle ones cannot take. */
 static void pool_grow(size_t waiting)
 {
@@ -110,6 +143,7 @@ void sync_pool_run(struct sync_call *calls, size_t n)
             call_run(&calls[0]);
         return;
     }
+    pthread_once(&pool_atfork_once, pool_atfork);
     /* calls[0] is the caller's; the others are offered to the pool. */
     struct sync_job *jobs = g_new(struct sync_job, n - 1);
     struct sync_group g = {.left = n - 1};

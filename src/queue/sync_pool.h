@@ -8,8 +8,9 @@
  * about as long as the slowest of them instead of the sum.
  *
  * The threads are started on first use, in the process that uses them,
- * with every signal blocked, and live as long as the process;
- * sync_pool_run may be called from several threads at once.
+ * with every signal blocked, and live as long as the process (a child of
+ * fork() starts with none); sync_pool_run may be called from several
+ * threads at once.
  */
 #ifndef CRIER_QUEUE_SYNC_POOL_H
 #define CRIER_QUEUE_SYNC_POOL_H

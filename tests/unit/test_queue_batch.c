@@ -10,9 +10,12 @@
 #include "queue/queue.h"
 #include "queue/queue_batch.h"
 #include "queue/queue_watch.h"
+#include "queue/sync_pool.h"
 #include "queue_fixture.h"
 
+#include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -205,6 +208,213 @@ static void test_batch_larger_than_chunk(void **state)
     queue_meta_free(meta);
 }
 
+/* What the pool was asked to run (sync_pool_set_fn, no real syncs): each
+ * call's file under its name at the time, and whether it was fdatasync. A
+ * file whose content holds fail_marker fails with EIO, and so does
+ * fail_dir's fsync from its fail_dir_from-th call on (1 for every one). */
+struct seen_call {
+    char *path;
+    bool data_only;
+};
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static GPtrArray *seen_calls;
+static const char *fail_marker;
+static const char *fail_dir;
+static unsigned fail_dir_from;
+
+static void seen_call_free(gpointer p)
+{
+    struct seen_call *c = p;
+    g_free(c->path);
+    g_free(c);
+}
+
+static int seen_fn(int fd, bool data_only)
+{
+    g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
+    struct seen_call *c = g_new0(struct seen_call, 1);
+    c->path = g_file_read_link(link, NULL);
+    c->data_only = data_only;
+    bool fail = false;
+    g_autofree char *content = NULL;
+    gsize len = 0;
+    if (c->path != NULL && fail_marker != NULL && data_only &&
+        g_file_get_contents(c->path, &content, &len, NULL))
+        fail = g_strstr_len(content, (gssize)len, fail_marker) != NULL;
+    pthread_mutex_lock(&seen_lock);
+    unsigned nth = 1;
+    for (guint i = 0; i < seen_calls->len; i++) {
+        const struct seen_call *o = seen_calls->pdata[i];
+        nth += !o->data_only && g_strcmp0(o->path, c->path) == 0;
+    }
+    if (fail_dir != NULL && !data_only && g_strcmp0(c->path, fail_dir) == 0)
+        fail = fail || nth >= fail_dir_from;
+    g_ptr_array_add(seen_calls, c);
+    pthread_mutex_unlock(&seen_lock);
+    if (fail) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+static void seen_start(const char *marker, const char *dir, unsigned from)
+{
+    seen_calls = g_ptr_array_new_with_free_func(seen_call_free);
+    fail_marker = marker;
+    fail_dir = dir;
+    fail_dir_from = from;
+    sync_pool_set_fn(seen_fn);
+}
+
+static void seen_stop(void)
+{
+    sync_pool_set_fn(NULL);
+    g_ptr_array_unref(seen_calls);
+    seen_calls = NULL;
+}
+
+/* The fixture's teardown, and the real syncs back after a failed test. */
+static int teardown_seen(void **state)
+{
+    if (seen_calls != NULL)
+        seen_stop();
+    return teardown(state);
+}
+
+/* How many calls ran on path, and of which kind. */
+static unsigned seen_count(const char *path, bool data_only)
+{
+    unsigned n = 0;
+    for (guint i = 0; i < seen_calls->len; i++) {
+        const struct seen_call *c = seen_calls->pdata[i];
+        n += c->data_only == data_only && g_strcmp0(c->path, path) == 0;
+    }
+    return n;
+}
+
+/* Seven entries over three queues, the first refused before the sync:
+ * a[in] b[in] c[in] d[command] e[bounces] f[bounces]. */
+static const char *const sbs_msgs[] = {"<bad>", "<a>", "<b>", "<c>", "<d>", "<e>", "<f>"};
+static const char *const sbs_queues[] = {"in", "in", "in", "in", "command", "bounces", "bounces"};
+
+/* Each entry's result, "ok" or its error, and whether its file is there. */
+static void sbs_expect(struct fixture *f, struct queue_batch *batch, const char *const want[])
+{
+    for (size_t i = 1; i < G_N_ELEMENTS(sbs_msgs); i++) {
+        const char *base = NULL, *why = NULL;
+        int rc = queue_batch_result(batch, i, &base, &why);
+        if (strcmp(want[i], "ok") == 0) {
+            if (rc != 0)
+                fail_msg("entry %s: %s", sbs_msgs[i], why);
+            g_autofree char *pck = g_strdup_printf("%s/%s.pck", get(f, sbs_queues[i])->dir, base);
+            assert_true(g_file_test(pck, G_FILE_TEST_EXISTS));
+        } else {
+            if (rc == 0)
+                fail_msg("entry %s: durable, expected \"%s\"", sbs_msgs[i], want[i]);
+            if (strstr(why, want[i]) == NULL)
+                fail_msg("entry %s: \"%s\", expected \"%s\"", sbs_msgs[i], why, want[i]);
+        }
+    }
+    static const char *const names[] = {"in", "command", "bounces"};
+    for (size_t q = 0; q < G_N_ELEMENTS(names); q++) {
+        unsigned n = 0;
+        for (size_t i = 1; i < G_N_ELEMENTS(sbs_msgs); i++)
+            n += strcmp(sbs_queues[i], names[q]) == 0 && strcmp(want[i], "ok") == 0;
+        assert_int_equal(count_files(get(f, names[q])->dir, ".pck"), n);
+        assert_int_equal(count_files(get(f, names[q])->dir, ".tmp"), 0);
+    }
+}
+
+/* Commits the seven with the pool's calls recorded (seen_start first);
+ * want[i] is "ok" or a part of entry i's error. */
+static struct queue_batch *sbs_commit(struct fixture *f, const char *const want[])
+{
+    struct queue_meta *good = queue_meta_new();
+    struct queue_meta *bad = queue_meta_new();
+    queue_meta_set(bad, "not a key", "v");
+    struct queue_batch *batch = queue_batch_new(f->root);
+    queue_batch_set_sync(batch, QUEUE_SYNC_WRITEBACK);
+    for (size_t i = 0; i < G_N_ELEMENTS(sbs_msgs); i++)
+        queue_batch_add(batch, get(f, sbs_queues[i]), i == 0 ? bad : good, sbs_msgs[i],
+                        strlen(sbs_msgs[i]));
+    size_t failed = queue_batch_commit(batch);
+    size_t want_failed = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(sbs_msgs); i++)
+        want_failed += i == 0 || strcmp(want[i], "ok") != 0;
+    assert_int_equal(failed, want_failed);
+    queue_meta_free(good);
+    queue_meta_free(bad);
+    sbs_expect(f, batch, want);
+    return batch;
+}
+
+/* Ends a case: the batch freed, the real syncs back, the queues emptied. */
+static void sbs_done(struct fixture *f, struct queue_batch *batch)
+{
+    queue_batch_free(batch);
+    seen_stop();
+    static const char *const names[] = {"in", "command", "bounces"};
+    for (size_t q = 0; q < G_N_ELEMENTS(names); q++) {
+        const char *dir = get(f, names[q])->dir;
+        GDir *d = g_dir_open(dir, 0, NULL);
+        assert_non_null(d);
+        const char *name;
+        while ((name = g_dir_read_name(d)) != NULL) {
+            g_autofree char *path = g_build_filename(dir, name, NULL);
+            assert_int_equal(unlink(path), 0);
+        }
+        g_dir_close(d);
+    }
+}
+
+/* writeback: every renamed entry's file is fdatasynced under its final
+ * name, each directory that received one is fsynced, nothing else; an
+ * error reaches the entries it concerns and no other. */
+static void test_batch_side_by_side_syncs(void **state)
+{
+    struct fixture *f = *state;
+    const char *in = get(f, "in")->dir, *command = get(f, "command")->dir,
+               *bounces = get(f, "bounces")->dir;
+
+    seen_start(NULL, NULL, 0);
+    static const char *const all_ok[] = {"", "ok", "ok", "ok", "ok", "ok", "ok"};
+    struct queue_batch *batch = sbs_commit(f, all_ok);
+    assert_int_equal(seen_calls->len, 6 + 3);
+    for (size_t i = 1; i < G_N_ELEMENTS(sbs_msgs); i++) {
+        const char *base = NULL;
+        assert_int_equal(queue_batch_result(batch, i, &base, NULL), 0);
+        g_autofree char *pck = g_strdup_printf("%s/%s.pck", get(f, sbs_queues[i])->dir, base);
+        assert_int_equal(seen_count(pck, true), 1);
+    }
+    assert_int_equal(seen_count(in, false), 1);
+    assert_int_equal(seen_count(command, false), 1);
+    assert_int_equal(seen_count(bounces, false), 1);
+    sbs_done(f, batch);
+
+    /* One file fails: that entry alone. */
+    seen_start("<c>", NULL, 0);
+    static const char *const c_fails[] = {"", "ok", "ok", "cannot sync ", "ok", "ok", "ok"};
+    sbs_done(f, sbs_commit(f, c_fails));
+
+    /* A directory fails: its entries. */
+    seen_start(NULL, bounces, 1);
+    static const char *const bounces_fail[] = {
+        "", "ok", "ok", "ok", "ok", "cannot sync directory", "cannot sync directory"};
+    sbs_done(f, sbs_commit(f, bounces_fail));
+
+    /* A file fails, and its directory's fsync succeeds when run beside it
+     * but fails when run again after it: as on ext4 without a journal,
+     * where the file's fdatasync writes the new entries' directory block
+     * (ext4_sync_parent) and only it sees that write fail, while the
+     * directory's own fsync, finding nothing left to write, succeeds.
+     * The directory's other entries fail too. */
+    seen_start("<b>", in, 2);
+    static const char *const in_fails[] = {
+        "", "cannot sync directory", "cannot sync ", "cannot sync directory", "ok", "ok", "ok"};
+    sbs_done(f, sbs_commit(f, in_fails));
+}
+
 static bool readable_within(int fd, int ms)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -273,6 +483,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_auto_pauses_after_slow_syncfs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_per_entry_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_larger_than_chunk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_side_by_side_syncs, setup, teardown_seen),
         cmocka_unit_test_setup_teardown(test_watch_sees_other_process, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

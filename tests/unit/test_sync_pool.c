@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -156,12 +158,57 @@ static void test_callers_share_the_pool(void **state)
     g_free(path);
 }
 
+static int quick_fn(int fd, bool data_only)
+{
+    (void)fd;
+    (void)data_only;
+    g_usleep(1000);
+    return 0;
+}
+
+/* A child of fork() (without exec) can use the pool: it has none of the
+ * parent's threads, whose waits must not hold it up. */
+static void test_forked_child_uses_the_pool(void **state)
+{
+    (void)state;
+    enum { N = SYNC_POOL_THREADS + 1 };
+    struct sync_call calls[N];
+    for (int i = 0; i < N; i++)
+        calls[i] = (struct sync_call){.fd = i};
+    sync_pool_set_fn(quick_fn);
+    for (int round = 0; round < 3; round++) {
+        sync_pool_run(calls, 2 + (size_t)round % (N - 1)); /* threads left waiting */
+        g_usleep(50 * 1000);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(10); /* a hang fails the test */
+            int bad = 0;
+            for (int r = 0; r < 40; r++) {
+                size_t n = 2 + (size_t)r % (N - 1);
+                for (size_t i = 0; i < n; i++)
+                    calls[i].err = -1;
+                sync_pool_run(calls, n);
+                for (size_t i = 0; i < n; i++)
+                    bad += calls[i].err != 0;
+            }
+            _exit(bad == 0 ? 0 : 1);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    sync_pool_set_fn(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_call_its_result),
         cmocka_unit_test(test_calls_run_side_by_side),
         cmocka_unit_test(test_callers_share_the_pool),
+        cmocka_unit_test(test_forked_child_uses_the_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
