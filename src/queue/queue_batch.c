@@ -223,34 +223,37 @@ static void sync_side_by_side(struct queue_batch *batch, size_t from, size_t to)
     struct sync_call *cs = (struct sync_call *)(void *)calls->data;
     sync_pool_run(cs, calls->len);
     /* The first nfiles calls are the renamed entries', in order. */
+    GPtrArray *failed_dirs = g_ptr_array_new();
     guint k = 0;
-    bool file_failed = false;
     for (size_t i = from; i < to; i++) {
         if (es[i].state != ENTRY_RENAMED)
             continue;
         int err = cs[k++].err;
-        file_failed |= err != 0;
-        if (err != 0)
-            entry_fail(&es[i], "cannot sync %s.pck: %s", es[i].base, g_strerror(err));
+        if (err == 0)
+            continue;
+        entry_fail(&es[i], "cannot sync %s.pck: %s", es[i].base, g_strerror(err));
+        if (!g_ptr_array_find(failed_dirs, es[i].queue, NULL))
+            g_ptr_array_add(failed_dirs, es[i].queue);
     }
     for (guint d = 0; d < dirs->len; d++) {
         const struct queue *q = dirs->pdata[d];
         int err = cs[nfiles + d].err;
         /* A file's error may be its directory's: on ext4 without a journal
-         * a new file's fdatasync writes its directory's blocks too
-         * (ext4_sync_parent), and a write error there goes to that call
-         * alone, while the directory's fsync beside it may have found
-         * nothing left to write and succeeded. By now the error is in the
-         * directory's error state, which an fsync run after reports. */
-        if (err == 0 && file_failed) {
-            struct sync_call again = {.fd = q->dirfd};
-            sync_pool_run(&again, 1);
-            err = again.err;
-        }
-        for (size_t i = from; i < to && err != 0; i++)
+         * a new file's fdatasync also writes its directory's blocks and
+         * inode (ext4_sync_parent), and a failed write there is reported
+         * to that call alone, while the directory's fsync beside it may
+         * have found nothing left to write and succeeded; an fsync run
+         * again would not see an inode's failed write either. So a failed
+         * file fails every entry of its directory: the MTA tries them
+         * again, which at worst delivers one twice. */
+        const char *why = err != 0 ? g_strerror(err) : NULL;
+        if (why == NULL && g_ptr_array_find(failed_dirs, q, NULL))
+            why = "an entry beside it failed to sync";
+        for (size_t i = from; i < to && why != NULL; i++)
             if (es[i].state == ENTRY_RENAMED && es[i].queue == q)
-                entry_fail(&es[i], "cannot sync directory %s: %s", q->dir, g_strerror(err));
+                entry_fail(&es[i], "cannot sync directory %s: %s", q->dir, why);
     }
+    g_ptr_array_free(failed_dirs, TRUE);
     g_ptr_array_free(dirs, TRUE);
     g_array_free(calls, TRUE);
 }

@@ -392,9 +392,12 @@ static void test_batch_side_by_side_syncs(void **state)
     assert_int_equal(seen_count(bounces, false), 1);
     sbs_done(f, batch);
 
-    /* One file fails: that entry alone. */
+    /* One file fails: its directory's entries with it (its fdatasync may
+     * have met the directory's failed write; see sync_side_by_side), the
+     * other directories' are durable. */
     seen_start("<c>", NULL, 0);
-    static const char *const c_fails[] = {"", "ok", "ok", "cannot sync ", "ok", "ok", "ok"};
+    static const char *const c_fails[] = {
+        "", "entry beside it failed", "entry beside it failed", "cannot sync ", "ok", "ok", "ok"};
     sbs_done(f, sbs_commit(f, c_fails));
 
     /* A directory fails: its entries. */
@@ -403,16 +406,17 @@ static void test_batch_side_by_side_syncs(void **state)
         "", "ok", "ok", "ok", "ok", "cannot sync directory", "cannot sync directory"};
     sbs_done(f, sbs_commit(f, bounces_fail));
 
-    /* A file fails, and its directory's fsync succeeds when run beside it
-     * but fails when run again after it: as on ext4 without a journal,
-     * where the file's fdatasync writes the new entries' directory block
-     * (ext4_sync_parent) and only it sees that write fail, while the
-     * directory's own fsync, finding nothing left to write, succeeds.
-     * The directory's other entries fail too. */
+    /* A file fails, and its directory's fsync beside it succeeds (it
+     * would fail only if run again): as on ext4 without a journal, where
+     * the file's fdatasync writes the new entries' directory block
+     * (ext4_sync_parent) and only it sees that write fail. The
+     * directory's other entries fail too, and nothing more is synced. */
     seen_start("<b>", in, 2);
     static const char *const in_fails[] = {
-        "", "cannot sync directory", "cannot sync ", "cannot sync directory", "ok", "ok", "ok"};
-    sbs_done(f, sbs_commit(f, in_fails));
+        "", "entry beside it failed", "cannot sync ", "entry beside it failed", "ok", "ok", "ok"};
+    batch = sbs_commit(f, in_fails);
+    assert_int_equal(seen_calls->len, 6 + 3);
+    sbs_done(f, batch);
 }
 
 static bool readable_within(int fd, int ms)
