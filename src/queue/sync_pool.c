@@ -155,10 +155,11 @@ void sync_pool_run(struct sync_call *calls, size_t n)
         queue_tail = &jobs[i - 1].next;
     }
     pool_grow(n - 1);
-    if (n == 2)
+    /* One wake-up per job, not a broadcast: idle threads beyond the jobs
+     * would only wake to find nothing (each wake-up is a context switch,
+     * costly on a virtual machine). */
+    for (size_t i = 1; i < n; i++)
         pthread_cond_signal(&pool_work);
-    else
-        pthread_cond_broadcast(&pool_work);
     pthread_mutex_unlock(&pool_lock);
     call_run(&calls[0]);
     pthread_mutex_lock(&pool_lock);
