@@ -831,6 +831,80 @@ static void test_server_freed_before_completion(void **state)
     harness_free(h);
 }
 
+/* A body of n random lines (some starting with '.', some empty) for DATA,
+ * dot-stuffed with CRLF and its terminator, into *wire; what the server
+ * must deliver (LF line ends, unstuffed) into *want. */
+static void big_body(GRand *rnd, unsigned n, GString *wire, GString *want)
+{
+    g_string_append(wire, "Subject: big\r\n\r\n");
+    g_string_append(want, "Subject: big\n\n");
+    for (unsigned i = 0; i < n; i++) {
+        GString *line = g_string_new(NULL);
+        unsigned len = (unsigned)g_rand_int_range(rnd, 0, 200);
+        for (unsigned k = 0; k < len; k++)
+            g_string_append_c(line, (char)g_rand_int_range(rnd, 0x20, 0x7f));
+        if (len > 0 && g_rand_int_range(rnd, 0, 8) == 0)
+            line->str[0] = '.';
+        if (line->str[0] == '.')
+            g_string_append_c(wire, '.');
+        g_string_append_len(wire, line->str, (gssize)line->len);
+        g_string_append(wire, "\r\n");
+        g_string_append_len(want, line->str, (gssize)line->len);
+        g_string_append_c(want, '\n');
+        g_string_free(line, TRUE);
+    }
+    g_string_append(wire, ".\r\n");
+}
+
+/* Large messages sent in one go, the next transaction right behind the
+ * first's terminator: every byte arrives, in order, in the right message,
+ * however the server's reads cut the stream. */
+static void test_large_messages_whole(void **state)
+{
+    struct harness *h = start_with(NULL, 0);
+    struct client c;
+    client_open(&c, lmtp_server_port(h->server));
+    expect(&c, "220 ");
+    static const char tx[] = "LHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n";
+    assert_true(client_send(&c, tx, sizeof tx - 1));
+    for (int i = 0; i < 8; i++)
+        expect(&c, "250");
+    assert_true(client_send(&c, "DATA\r\n", 6));
+    expect(&c, "354 ");
+    GRand *rnd = g_rand_new_with_seed(2033);
+    GString *wire = g_string_new(NULL), *want1 = g_string_new(NULL), *want2 = g_string_new(NULL);
+    big_body(rnd, 3000, wire, want1);
+    g_string_append(wire, "MAIL FROM:<c@example.com>\r\nRCPT TO:<d@example.com>\r\nDATA\r\n");
+    assert_true(wire->len > 200 * 1024);
+    assert_true(client_send(&c, wire->str, wire->len));
+    expect(&c, "250 2.0.0 Ok");
+    expect(&c, "250 ");
+    expect(&c, "250 ");
+    expect(&c, "354 ");
+    g_string_truncate(wire, 0);
+    big_body(rnd, 700, wire, want2);
+    g_string_append(wire, "QUIT\r\n");
+    assert_true(client_send(&c, wire->str, wire->len));
+    expect(&c, "250 2.0.0 Ok");
+    expect(&c, "221 ");
+    expect_eof(&c);
+    client_close(&c);
+    harness_stop(h);
+    assert_int_equal(h->delivered->len, 2);
+    const GString *want[] = {want1, want2};
+    for (guint i = 0; i < 2; i++) {
+        const struct delivered *d = h->delivered->pdata[i];
+        assert_string_equal(d->sender, i == 0 ? "a@example.com" : "c@example.com");
+        assert_int_equal(d->data->len, want[i]->len);
+        assert_memory_equal(d->data->data, want[i]->str, want[i]->len);
+    }
+    g_string_free(wire, TRUE);
+    g_string_free(want1, TRUE);
+    g_string_free(want2, TRUE);
+    g_rand_free(rnd);
+    harness_free(h);
+}
+
 /* Seeded random bytes mixed with command fragments, reading replies as
  * they come: the server neither crashes nor stops serving others. */
 static void test_random_input(void **state)
@@ -955,6 +1029,7 @@ int main(void)
         cmocka_unit_test(test_idle_session_makes_room),
         cmocka_unit_test(test_unread_replies_stop_reading),
         cmocka_unit_test(test_server_freed_before_completion),
+        cmocka_unit_test(test_large_messages_whole),
         cmocka_unit_test(test_random_input),
         cmocka_unit_test(test_setup_errors),
     };
