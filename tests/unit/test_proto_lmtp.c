@@ -799,20 +799,27 @@ static void test_unread_replies_stop_reading(void **state)
     harness_free(h);
 }
 
+/* Connects c to h's server and takes it up to the 354 of a DATA from
+ * a@example.com to b@example.com. */
+static void open_to_data(struct client *c, struct harness *h)
+{
+    client_open(c, lmtp_server_port(h->server));
+    expect(c, "220 ");
+    static const char tx[] = "LHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n";
+    assert_true(client_send(c, tx, sizeof tx - 1));
+    for (int i = 0; i < 8; i++)
+        expect(c, "250");
+    assert_true(client_send(c, "DATA\r\n", 6));
+    expect(c, "354 ");
+}
+
 /* The server is freed while a delivery is pending: the handle stays valid
  * and its completion goes nowhere. */
 static void test_server_freed_before_completion(void **state)
 {
     struct harness *h = start_with(NULL, 200);
     struct client c;
-    client_open(&c, lmtp_server_port(h->server));
-    expect(&c, "220 ");
-    static const char tx[] = "LHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n";
-    assert_true(client_send(&c, tx, sizeof tx - 1));
-    for (int i = 0; i < 8; i++)
-        expect(&c, "250");
-    assert_true(client_send(&c, "DATA\r\n", 6));
-    expect(&c, "354 ");
+    open_to_data(&c, h);
     assert_true(client_send(&c, "Subject: x\r\n\r\nbody\r\n.\r\n", 23));
     for (int i = 0; i < 200 && g_atomic_int_get(&h->deliveries) == 0; i++)
         g_usleep(10 * 1000);
@@ -863,14 +870,7 @@ static void test_large_messages_whole(void **state)
 {
     struct harness *h = start_with(NULL, 0);
     struct client c;
-    client_open(&c, lmtp_server_port(h->server));
-    expect(&c, "220 ");
-    static const char tx[] = "LHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n";
-    assert_true(client_send(&c, tx, sizeof tx - 1));
-    for (int i = 0; i < 8; i++)
-        expect(&c, "250");
-    assert_true(client_send(&c, "DATA\r\n", 6));
-    expect(&c, "354 ");
+    open_to_data(&c, h);
     GRand *rnd = g_rand_new_with_seed(2033);
     GString *wire = g_string_new(NULL), *want1 = g_string_new(NULL), *want2 = g_string_new(NULL);
     big_body(rnd, 3000, wire, want1);
