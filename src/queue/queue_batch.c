@@ -319,21 +319,23 @@ static void commit_chunk(struct queue_batch *batch, size_t from, size_t to)
         entry_write(&es[i]);
     for (size_t i = from; i < to; i++)
         entry_rename(&es[i]);
+    bool dirs_synced = false;
     if (chunk_uses_syncfs(batch, from, to)) {
         sync_by_syncfs(batch, from, to);
     } else if (batch->sync == QUEUE_SYNC_FDATASYNC) {
         sync_one_by_one(batch, from, to);
     } else {
         sync_side_by_side(batch, from, to);
-        for (size_t i = from; i < to; i++)
-            entry_close(&es[i]);
+        dirs_synced = true;
+    }
+    for (size_t i = from; i < to; i++)
+        entry_close(&es[i]);
+    if (dirs_synced) {
         for (size_t i = from; i < to; i++)
             if (es[i].state == ENTRY_RENAMED)
                 es[i].state = ENTRY_DURABLE;
         return;
     }
-    for (size_t i = from; i < to; i++)
-        entry_close(&es[i]);
     /* Also after a syncfs: on a file system without a journal (ext4 made
      * without one, ext2) syncfs(2) flushes the disk's cache before it
      * writes the last metadata (the inodes' extents, the directory
