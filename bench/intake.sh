@@ -63,14 +63,8 @@ for conns in 1 4 16; do
         # Nothing is deleted between runs (see bench/README.md: deleting
         # first slows the next run's file creations on ext4 without a
         # journal); each run counts the entries it added.
-        before=$(find "$work/crier/var/queue/in" -name '*.pck' | wc -l)
-        t0=$(now)
-        smtp-source -L -s "$conns" -m "$msgs" -l "$size" -f bench@example.org \
-            -t ant@example.com 127.0.0.1:"$lmtp_port"
-        t1=$(now)
-        got=$(( $(find "$work/crier/var/queue/in" -name '*.pck' | wc -l) - before ))
-        [ "$got" = "$msgs" ] || { echo "crier queued $got of $msgs messages" >&2; exit 1; }
-        mine+=("$(rate "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")")
+        r_=$(intake_run "$work/crier" "$lmtp_port" "$conns" "$msgs") || exit 1
+        mine+=("$r_")
     done
     c=$(printf '%s\n' "${ceil[@]}" | median); cm=$(printf '%s\n' "${ceil[@]}" | minmax)
     m=$(printf '%s\n' "${mine[@]}" | median); mm=$(printf '%s\n' "${mine[@]}" | minmax)
