@@ -270,9 +270,12 @@ static void *syncer_main(void *arg)
         queue_batch_commit(batch);
         pthread_mutex_lock(&s->lock);
         sl->done = true;
+        pthread_mutex_unlock(&s->lock);
+        /* Outside the lock, which the loop takes first thing on waking. */
         uint64_t one = 1;
         if (write(s->done_fd, &one, sizeof one) < 0)
             log_error("lmtp: eventfd: %s", g_strerror(errno));
+        pthread_mutex_lock(&s->lock);
     }
 }
 
@@ -324,8 +327,10 @@ static void start_commit(struct lmtp_runner_state *s)
     pthread_mutex_lock(&s->lock);
     sl->batch = batch;
     sl->done = false;
-    pthread_cond_signal(&sl->wake);
     pthread_mutex_unlock(&s->lock);
+    /* After the unlock: signalled under the lock, the thread would wake
+     * only to wait for it (two more context switches). */
+    pthread_cond_signal(&sl->wake);
 }
 
 static void on_commit(evutil_socket_t fd, short what, void *arg)

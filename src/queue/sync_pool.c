@@ -9,7 +9,6 @@
 
 struct sync_group {
     size_t left; /* calls not yet returned */
-    pthread_cond_t done;
 };
 
 struct sync_job {
@@ -21,6 +20,10 @@ struct sync_job {
 /* pool_lock guards everything below it. */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
+/* Some group's last call returned. Shared by every group and never
+ * destroyed, so that it can be signalled after the lock is released: a
+ * group's own would be gone once its caller saw the count reach 0. */
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
 static struct sync_job *queue_head, **queue_tail = &queue_head;
 static unsigned pool_threads; /* started */
 static unsigned pool_idle;    /* waiting for work */
@@ -54,15 +57,21 @@ static struct sync_job *job_take(void)
 }
 
 /* Runs j with the lock released, then counts it done. Its group (and j)
- * may be gone once the count reaches 0, so j is not touched after. */
+ * may be gone once the count reaches 0, so j is not touched after. The
+ * caller waiting for the group is woken after the lock is released (else
+ * it would wake only to wait for the lock); the lock is held again on
+ * return. */
 static void job_run(struct sync_job *j)
 {
     struct sync_group *g = j->group;
     pthread_mutex_unlock(&pool_lock);
     call_run(j->call);
     pthread_mutex_lock(&pool_lock);
-    if (--g->left == 0)
-        pthread_cond_signal(&g->done);
+    if (--g->left == 0) {
+        pthread_mutex_unlock(&pool_lock);
+        pthread_cond_broadcast(&pool_done);
+        pthread_mutex_lock(&pool_lock);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -102,6 +111,7 @@ static void pool_child(void)
 {
     static const pthread_cond_t fresh = PTHREAD_COND_INITIALIZER;
     pool_work = fresh;
+    pool_done = fresh;
     queue_head = NULL;
     queue_tail = &queue_head;
     pool_threads = 0;
@@ -147,7 +157,6 @@ void sync_pool_run(struct sync_call *calls, size_t n)
     /* calls[0] is the caller's; the others are offered to the pool. */
     struct sync_job *jobs = g_new(struct sync_job, n - 1);
     struct sync_group g = {.left = n - 1};
-    pthread_cond_init(&g.done, NULL);
     pthread_mutex_lock(&pool_lock);
     for (size_t i = 1; i < n; i++) {
         jobs[i - 1] = (struct sync_job){.call = &calls[i], .group = &g};
@@ -158,9 +167,10 @@ void sync_pool_run(struct sync_call *calls, size_t n)
     /* One wake-up per job, not a broadcast: idle threads beyond the jobs
      * would only wake to find nothing (each wake-up is a context switch,
      * costly on a virtual machine). */
+    pthread_mutex_unlock(&pool_lock);
+    /* After the unlock, so that a woken thread does not wait for it. */
     for (size_t i = 1; i < n; i++)
         pthread_cond_signal(&pool_work);
-    pthread_mutex_unlock(&pool_lock);
     call_run(&calls[0]);
     pthread_mutex_lock(&pool_lock);
     /* Whatever no thread has taken yet, the caller runs (another caller's
@@ -169,8 +179,7 @@ void sync_pool_run(struct sync_call *calls, size_t n)
     while (g.left > 0 && (j = job_take()) != NULL)
         job_run(j);
     while (g.left > 0)
-        pthread_cond_wait(&g.done, &pool_lock);
+        pthread_cond_wait(&pool_done, &pool_lock);
     pthread_mutex_unlock(&pool_lock);
-    pthread_cond_destroy(&g.done);
     g_free(jobs);
 }
