@@ -48,6 +48,11 @@ static void set_timeouts(struct lmtp_session *s, unsigned read_ms, unsigned writ
     bufferevent_set_timeouts(s->bev, read_ms > 0 ? &r : NULL, write_ms > 0 ? &w : NULL);
 }
 
+static size_t output_pending(struct lmtp_session *s)
+{
+    return evbuffer_get_length(s->replies) + evbuffer_get_length(bufferevent_get_output(s->bev));
+}
+
 void lmtp_session_enter_state(struct lmtp_session *s, enum lmtp_state state)
 {
     const struct lmtp_limits *l = &s->settings->limits;
@@ -65,6 +70,13 @@ void lmtp_session_enter_state(struct lmtp_session *s, enum lmtp_state state)
         break;
     case LMTP_STATE_CLOSING:
         bufferevent_disable(s->bev, EV_READ);
+        if (output_pending(s) == 0) {
+            /* All written (flush wrote straight to the socket): end in
+             * this pass of the loop rather than after the socket has
+             * reported itself writable (two epoll_ctl and a pass). */
+            event_active(s->resume, EV_TIMEOUT, 0);
+            break;
+        }
         bufferevent_enable(s->bev, EV_WRITE);
         set_timeouts(s, 0, l->close_timeout_ms);
         break;
@@ -110,11 +122,6 @@ static void flush(struct lmtp_session *s)
          * on an empty buffer it would only wake the loop to be disabled. */
         bufferevent_enable(s->bev, EV_WRITE);
     }
-}
-
-static size_t output_pending(struct lmtp_session *s)
-{
-    return evbuffer_get_length(s->replies) + evbuffer_get_length(bufferevent_get_output(s->bev));
 }
 
 static void delivery_free(struct lmtp_delivery *d)
@@ -416,7 +423,15 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
 {
-    process(arg);
+    struct lmtp_session *s = arg;
+    if (s->state == LMTP_STATE_CLOSING) {
+        /* See lmtp_session_enter_state. With output left, the write
+         * callback ends the session once it is written. */
+        if (output_pending(s) == 0)
+            lmtp_session_free(s);
+        return;
+    }
+    process(s);
 }
 
 static char *peer_name(const struct sockaddr *sa)
