@@ -26,11 +26,7 @@ rate() { # seconds → messages/s
 echo "# LMTP intake, $msgs messages of $size bytes per run, median of $runs runs (min-max)"
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(machine), load at start: $(loadavg)"
 
-sink_port=$(free_port)
-port_is_free "$sink_port"
-smtp-sink -L -u nobody -c 127.0.0.1:"$sink_port" 256 >/dev/null 2>&1 &
-sink_pid=$!
-sleep 0.3
+sink_start
 
 lmtp_port=$(free_port)
 port_is_free "$lmtp_port"

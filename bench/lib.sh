@@ -44,6 +44,16 @@ start: no
 CFG
 }
 
+# Starts the ceiling's sink, smtp-sink -L, on a free port: sets sink_port
+# and sink_pid (the caller stops it).
+sink_start() {
+    sink_port=$(free_port)
+    port_is_free "$sink_port"
+    smtp-sink -L -u nobody -c 127.0.0.1:"$sink_port" 256 >/dev/null 2>&1 &
+    sink_pid=$!
+    sleep 0.3
+}
+
 crier_cmd() { "$CRIER" -C "$1/mailman.cfg" $ROOT_FLAG "${@:2}"; }
 
 # One LMTP intake run: $4 messages of 10 KB over $3 connections into the
