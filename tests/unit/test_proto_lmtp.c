@@ -2,7 +2,8 @@
  * Dialogue tests for the LMTP server: every .script file in tests/unit/data/lmtp
  * is one test. The server runs in-process on 127.0.0.1 (free port) in its
  * own thread and event loop; the script drives a client socket from the
- * test thread. A fake rcpt callback accepts *@example.com except nosuch@;
+ * test thread. A fake rcpt callback accepts *@example.com except nosuch@
+ * (and stops the loop after its pass for break@);
  * a fake deliver callback records the message and completes after a timer
  * (deliver_delay_ms, 0: at once inside the callback), answering 451 for
  * defer@, 554 for reject@ and 250 otherwise.
@@ -90,6 +91,9 @@ static void fake_rcpt(void *ctx, const struct lmtp_session_info *info, const cha
                       const char *recipient, struct lmtp_reply *reply_r)
 {
     const char *at = strrchr(recipient, '@');
+    /* break@: the loop stops after the callback that runs this one. */
+    if (g_str_has_prefix(recipient, "break@"))
+        event_base_loopbreak(((struct harness *)ctx)->base);
     if (at != NULL && g_ascii_strcasecmp(at, "@example.com") == 0 &&
         g_ascii_strncasecmp(recipient, "nosuch@", 7) != 0)
         lmtp_reply_set(reply_r, 250, "Ok");
@@ -183,7 +187,9 @@ static void delivered_free(gpointer p)
     g_free(d);
 }
 
-static struct harness *harness_start(struct lmtp_server_settings *set, unsigned delay_ms)
+/* listen_fd >= 0: the server accepts on it (else on 127.0.0.1, free port). */
+static struct harness *harness_start_on(struct lmtp_server_settings *set, unsigned delay_ms,
+                                        int listen_fd)
 {
     struct harness *h = g_new0(struct harness, 1);
     char *error = NULL;
@@ -195,13 +201,19 @@ static struct harness *harness_start(struct lmtp_server_settings *set, unsigned 
     set->deliver = fake_deliver;
     set->ctx = h;
     if (lmtp_server_new(h->base, set, &h->server, &error) < 0 ||
-        lmtp_server_listen(h->server, "127.0.0.1", 0, &error) < 0)
+        (listen_fd >= 0 ? lmtp_server_listen_fd(h->server, listen_fd, &error)
+                        : lmtp_server_listen(h->server, "127.0.0.1", 0, &error)) < 0)
         fail_msg("server: %s", error);
     assert_int_equal(pipe(h->stop_fds), 0);
     h->stop_ev = event_new(h->base, h->stop_fds[0], EV_READ, stop_cb, h);
     event_add(h->stop_ev, NULL);
     h->thread = g_thread_new("lmtp", server_thread, h);
     return h;
+}
+
+static struct harness *harness_start(struct lmtp_server_settings *set, unsigned delay_ms)
+{
+    return harness_start_on(set, delay_ms, -1);
 }
 
 /* Stops the loop (after pending deliveries unless force) and joins; the
@@ -799,6 +811,64 @@ static void test_unread_replies_stop_reading(void **state)
     harness_free(h);
 }
 
+/* The session closes (QUIT) with replies still waiting for the socket, in
+ * the pass of the loop where a delivery completed: the completion's resume
+ * event then finds a closing session with output left, which only the
+ * write callback may end, once all is written. The client reads nothing
+ * until the end (small socket buffers on both sides, so that most of the
+ * replies wait in the server): every reply still arrives, the 221 last. */
+static void test_quit_with_output_waiting(void **state)
+{
+    enum { NOOPS = 20000 }; /* 280 KB of replies */
+    struct lmtp_server_settings set;
+    lmtp_server_settings_init(&set);
+    set.limits.max_output_buffer = 4 * 1024 * 1024; /* no pause */
+    /* Accepted sockets inherit the listener's (fixed) send buffer. */
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(lfd >= 0);
+    int sndbuf = 16 * 1024;
+    assert_int_equal(setsockopt(lfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf), 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(listen(lfd, 16), 0);
+    struct harness *h = harness_start_on(&set, 0, lfd); /* deliveries complete at once */
+    struct client c;
+    client_open_buf(&c, lmtp_server_port(h->server), 4096);
+    GString *noops = g_string_new("LHLO x\r\n");
+    for (int i = 0; i < NOOPS; i++)
+        g_string_append(noops, "NOOP\r\n");
+    assert_true(client_send(&c, noops->str, noops->len));
+    g_string_free(noops, TRUE);
+    g_usleep(300 * 1000); /* the server has read them, its replies wait */
+    /* In one piece: the message's completion and the QUIT in one pass. */
+    static const char tx[] = "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
+                             "Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n";
+    assert_true(client_send(&c, tx, sizeof tx - 1));
+    expect(&c, "220 ");
+    for (int i = 0; i < 6; i++)
+        expect(&c, i < 5 ? "250-" : "250 HELP");
+    for (int i = 0; i < NOOPS; i++) {
+        char *line = NULL;
+        if (client_read_line(&c, IO_TIMEOUT_MS, &line) != 1)
+            fail_msg("reply %d of %d NOOPs missing", i + 1, NOOPS);
+        if (strcmp(line, "250 2.0.0 OK") != 0)
+            fail_msg("reply %d: \"%s\"", i + 1, line);
+        g_free(line);
+    }
+    expect(&c, "250 ");
+    expect(&c, "250 ");
+    expect(&c, "354 ");
+    expect(&c, "250 2.0.0 Ok");
+    expect(&c, "221 2.0.0 Bye");
+    expect_eof(&c);
+    client_close(&c);
+    harness_stop(h);
+    assert_int_equal(h->delivered->len, 1);
+    assert_int_equal(lmtp_server_session_count(h->server), 0);
+    harness_free(h);
+}
+
 /* Connects c to h's server and takes it up to the 354 of a DATA from
  * a@example.com to b@example.com. */
 static void open_to_data(struct client *c, struct harness *h)
@@ -834,6 +904,40 @@ static void test_server_freed_before_completion(void **state)
     expect_eof(&c);
     assert_int_equal(g_atomic_int_get(&h->pending), 0);
     assert_int_equal(h->detached, 1);
+    client_close(&c);
+    harness_free(h);
+}
+
+/* The server is freed while a session is closing, its last reply written
+ * and its end (the resume event) due in the same pass of the loop: freeing
+ * the session cancels that event, and the loop run afterwards finds
+ * nothing of it. */
+static void test_server_freed_while_closing(void **state)
+{
+    struct harness *h = start_with(NULL, 0);
+    struct client c;
+    client_open(&c, lmtp_server_port(h->server));
+    expect(&c, "220 ");
+    /* One piece, one pass: RCPT stops the loop once this read is done,
+     * after QUIT has been answered. */
+    static const char tx[] =
+        "LHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<break@example.com>\r\n"
+        "QUIT\r\n";
+    assert_true(client_send(&c, tx, sizeof tx - 1));
+    for (int i = 0; i < 6; i++)
+        expect(&c, i < 5 ? "250-" : "250 HELP");
+    expect(&c, "250 ");
+    expect(&c, "250 ");
+    expect(&c, "221 2.0.0 Bye");
+    g_thread_join(h->thread); /* the loop has stopped by itself */
+    h->thread = NULL;
+    assert_int_equal(lmtp_server_session_count(h->server), 1); /* closing */
+    lmtp_server_free(h->server);
+    h->server = NULL;
+    event_del(h->stop_ev);
+    /* What is left: libevent's deferred closing of the socket. */
+    event_base_loop(h->base, EVLOOP_NONBLOCK);
+    expect_eof(&c);
     client_close(&c);
     harness_free(h);
 }
@@ -1028,7 +1132,9 @@ int main(void)
         cmocka_unit_test(test_too_many_connections),
         cmocka_unit_test(test_idle_session_makes_room),
         cmocka_unit_test(test_unread_replies_stop_reading),
+        cmocka_unit_test(test_quit_with_output_waiting),
         cmocka_unit_test(test_server_freed_before_completion),
+        cmocka_unit_test(test_server_freed_while_closing),
         cmocka_unit_test(test_large_messages_whole),
         cmocka_unit_test(test_random_input),
         cmocka_unit_test(test_setup_errors),

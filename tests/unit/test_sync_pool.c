@@ -202,11 +202,182 @@ static void test_forked_child_uses_the_pool(void **state)
     sync_pool_set_fn(NULL);
 }
 
+/* Callers that wait for their group. Gated caller k runs sync_pool_run
+ * with two calls: its own (gate_fd(k, false)) returns once a pool thread
+ * is inside the other (gate_fd(k, true)), which returns when the test
+ * opens gate k. So the caller has nothing left to run and waits for the
+ * group until then. gate_fn stands in for fsync; other calls take 1 ms. */
+enum { GATES = 3, GATE_TIMEOUT_S = 30 };
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_inside[GATES], gate_open[GATES], gate_back[GATES], gate_returned[GATES];
+
+static int gate_fd(int k, bool gated)
+{
+    return 1000 + 2 * k + gated;
+}
+
+static int gate_fn(int fd, bool data_only)
+{
+    (void)data_only;
+    if (fd < 1000 || fd >= 1000 + 2 * GATES) {
+        g_usleep(1000);
+        return 0;
+    }
+    int k = (fd - 1000) / 2;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += GATE_TIMEOUT_S;
+    int rc = 0;
+    pthread_mutex_lock(&gate_lock);
+    if (fd == gate_fd(k, true)) {
+        gate_inside[k] = true;
+        pthread_cond_broadcast(&gate_cond);
+        while (!gate_open[k] && rc == 0)
+            rc = pthread_cond_timedwait(&gate_cond, &gate_lock, &until);
+    } else {
+        while (!gate_inside[k] && rc == 0)
+            rc = pthread_cond_timedwait(&gate_cond, &gate_lock, &until);
+        gate_back[k] = true;
+        pthread_cond_broadcast(&gate_cond);
+    }
+    pthread_mutex_unlock(&gate_lock);
+    if (rc == 0)
+        return 0;
+    errno = ETIMEDOUT;
+    return -1;
+}
+
+/* Static: a caller that never wakes (the failure tested for) is left
+ * behind, and must not write into a test's finished stack frame. */
+static struct gated_caller {
+    int k;
+    pthread_t thread;
+    struct sync_call calls[2];
+} gated_callers[GATES];
+
+static void *gated_caller_main(void *arg)
+{
+    struct gated_caller *c = arg;
+    sync_pool_run(c->calls, 2);
+    pthread_mutex_lock(&gate_lock);
+    gate_returned[c->k] = true;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    return NULL;
+}
+
+/* Starts gated caller k and returns once it waits for its group. */
+static struct gated_caller *gated_start(int k)
+{
+    struct gated_caller *c = &gated_callers[k];
+    pthread_mutex_lock(&gate_lock);
+    gate_inside[k] = gate_open[k] = gate_back[k] = gate_returned[k] = false;
+    pthread_mutex_unlock(&gate_lock);
+    *c = (struct gated_caller){
+        .k = k,
+        .calls = {{.fd = gate_fd(k, false), .err = -1}, {.fd = gate_fd(k, true), .err = -1}}};
+    assert_int_equal(pthread_create(&c->thread, NULL, gated_caller_main, c), 0);
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_back[k])
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    g_usleep(50 * 1000); /* asleep in its wait by now */
+    return c;
+}
+
+/* Opens gate k; true if caller k returns within timeout_ms. */
+static bool gated_open(int k, int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&gate_lock);
+    gate_open[k] = true;
+    pthread_cond_broadcast(&gate_cond);
+    while (!gate_returned[k] && rc == 0)
+        rc = pthread_cond_timedwait(&gate_cond, &gate_lock, &until);
+    bool back = gate_returned[k];
+    pthread_mutex_unlock(&gate_lock);
+    return back;
+}
+
+/* Two callers wait for their groups at the same time: each is woken when
+ * its own group is done, whichever finishes first. */
+static void test_waiting_callers_each_woken(void **state)
+{
+    (void)state;
+    sync_pool_set_fn(gate_fn);
+    for (int round = 0; round < 4; round++) {
+        struct gated_caller *a = gated_start(0), *b = gated_start(1);
+        /* Rounds 0 and 2: the later waiter's group is done first. */
+        int first = round % 2 == 0 ? 1 : 0;
+        if (!gated_open(first, 2000))
+            fail_msg("round %d: caller %d not woken when its group was done", round, first);
+        if (!gated_open(1 - first, 2000))
+            fail_msg("round %d: caller %d not woken when its group was done", round, 1 - first);
+        pthread_join(a->thread, NULL);
+        pthread_join(b->thread, NULL);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(a->calls[i].err, 0);
+            assert_int_equal(b->calls[i].err, 0);
+        }
+    }
+    sync_pool_set_fn(NULL);
+}
+
+/* fork() while a caller of the parent waits for its group: the child does
+ * not inherit that wait (with glibc 2.36 a broadcast in the child would
+ * wait for ever for the parent's waiter to leave). */
+static void test_forked_while_a_caller_waits(void **state)
+{
+    (void)state;
+    enum { N = SYNC_POOL_THREADS + 1 };
+    sync_pool_set_fn(gate_fn);
+    for (int round = 0; round < 3; round++) {
+        struct gated_caller *c = gated_start(2);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(5); /* a hang fails the test */
+            struct sync_call calls[N];
+            int bad = 0;
+            for (int r = 0; r < 60; r++) {
+                size_t n = 2 + (size_t)r % (N - 1);
+                for (size_t i = 0; i < n; i++)
+                    calls[i] = (struct sync_call){.fd = (int)i, .err = -1};
+                sync_pool_run(calls, n);
+                for (size_t i = 0; i < n; i++)
+                    bad += calls[i].err != 0;
+            }
+            _exit(bad == 0 ? 0 : 1);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(gated_open(2, 2000));
+        pthread_join(c->thread, NULL);
+        assert_int_equal(c->calls[0].err, 0);
+        assert_int_equal(c->calls[1].err, 0);
+        if (!WIFEXITED(status))
+            fail_msg("the child hung (signal %d)", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    sync_pool_set_fn(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_call_its_result),
         cmocka_unit_test(test_calls_run_side_by_side),
+        cmocka_unit_test(test_waiting_callers_each_woken),
+        cmocka_unit_test(test_forked_while_a_caller_waits),
         cmocka_unit_test(test_callers_share_the_pool),
         cmocka_unit_test(test_forked_child_uses_the_pool),
     };
