@@ -93,10 +93,11 @@ static void *worker_main(void *arg)
 
 /* fork() copies the pool's state but none of its threads. A child that
  * does not exec (tests fork to enqueue from "another process") starts
- * with an empty pool: the jobs queued are its parent's callers', and the
- * condition variable still counts the parent's waiting threads, for whom
- * a broadcast would wait forever (glibc 2.36 pthread_cond_broadcast). The
- * lock is held across the fork so that the state copied is whole. */
+ * with an empty pool: the jobs queued are its parent's callers', and both
+ * condition variables still count the parent's waiting threads (workers
+ * on pool_work, callers on pool_done), for whom a broadcast would wait
+ * forever (glibc 2.36 pthread_cond_broadcast). The lock is held across
+ * the fork so that the state copied is whole. */
 static void pool_prepare(void)
 {
     pthread_mutex_lock(&pool_lock);
