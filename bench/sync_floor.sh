@@ -73,7 +73,7 @@ done
 c=$(printf '%s\n' "${ceil[@]}" | median)
 cm=$(printf '%s\n' "${ceil[@]}" | minmax)
 echo
-echo "ceiling (smtp-sink): $c msg/s (${cm% *}-${cm#* }), half: $((c / 2))"
+echo "ceiling (smtp-sink): $c msg/s (${cm% *}-${cm#* }), half: $(awk -v c="$c" 'BEGIN{printf "%.0f", c / 2}')"
 echo
 printf '| crier | msg/s, median (min-max) | / ceiling |\n|---|---|---|\n'
 for k in $(seq 0 $((n - 1))); do
