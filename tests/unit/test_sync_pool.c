@@ -166,6 +166,24 @@ static int quick_fn(int fd, bool data_only)
     return 0;
 }
 
+/* In a forked child: rounds of 2 to max calls (descriptors 0, 1, ...),
+ * each of which must report success; exits 0 if all did, else 1. */
+static G_GNUC_NORETURN void child_rounds(size_t max, int rounds)
+{
+    struct sync_call calls[SYNC_POOL_THREADS + 8];
+    g_assert(max <= G_N_ELEMENTS(calls));
+    int bad = 0;
+    for (int r = 0; r < rounds; r++) {
+        size_t n = 2 + (size_t)r % (max - 1);
+        for (size_t i = 0; i < n; i++)
+            calls[i] = (struct sync_call){.fd = (int)i, .err = -1};
+        sync_pool_run(calls, n);
+        for (size_t i = 0; i < n; i++)
+            bad += calls[i].err != 0;
+    }
+    _exit(bad == 0 ? 0 : 1);
+}
+
 /* A child of fork() (without exec) can use the pool: it has none of the
  * parent's threads, whose waits must not hold it up. */
 static void test_forked_child_uses_the_pool(void **state)
@@ -183,16 +201,7 @@ static void test_forked_child_uses_the_pool(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
             alarm(10); /* a hang fails the test */
-            int bad = 0;
-            for (int r = 0; r < 40; r++) {
-                size_t n = 2 + (size_t)r % (N - 1);
-                for (size_t i = 0; i < n; i++)
-                    calls[i].err = -1;
-                sync_pool_run(calls, n);
-                for (size_t i = 0; i < n; i++)
-                    bad += calls[i].err != 0;
-            }
-            _exit(bad == 0 ? 0 : 1);
+            child_rounds(N, 40);
         }
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -346,17 +355,7 @@ static void test_forked_while_a_caller_waits(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
             alarm(5); /* a hang fails the test */
-            struct sync_call calls[N];
-            int bad = 0;
-            for (int r = 0; r < 60; r++) {
-                size_t n = 2 + (size_t)r % (N - 1);
-                for (size_t i = 0; i < n; i++)
-                    calls[i] = (struct sync_call){.fd = (int)i, .err = -1};
-                sync_pool_run(calls, n);
-                for (size_t i = 0; i < n; i++)
-                    bad += calls[i].err != 0;
-            }
-            _exit(bad == 0 ? 0 : 1);
+            child_rounds(N, 60);
         }
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
