@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <glib.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,34 +35,43 @@ struct lmtp_pending {
     GByteArray *msg; /* the edited message, borrowed by the batch */
 };
 
-/* A sync thread and the batch it commits. The loop hands a batch to an
- * idle slot at once, so consecutive batches are flushed side by side
- * (the file system joins their journal commits) rather than one after
- * another; what completes while every slot is busy forms the next batch. */
+/* A sync thread and the batch it commits. The loop hands the collecting
+ * batch to an idle slot at once. What arrives while every slot is busy
+ * waits in the collecting batch. When a thread's syncs run side by side
+ * (small batches), it takes what is waiting as its next batch as they
+ * start (claim_next), writes those files while they run (write_ahead),
+ * and once its batch is durable commits the next one, or else what
+ * arrived meanwhile, at once, without waiting for the loop, which answers
+ * the synced batch meanwhile. */
 struct sync_slot {
     struct lmtp_runner_state *s;
     pthread_t thread;
     bool started;
     pthread_cond_t wake;
-    struct queue_batch *batch; /* given to the thread; NULL when idle */
+    struct queue_batch *batch; /* being committed; NULL when idle */
     GPtrArray *pending;        /* struct lmtp_pending of batch */
-    bool done;                 /* batch committed, not yet answered */
+    struct queue_batch *next;  /* taken while batch syncs; only when busy */
+    GPtrArray *next_pending;
+    bool asked; /* claim_next was asked during this commit */
 };
 
 struct lmtp_runner_state {
     struct runner *r;
     struct lmtp_server *server;
     struct store *store;
+    /* The group commit runs in sync threads so the loop keeps serving the
+     * other sessions meanwhile. lock guards the collecting batch, every
+     * slot's batches and synced. */
+    pthread_mutex_t lock;
     struct queue_batch *batch; /* collecting */
     GPtrArray *pending;        /* struct lmtp_pending of the collecting batch */
+    GPtrArray *synced;         /* batch, its pending, ...: committed, to answer */
     struct event *commit_ev;
-    /* The group commit runs in sync threads so the loop keeps serving the
-     * other sessions meanwhile. lock guards every slot's batch and done. */
     struct sync_slot *slots;
     unsigned nslots;
-    pthread_mutex_t lock;
     bool quit, lock_ready;
-    int done_fd; /* eventfd: some slot's "batch synced" */
+    uint64_t commits, written_ahead; /* for the log at stop */
+    int done_fd;                     /* eventfd: a batch was synced */
     struct event *done_ev;
     char *hostname;
     char *db_url;
@@ -223,6 +233,10 @@ static void on_deliver(void *ctx, struct lmtp_delivery *delivery, const struct l
     GDateTime *now = g_date_time_new_now_utc();
     g_autofree char *received = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%f");
     g_date_time_unref(now);
+    /* Resolved first, added together: a sync thread may take the
+     * collecting batch whenever the lock is free. */
+    g_autofree struct queue **qs = g_new0(struct queue *, pd->n);
+    g_autofree struct queue_meta **metas = g_new0(struct queue_meta *, pd->n);
     for (size_t i = 0; i < pd->n; i++) {
         struct lmtp_route route;
         struct queue *q = NULL;
@@ -242,13 +256,60 @@ static void on_deliver(void *ctx, struct lmtp_delivery *delivery, const struct l
             lmtp_reply_set(&pd->replies[i], 451, LMTP_TEXT_451);
             continue;
         }
-        struct queue_meta *m = entry_meta(s, &route, msg->size, received);
-        pd->index[i] = queue_batch_add(s->batch, q, m, pd->msg->data, pd->msg->len);
-        queue_meta_free(m);
+        qs[i] = q;
+        metas[i] = entry_meta(s, &route, msg->size, received);
     }
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < pd->n; i++)
+        if (metas[i] != NULL)
+            pd->index[i] = queue_batch_add(s->batch, qs[i], metas[i], pd->msg->data, pd->msg->len);
     g_ptr_array_add(s->pending, pd);
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < pd->n; i++)
+        queue_meta_free(metas[i]);
     /* Commit once the loop has served every session that is ready now. */
     event_active(s->commit_ev, EV_TIMEOUT, 0);
+}
+
+/* Moves the collecting batch to *batch_r (lock held); false when it is
+ * empty. */
+static bool take_collecting(struct lmtp_runner_state *s, struct queue_batch **batch_r,
+                            GPtrArray **pending_r)
+{
+    if (s->pending->len == 0)
+        return false;
+    *batch_r = s->batch;
+    *pending_r = s->pending;
+    s->batch = queue_batch_new(s->r->qroot);
+    s->pending = g_ptr_array_new_with_free_func(pending_free);
+    return true;
+}
+
+/* Asked by a sync thread while its batch's syncs start: what has arrived
+ * since becomes its next batch, whose files it writes meanwhile
+ * (write_ahead). Not while a slot is idle: the loop is about to hand the
+ * batch to it. */
+static bool claim_next(void *arg)
+{
+    struct sync_slot *sl = arg;
+    struct lmtp_runner_state *s = sl->s;
+    pthread_mutex_lock(&s->lock);
+    sl->asked = true;
+    bool idle = false;
+    for (unsigned k = 0; k < s->nslots; k++)
+        idle = idle || s->slots[k].batch == NULL;
+    if (sl->next == NULL && !idle && take_collecting(s, &sl->next, &sl->next_pending))
+        s->written_ahead++;
+    bool claimed = sl->next != NULL;
+    pthread_mutex_unlock(&s->lock);
+    return claimed;
+}
+
+/* Only this thread sets or reads its slot's next outside the lock. */
+static void write_ahead(void *arg)
+{
+    struct sync_slot *sl = arg;
+    queue_batch_prewrite(sl->next);
 }
 
 static void *syncer_main(void *arg)
@@ -257,8 +318,8 @@ static void *syncer_main(void *arg)
     struct lmtp_runner_state *s = sl->s;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        /* Wait for a batch that is not synced yet (or for the end). */
-        while (sl->batch == NULL || sl->done) {
+        /* Wait for a batch (or for the end). */
+        while (sl->batch == NULL) {
             if (s->quit) {
                 pthread_mutex_unlock(&s->lock);
                 return NULL;
@@ -266,10 +327,27 @@ static void *syncer_main(void *arg)
             pthread_cond_wait(&sl->wake, &s->lock);
         }
         struct queue_batch *batch = sl->batch;
+        s->commits++;
+        struct sync_meanwhile mw = {claim_next, write_ahead, sl};
+        queue_batch_set_meanwhile(batch, &mw);
         pthread_mutex_unlock(&s->lock);
         queue_batch_commit(batch);
         pthread_mutex_lock(&s->lock);
-        sl->done = true;
+        g_ptr_array_add(s->synced, batch);
+        g_ptr_array_add(s->synced, sl->pending);
+        /* Straight on with the batch written ahead, else with what arrived
+         * meanwhile, but only after a small batch (its syncs side by
+         * side, claim_next asked): at many connections, batches are
+         * large, the CPU is the limit, and waiting for the loop
+         * (on_synced) makes them larger still, which saves more than the
+         * wait costs. */
+        sl->batch = sl->next;
+        sl->pending = sl->next_pending;
+        sl->next = NULL;
+        sl->next_pending = NULL;
+        if (sl->batch == NULL && sl->asked)
+            take_collecting(s, &sl->batch, &sl->pending);
+        sl->asked = false;
         pthread_mutex_unlock(&s->lock);
         /* Outside the lock, which the loop takes first thing on waking. */
         uint64_t one = 1;
@@ -307,30 +385,21 @@ static void answer(struct queue_batch *batch, GPtrArray *pending)
         log_error("lmtp: %zu queue entries could not be written", failed);
 }
 
-/* Hands the collecting batch to an idle sync thread, if there is one.
- * Only the loop thread sets a slot's batch, so reading it unlocked here
- * is safe; the thread only reads it. */
+/* Hands the collecting batch to an idle sync thread, if there is one. */
 static void start_commit(struct lmtp_runner_state *s)
 {
-    if (s->pending->len == 0)
-        return;
     struct sync_slot *sl = NULL;
+    pthread_mutex_lock(&s->lock);
     for (unsigned k = 0; k < s->nslots && sl == NULL; k++)
         if (s->slots[k].batch == NULL)
             sl = &s->slots[k];
-    if (sl == NULL)
-        return; /* on_synced starts it when a slot is free */
-    struct queue_batch *batch = s->batch;
-    sl->pending = s->pending;
-    s->pending = g_ptr_array_new_with_free_func(pending_free);
-    s->batch = queue_batch_new(s->r->qroot);
-    pthread_mutex_lock(&s->lock);
-    sl->batch = batch;
-    sl->done = false;
+    if (sl != NULL && !take_collecting(s, &sl->batch, &sl->pending))
+        sl = NULL;
     pthread_mutex_unlock(&s->lock);
     /* After the unlock: signalled under the lock, the thread would wake
      * only to wait for it (two more context switches). */
-    pthread_cond_signal(&sl->wake);
+    if (sl != NULL)
+        pthread_cond_signal(&sl->wake);
 }
 
 static void on_commit(evutil_socket_t fd, short what, void *arg)
@@ -338,17 +407,16 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
     start_commit(arg);
 }
 
-/* Answers the batch of a slot whose thread is done, and frees the slot. */
-static void slot_finish(struct sync_slot *sl)
+/* Answers the synced batches (lock not held), in the order they were
+ * synced, and empties the list. */
+static void answer_synced(GPtrArray *synced)
 {
-    struct queue_batch *batch = sl->batch;
-    GPtrArray *pending = sl->pending;
-    sl->batch = NULL;
-    sl->pending = NULL;
-    sl->done = false;
-    answer(batch, pending);
-    g_ptr_array_unref(pending);
-    queue_batch_free(batch);
+    for (guint k = 0; k + 1 < synced->len; k += 2) {
+        answer(synced->pdata[k], synced->pdata[k + 1]);
+        g_ptr_array_unref(synced->pdata[k + 1]);
+        queue_batch_free(synced->pdata[k]);
+    }
+    g_ptr_array_set_size(synced, 0);
 }
 
 static void on_synced(evutil_socket_t fd, short what, void *arg)
@@ -357,18 +425,14 @@ static void on_synced(evutil_socket_t fd, short what, void *arg)
     uint64_t n;
     if (read(s->done_fd, &n, sizeof n) < 0 && errno != EAGAIN)
         log_error("lmtp: eventfd: %s", g_strerror(errno));
-    uint64_t done = 0; /* bit k: slot k is done (sync_threads <= 64) */
+    GPtrArray *empty = g_ptr_array_new();
     pthread_mutex_lock(&s->lock);
-    for (unsigned k = 0; k < s->nslots; k++)
-        if (s->slots[k].batch != NULL && s->slots[k].done)
-            done |= UINT64_C(1) << k;
+    GPtrArray *synced = s->synced;
+    s->synced = empty;
     pthread_mutex_unlock(&s->lock);
-    /* A slot marked done is left alone by its thread until it gets a new
-     * batch, which only this thread gives. */
-    for (unsigned k = 0; k < s->nslots; k++)
-        if (done & (UINT64_C(1) << k))
-            slot_finish(&s->slots[k]);
-    start_commit(s); /* what arrived meanwhile */
+    answer_synced(synced);
+    g_ptr_array_unref(synced);
+    start_commit(s); /* what arrived meanwhile, if a thread is idle */
 }
 
 int lmtp_runner_start(struct runner *r, char **error_r)
@@ -392,6 +456,7 @@ int lmtp_runner_start(struct runner *r, char **error_r)
                                            config_get(cfg, "mta", "verp_delimiter")};
     s->batch = queue_batch_new(r->qroot);
     s->pending = g_ptr_array_new_with_free_func(pending_free);
+    s->synced = g_ptr_array_new();
     s->commit_ev = event_new(r->base, -1, 0, on_commit, s);
     /* The queues intake writes to are opened now: the sync thread uses the
      * root, which must not change under it. */
@@ -474,15 +539,21 @@ void lmtp_runner_stop(struct runner *r)
             struct sync_slot *sl = &s->slots[k];
             if (sl->started)
                 pthread_join(sl->thread, NULL);
+            /* A thread ends only without a batch; these are a thread's
+             * that never started. */
             if (sl->batch != NULL) {
-                if (!sl->done)
-                    queue_batch_commit(sl->batch);
-                slot_finish(sl);
+                queue_batch_commit(sl->batch);
+                g_ptr_array_add(s->synced, sl->batch);
+                g_ptr_array_add(s->synced, sl->pending);
             }
             pthread_cond_destroy(&sl->wake);
         }
+        answer_synced(s->synced);
         g_free(s->slots);
         pthread_mutex_destroy(&s->lock);
+        log_info("lmtp: %" PRIu64 " group commits, %" PRIu64
+                 " of them with the files written during the previous one's syncs",
+                 s->commits, s->written_ahead);
     }
     /* Deliveries accepted but not yet synced are synced now: the MTA may
      * have gone, and then retries them: a duplicate at worst, never a loss. */
@@ -500,6 +571,8 @@ void lmtp_runner_stop(struct runner *r)
         queue_batch_free(s->batch);
     if (s->pending)
         g_ptr_array_unref(s->pending);
+    if (s->synced)
+        g_ptr_array_unref(s->synced);
     if (s->names)
         g_hash_table_unref(s->names);
     if (s->aliases)

@@ -35,13 +35,22 @@ struct batch_entry {
 struct queue_batch {
     enum queue_sync sync;
     struct queue_root *root;
-    GArray *entries;  /* of struct batch_entry */
-    size_t committed; /* entries before this index are done */
+    GArray *entries;                 /* of struct batch_entry */
+    size_t committed;                /* entries before this index are done */
+    struct sync_meanwhile meanwhile; /* for the next commit, once */
+    bool has_meanwhile;
 };
+
+static char *entry_name(const struct batch_entry *e, const char *suffix);
 
 static void entry_clear(gpointer p)
 {
     struct batch_entry *e = p;
+    if (e->state == ENTRY_WRITTEN) {
+        /* Written ahead (queue_batch_prewrite), never committed. */
+        g_autofree char *tmp = entry_name(e, ".pck.tmp");
+        unlinkat(e->queue->dirfd, tmp, 0);
+    }
     if (e->fd >= 0)
         close(e->fd);
     if (e->header != NULL)
@@ -121,8 +130,11 @@ static void G_GNUC_PRINTF(2, 3) entry_fail(struct batch_entry *e, const char *fm
     e->state = ENTRY_FAILED;
 }
 
+/* Step 1, unless done already (queue_batch_prewrite). */
 static void entry_write(struct batch_entry *e)
 {
+    if (e->state != ENTRY_PENDING)
+        return;
     if (e->header == NULL) {
         e->error = g_strdup_printf("queue %s: %s", e->queue->name, e->format_error);
         e->state = ENTRY_FAILED;
@@ -138,6 +150,19 @@ static void entry_write(struct batch_entry *e)
     e->state = ENTRY_WRITTEN;
     if (queue_file_write_all(e->fd, e->header->str, e->header->len, e->msg, e->msg_len) < 0)
         entry_fail(e, "cannot write %s: %s", tmp, g_strerror(errno));
+}
+
+void queue_batch_prewrite(struct queue_batch *batch)
+{
+    size_t to = MIN(batch->entries->len, batch->committed + QUEUE_BATCH_CHUNK);
+    for (size_t i = batch->committed; i < to; i++)
+        entry_write(&g_array_index(batch->entries, struct batch_entry, i));
+}
+
+void queue_batch_set_meanwhile(struct queue_batch *batch, const struct sync_meanwhile *mw)
+{
+    batch->meanwhile = *mw;
+    batch->has_meanwhile = true;
 }
 
 /* Whether the renamed entries in [from, to) are synced with syncfs. */
@@ -221,7 +246,12 @@ static void sync_side_by_side(struct queue_batch *batch, size_t from, size_t to)
             if (es[i].state == ENTRY_RENAMED)
                 sync_file_range(es[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     struct sync_call *cs = (struct sync_call *)(void *)calls->data;
-    sync_pool_run(cs, calls->len);
+    if (batch->has_meanwhile) {
+        batch->has_meanwhile = false;
+        sync_pool_run_during(cs, calls->len, &batch->meanwhile);
+    } else {
+        sync_pool_run(cs, calls->len);
+    }
     /* The first nfiles calls are the renamed entries', in order. */
     GPtrArray *failed_dirs = g_ptr_array_new();
     guint k = 0;
@@ -349,6 +379,7 @@ size_t queue_batch_commit(struct queue_batch *batch)
     size_t total = batch->entries->len, failed = 0;
     for (size_t from = batch->committed; from < total; from += QUEUE_BATCH_CHUNK)
         commit_chunk(batch, from, MIN(total, from + QUEUE_BATCH_CHUNK));
+    batch->has_meanwhile = false; /* no chunk's syncs ran side by side */
     for (size_t i = batch->committed; i < total; i++)
         if (g_array_index(batch->entries, struct batch_entry, i).state != ENTRY_DURABLE)
             failed++;

@@ -5,7 +5,8 @@
  * its own entry, possibly in different queues; it may answer 250 for each
  * only once that entry is on stable storage. A batch makes them durable
  * together with fewer waits on the disk:
- *   1. every entry is written to "<base>.pck.tmp" (O_EXCL),
+ *   1. every entry is written to "<base>.pck.tmp" (O_EXCL; queue_batch_prewrite
+ *      may have done this step earlier),
  *   2. each is renamed to "<base>.pck" (never replacing a file),
  *   3. the data of all of them is synced (see enum queue_sync),
  *   4. each directory that received an entry is fsynced once.
@@ -29,6 +30,7 @@
 
 #include "queue/queue_meta.h"
 #include "queue/queue_root.h"
+#include "queue/sync_pool.h"
 
 #include <stddef.h>
 
@@ -48,6 +50,19 @@ size_t queue_batch_add(struct queue_batch *batch, struct queue *q, const struct 
                        const void *msg, size_t msg_len);
 
 size_t queue_batch_count(const struct queue_batch *batch);
+
+/* Step 1 ahead of the commit: writes the files of the entries not yet
+ * written (at most QUEUE_BATCH_CHUNK past the last commit, which bounds
+ * the open descriptors), so that the commit only renames and syncs them.
+ * A failed write fails its entry, as in the commit. */
+void queue_batch_prewrite(struct queue_batch *batch);
+
+/* Gives the next commit work to do while the disk is busy (see
+ * sync_pool.h; *mw is copied): when a chunk's syncs run side by side
+ * (QUEUE_SYNC_WRITEBACK, and auto's small batches), the committing thread
+ * asks mw->claim for work as they start, and does it with mw->work while
+ * they run. Once per commit at most; not at all with other syncs. */
+void queue_batch_set_meanwhile(struct queue_batch *batch, const struct sync_meanwhile *mw);
 
 /* Makes every entry added since the last commit durable. Returns how many of
  * them failed (0: all durable). */

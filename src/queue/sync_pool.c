@@ -147,32 +147,33 @@ static void pool_grow(size_t waiting)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-void sync_pool_run(struct sync_call *calls, size_t n)
+/* Queues calls[first..n) for the threads, then runs calls[0] itself when
+ * first is 1, or mw->work when first is 0; then helps and waits. */
+static void run_group(struct sync_call *calls, size_t n, size_t first,
+                      const struct sync_meanwhile *mw)
 {
-    if (n <= 1) {
-        if (n == 1)
-            call_run(&calls[0]);
-        return;
-    }
     pthread_once(&pool_atfork_once, pool_atfork);
-    /* calls[0] is the caller's; the others are offered to the pool. */
-    struct sync_job *jobs = g_new(struct sync_job, n - 1);
-    struct sync_group g = {.left = n - 1};
+    size_t offered = n - first;
+    struct sync_job *jobs = g_new(struct sync_job, offered);
+    struct sync_group g = {.left = offered};
     pthread_mutex_lock(&pool_lock);
-    for (size_t i = 1; i < n; i++) {
-        jobs[i - 1] = (struct sync_job){.call = &calls[i], .group = &g};
-        *queue_tail = &jobs[i - 1];
-        queue_tail = &jobs[i - 1].next;
+    for (size_t i = 0; i < offered; i++) {
+        jobs[i] = (struct sync_job){.call = &calls[first + i], .group = &g};
+        *queue_tail = &jobs[i];
+        queue_tail = &jobs[i].next;
     }
-    pool_grow(n - 1);
+    pool_grow(offered);
     /* One wake-up per job, not a broadcast: idle threads beyond the jobs
      * would only wake to find nothing (each wake-up is a context switch,
      * costly on a virtual machine). */
     pthread_mutex_unlock(&pool_lock);
     /* After the unlock, so that a woken thread does not wait for it. */
-    for (size_t i = 1; i < n; i++)
+    for (size_t i = 0; i < offered; i++)
         pthread_cond_signal(&pool_work);
-    call_run(&calls[0]);
+    if (first == 1)
+        call_run(&calls[0]);
+    else
+        mw->work(mw->ctx);
     pthread_mutex_lock(&pool_lock);
     /* Whatever no thread has taken yet, the caller runs (another caller's
      * jobs too: they are ahead of ours). */
@@ -183,4 +184,27 @@ void sync_pool_run(struct sync_call *calls, size_t n)
         pthread_cond_wait(&pool_done, &pool_lock);
     pthread_mutex_unlock(&pool_lock);
     g_free(jobs);
+}
+
+void sync_pool_run(struct sync_call *calls, size_t n)
+{
+    if (n <= 1) {
+        if (n == 1)
+            call_run(&calls[0]);
+        return;
+    }
+    /* calls[0] is the caller's; the others are offered to the pool. */
+    run_group(calls, n, 1, NULL);
+}
+
+void sync_pool_run_during(struct sync_call *calls, size_t n, const struct sync_meanwhile *mw)
+{
+    if (!mw->claim(mw->ctx)) {
+        sync_pool_run(calls, n);
+    } else if (n == 0) {
+        mw->work(mw->ctx);
+    } else {
+        /* The caller has work of its own: each call to a thread. */
+        run_group(calls, n, 0, mw);
+    }
 }

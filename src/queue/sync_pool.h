@@ -31,6 +31,21 @@ struct sync_call {
  * returned. When no thread can be started, the caller runs them all. */
 void sync_pool_run(struct sync_call *calls, size_t n);
 
+/* Work for the caller while the threads sync: claim(ctx) says whether
+ * there is any (and takes it), work(ctx) does it. */
+struct sync_meanwhile {
+    bool (*claim)(void *ctx);
+    void (*work)(void *ctx);
+    void *ctx;
+};
+
+/* Like sync_pool_run, but when mw->claim says there is work, every call is
+ * offered to the threads and the caller runs mw->work while they sync;
+ * then it runs whatever no thread has taken yet and returns when all have
+ * returned. Without work, exactly sync_pool_run. claim is called once, and
+ * work at most once, even for n == 0. */
+void sync_pool_run_during(struct sync_call *calls, size_t n, const struct sync_meanwhile *mw);
+
 /* For tests: what runs a call instead of fsync/fdatasync (NULL: those).
  * Set it only while no sync_pool_run is under way. */
 void sync_pool_set_fn(int (*fn)(int fd, bool data_only));

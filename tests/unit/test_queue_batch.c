@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static unsigned count_files(const char *dir, const char *suffix)
@@ -431,6 +432,133 @@ static void test_batch_side_by_side_syncs(void **state)
     sbs_done(f, batch);
 }
 
+/* queue_batch_prewrite writes the temporary files and the commit then
+ * only renames and syncs them; a batch freed before its commit leaves
+ * nothing behind. */
+static void test_batch_prewrite(void **state)
+{
+    struct fixture *f = *state;
+    const char *in = get(f, "in")->dir;
+    struct queue_meta *meta = queue_meta_new();
+    queue_meta_set(meta, "listid", "ant.example.com");
+    struct queue_batch *batch = queue_batch_new(f->root);
+    for (int i = 0; i < 3; i++)
+        queue_batch_add(batch, get(f, "in"), meta, "Subject: x\n\nbody\n", 17);
+    queue_batch_prewrite(batch);
+    assert_int_equal(count_files(in, ".pck.tmp"), 3);
+    assert_int_equal(count_files(in, ".pck"), 0);
+    queue_batch_prewrite(batch); /* nothing written twice */
+    assert_int_equal(count_files(in, ".pck.tmp"), 3);
+    queue_batch_add(batch, get(f, "in"), meta, "Subject: y\n\nbody\n", 17);
+    assert_int_equal(queue_batch_commit(batch), 0);
+    assert_int_equal(count_files(in, ".pck.tmp"), 0);
+    assert_int_equal(count_files(in, ".pck"), 4);
+    for (size_t i = 0; i < 4; i++) {
+        const char *base = NULL;
+        assert_int_equal(queue_batch_result(batch, i, &base, NULL), 0);
+        struct queue_entry *e = NULL;
+        char *err = NULL;
+        assert_int_equal(queue_claim(get(f, "in"), base, &e, &err), 1);
+        assert_int_equal(e->msg_len, 17);
+        assert_memory_equal(e->msg, i < 3 ? "Subject: x" : "Subject: y", 10);
+        assert_int_equal(queue_finish(e, &err), 0);
+        queue_entry_free(e);
+    }
+    queue_batch_free(batch);
+
+    batch = queue_batch_new(f->root);
+    queue_batch_add(batch, get(f, "in"), meta, "Subject: z\n\nbody\n", 17);
+    queue_batch_prewrite(batch);
+    assert_int_equal(count_files(in, ".pck.tmp"), 1);
+    queue_batch_free(batch);
+    assert_int_equal(count_files(in, ".pck.tmp"), 0);
+    assert_int_equal(count_files(in, ".pck"), 0);
+    queue_meta_free(meta);
+}
+
+/* The work given with queue_batch_set_meanwhile runs while the syncs run
+ * side by side: each sync waits (up to 5 s) for it to have run, and fails
+ * otherwise. With other sync modes it does not run. */
+static pthread_mutex_t mw_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t mw_cond = PTHREAD_COND_INITIALIZER;
+static bool mw_worked;
+static int mw_claims, mw_works;
+
+static int wait_for_work(int fd, bool data_only)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&mw_lock);
+    int rc = 0;
+    while (!mw_worked && rc == 0)
+        rc = pthread_cond_timedwait(&mw_cond, &mw_lock, &until);
+    bool worked = mw_worked;
+    pthread_mutex_unlock(&mw_lock);
+    if (!worked) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return data_only ? fdatasync(fd) : fsync(fd);
+}
+
+static bool mw_claim(void *ctx)
+{
+    (void)ctx;
+    mw_claims++;
+    return true;
+}
+
+static void mw_work(void *ctx)
+{
+    struct queue_batch *next = ctx;
+    mw_works++;
+    queue_batch_prewrite(next); /* as the LMTP runner does */
+    pthread_mutex_lock(&mw_lock);
+    mw_worked = true;
+    pthread_cond_broadcast(&mw_cond);
+    pthread_mutex_unlock(&mw_lock);
+}
+
+static void test_batch_meanwhile(void **state)
+{
+    struct fixture *f = *state;
+    const char *in = get(f, "in")->dir;
+    struct queue_meta *meta = queue_meta_new();
+    static const enum queue_sync modes[] = {QUEUE_SYNC_WRITEBACK, QUEUE_SYNC_FDATASYNC,
+                                            QUEUE_SYNC_SYNCFS};
+    for (size_t m = 0; m < G_N_ELEMENTS(modes); m++) {
+        struct queue_batch *batch = queue_batch_new(f->root);
+        struct queue_batch *next = queue_batch_new(f->root);
+        queue_batch_set_sync(batch, modes[m]);
+        for (int i = 0; i < 2; i++) {
+            queue_batch_add(batch, get(f, "in"), meta, "a", 1);
+            queue_batch_add(next, get(f, "in"), meta, "b", 1);
+        }
+        struct sync_meanwhile mw = {mw_claim, mw_work, next};
+        queue_batch_set_meanwhile(batch, &mw);
+        mw_worked = false;
+        mw_claims = mw_works = 0;
+        bool side_by_side = modes[m] == QUEUE_SYNC_WRITEBACK;
+        if (side_by_side)
+            sync_pool_set_fn(wait_for_work);
+        assert_int_equal(queue_batch_commit(batch), 0);
+        sync_pool_set_fn(NULL);
+        assert_int_equal(mw_claims, side_by_side ? 1 : 0);
+        assert_int_equal(mw_works, side_by_side ? 1 : 0);
+        assert_int_equal(count_files(in, ".pck.tmp"), side_by_side ? 2 : 0);
+        /* Once: the next commit of the same batch has no work given. */
+        queue_batch_add(batch, get(f, "in"), meta, "c", 1);
+        assert_int_equal(queue_batch_commit(batch), 0);
+        assert_int_equal(mw_works, side_by_side ? 1 : 0);
+        assert_int_equal(queue_batch_commit(next), 0);
+        assert_int_equal(count_files(in, ".pck.tmp"), 0);
+        queue_batch_free(batch);
+        queue_batch_free(next);
+    }
+    queue_meta_free(meta);
+}
+
 static bool readable_within(int fd, int ms)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -502,6 +630,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_per_entry_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_larger_than_chunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_side_by_side_syncs, setup, teardown_seen),
+        cmocka_unit_test_setup_teardown(test_batch_prewrite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_sees_other_process, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

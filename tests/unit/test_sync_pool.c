@@ -113,6 +113,89 @@ static void test_calls_run_side_by_side(void **state)
     }
 }
 
+/* sync_pool_run_during: a caller's work meets the calls inside meet_fn,
+ * so it runs while they sync, and every call went to a thread (a call
+ * left to the caller would keep the work from meeting them). */
+static int mw_claims, mw_works, mw_work_rc;
+static bool mw_has_work;
+
+static bool mw_claim(void *ctx)
+{
+    (void)ctx;
+    mw_claims++;
+    return mw_has_work;
+}
+
+static void mw_work(void *ctx)
+{
+    (void)ctx;
+    mw_works++;
+    mw_work_rc = meet_fn(-1, false);
+}
+
+static const struct sync_meanwhile mw = {mw_claim, mw_work, NULL};
+
+static void test_run_during_works_beside_the_calls(void **state)
+{
+    (void)state;
+    enum { N = SYNC_POOL_THREADS };
+    for (int round = 0; round < 2; round++) {
+        struct sync_call calls[N];
+        for (int i = 0; i < N; i++)
+            calls[i] = (struct sync_call){.fd = i, .err = -1};
+        meet_inside = 0;
+        meet_expected = N + 1;
+        mw_claims = mw_works = 0;
+        mw_work_rc = -1;
+        mw_has_work = true;
+        sync_pool_set_fn(meet_fn);
+        sync_pool_run_during(calls, N, &mw);
+        sync_pool_set_fn(NULL);
+        for (int i = 0; i < N; i++)
+            assert_int_equal(calls[i].err, 0);
+        assert_int_equal(mw_claims, 1);
+        assert_int_equal(mw_works, 1);
+        assert_int_equal(mw_work_rc, 0);
+    }
+}
+
+/* Without work claimed, exactly sync_pool_run: each call its result, and
+ * no work; for no calls, the work all the same when there is some. */
+static void test_run_during_without_work(void **state)
+{
+    (void)state;
+    char *path = tmp_file();
+    int file = open(path, O_RDWR);
+    assert_true(file >= 0);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct sync_call calls[] = {{.fd = p[0], .data_only = true, .err = -1},
+                                {.fd = file, .data_only = true, .err = -1}};
+    mw_claims = mw_works = 0;
+    mw_has_work = false;
+    sync_pool_run_during(calls, G_N_ELEMENTS(calls), &mw);
+    assert_int_equal(calls[0].err, EINVAL);
+    assert_int_equal(calls[1].err, 0);
+    assert_int_equal(mw_claims, 1);
+    assert_int_equal(mw_works, 0);
+
+    sync_pool_run_during(calls, 0, &mw);
+    assert_int_equal(mw_claims, 2);
+    assert_int_equal(mw_works, 0);
+    mw_has_work = true;
+    meet_inside = 0;
+    meet_expected = 1; /* the work alone */
+    sync_pool_run_during(calls, 0, &mw);
+    assert_int_equal(mw_claims, 3);
+    assert_int_equal(mw_works, 1);
+    assert_int_equal(mw_work_rc, 0);
+    close(p[0]);
+    close(p[1]);
+    close(file);
+    unlink(path);
+    g_free(path);
+}
+
 /* Several threads share the pool at once; every result reaches its call. */
 struct caller {
     pthread_t thread;
@@ -375,6 +458,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_call_its_result),
         cmocka_unit_test(test_calls_run_side_by_side),
+        cmocka_unit_test(test_run_during_works_beside_the_calls),
+        cmocka_unit_test(test_run_during_without_work),
         cmocka_unit_test(test_waiting_callers_each_woken),
         cmocka_unit_test(test_forked_while_a_caller_waits),
         cmocka_unit_test(test_callers_share_the_pool),
