@@ -7,6 +7,7 @@
 # on ext4 without a journal).
 # Usage: bench/ab_intake.sh BIN_A BIN_B [CONNS...]   (default CONNS: 1 4 16)
 # Env: MSGS (per run, 3000), REPS (A B B A rounds, 4: 8 runs per build).
+# Prints each build's median and runs, then B against A pair by pair.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 2 ] || { echo "usage: $0 BIN_A BIN_B [CONNS...]" >&2; exit 2; }
 bins=("$1" "$2")
@@ -49,5 +50,15 @@ for c in "$@"; do
         m=$(printf '%s\n' ${got[$k]} | median); mm=$(printf '%s\n' ${got[$k]} | minmax)
         echo "connections=$c $( [ $k = 0 ] && echo A || echo B) msg/s median $m (${mm% *}-${mm#* }) runs:${got[$k]}"
     done
+    # Each A run with the B run next to it (A B, then B A): the geometric
+    # mean of the pairs' ratios, its 95 % confidence interval (normal
+    # approximation), and in how many pairs B was faster.
+    paste <(printf '%s\n' ${got[0]}) <(printf '%s\n' ${got[1]}) | awk -v c="$c" '
+        { l = log($2 / $1); s += l; ss += l * l; n++; w += ($2 > $1) }
+        END {
+            m = s / n; sd = n > 1 ? sqrt((ss - n * m * m) / (n - 1)) : 0; h = 1.96 * sd / sqrt(n)
+            printf "connections=%s B/A %.3f (95%% CI %.3f-%.3f over %d pairs), B faster in %d of %d\n",
+                c, exp(m), exp(m - h), exp(m + h), n, w, n
+        }'
 done
 echo "# load at end: $(loadavg)"
