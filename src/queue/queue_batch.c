@@ -37,8 +37,7 @@ struct queue_batch {
     struct queue_root *root;
     GArray *entries;                 /* of struct batch_entry */
     size_t committed;                /* entries before this index are done */
-    struct sync_meanwhile meanwhile; /* for the next commit, once */
-    bool has_meanwhile;
+    struct sync_meanwhile meanwhile; /* for the next commit, once; claim NULL: none */
 };
 
 static char *entry_name(const struct batch_entry *e, const char *suffix);
@@ -162,7 +161,6 @@ void queue_batch_prewrite(struct queue_batch *batch)
 void queue_batch_set_meanwhile(struct queue_batch *batch, const struct sync_meanwhile *mw)
 {
     batch->meanwhile = *mw;
-    batch->has_meanwhile = true;
 }
 
 /* Whether the renamed entries in [from, to) are synced with syncfs. */
@@ -246,9 +244,10 @@ static void sync_side_by_side(struct queue_batch *batch, size_t from, size_t to)
             if (es[i].state == ENTRY_RENAMED)
                 sync_file_range(es[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     struct sync_call *cs = (struct sync_call *)(void *)calls->data;
-    if (batch->has_meanwhile) {
-        batch->has_meanwhile = false;
-        sync_pool_run_during(cs, calls->len, &batch->meanwhile);
+    if (batch->meanwhile.claim != NULL) {
+        struct sync_meanwhile mw = batch->meanwhile;
+        batch->meanwhile = (struct sync_meanwhile){0};
+        sync_pool_run_during(cs, calls->len, &mw);
     } else {
         sync_pool_run(cs, calls->len);
     }
@@ -379,7 +378,7 @@ size_t queue_batch_commit(struct queue_batch *batch)
     size_t total = batch->entries->len, failed = 0;
     for (size_t from = batch->committed; from < total; from += QUEUE_BATCH_CHUNK)
         commit_chunk(batch, from, MIN(total, from + QUEUE_BATCH_CHUNK));
-    batch->has_meanwhile = false; /* no chunk's syncs ran side by side */
+    batch->meanwhile = (struct sync_meanwhile){0}; /* when no chunk's syncs ran side by side */
     for (size_t i = batch->committed; i < total; i++)
         if (g_array_index(batch->entries, struct batch_entry, i).state != ENTRY_DURABLE)
             failed++;

@@ -147,13 +147,12 @@ static void pool_grow(size_t waiting)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* Queues calls[first..n) for the threads, then runs calls[0] itself when
- * first is 1, or mw->work when first is 0; then helps and waits. */
-static void run_group(struct sync_call *calls, size_t n, size_t first,
-                      const struct sync_meanwhile *mw)
+/* Without mw, offers calls[1..n) to the threads and runs calls[0]; with
+ * it, offers every call and runs mw->work. Then helps and waits. */
+static void run_group(struct sync_call *calls, size_t n, const struct sync_meanwhile *mw)
 {
     pthread_once(&pool_atfork_once, pool_atfork);
-    size_t offered = n - first;
+    size_t first = mw == NULL ? 1 : 0, offered = n - first;
     struct sync_job *jobs = g_new(struct sync_job, offered);
     struct sync_group g = {.left = offered};
     pthread_mutex_lock(&pool_lock);
@@ -170,7 +169,7 @@ static void run_group(struct sync_call *calls, size_t n, size_t first,
     /* After the unlock, so that a woken thread does not wait for it. */
     for (size_t i = 0; i < offered; i++)
         pthread_cond_signal(&pool_work);
-    if (first == 1)
+    if (mw == NULL)
         call_run(&calls[0]);
     else
         mw->work(mw->ctx);
@@ -194,7 +193,7 @@ void sync_pool_run(struct sync_call *calls, size_t n)
         return;
     }
     /* calls[0] is the caller's; the others are offered to the pool. */
-    run_group(calls, n, 1, NULL);
+    run_group(calls, n, NULL);
 }
 
 void sync_pool_run_during(struct sync_call *calls, size_t n, const struct sync_meanwhile *mw)
@@ -205,6 +204,6 @@ void sync_pool_run_during(struct sync_call *calls, size_t n, const struct sync_m
         mw->work(mw->ctx);
     } else {
         /* The caller has work of its own: each call to a thread. */
-        run_group(calls, n, 0, mw);
+        run_group(calls, n, mw);
     }
 }

@@ -267,6 +267,21 @@ static G_GNUC_NORETURN void child_rounds(size_t max, int rounds)
     _exit(bad == 0 ? 0 : 1);
 }
 
+/* Forks a child that runs child_rounds (killed by SIGALRM after alarm_s
+ * seconds: a hang fails the test) and returns its wait status. */
+static int forked_rounds(size_t max, int rounds, unsigned alarm_s)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(alarm_s);
+        child_rounds(max, rounds);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
 /* A child of fork() (without exec) can use the pool: it has none of the
  * parent's threads, whose waits must not hold it up. */
 static void test_forked_child_uses_the_pool(void **state)
@@ -280,14 +295,7 @@ static void test_forked_child_uses_the_pool(void **state)
     for (int round = 0; round < 3; round++) {
         sync_pool_run(calls, 2 + (size_t)round % (N - 1)); /* threads left waiting */
         g_usleep(50 * 1000);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            alarm(10); /* a hang fails the test */
-            child_rounds(N, 40);
-        }
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
+        int status = forked_rounds(N, 40, 10);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
     }
@@ -434,14 +442,7 @@ static void test_forked_while_a_caller_waits(void **state)
     sync_pool_set_fn(gate_fn);
     for (int round = 0; round < 3; round++) {
         struct gated_caller *c = gated_start(2);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            alarm(5); /* a hang fails the test */
-            child_rounds(N, 60);
-        }
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
+        int status = forked_rounds(N, 60, 5);
         assert_true(gated_open(2, 2000));
         pthread_join(c->thread, NULL);
         assert_int_equal(c->calls[0].err, 0);
